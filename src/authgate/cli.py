@@ -1,0 +1,160 @@
+"""The `authgate` command: serve, migrate, demo, and small admin commands."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Optional, TypeVar
+
+import typer
+
+from authgate import __version__
+from authgate.config import Settings
+
+app = typer.Typer(help="authgate: an identity provider speaking FusionAuth's API and OAuth 2 / OIDC.", no_args_is_help=True)
+user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
+app_app = typer.Typer(help="Manage applications (OAuth clients).", no_args_is_help=True)
+key_app = typer.Typer(help="Manage signing keys.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(app_app, name="app")
+app.add_typer(key_app, name="key")
+
+T = TypeVar("T")
+DataDir = typer.Option(None, "--data-dir", help="Directory of the SQLite database (default ./authgate-data).")
+
+
+def _settings(data_dir: Optional[Path] = None, **more: Any) -> Settings:
+    return Settings().with_overrides(data_dir=data_dir, **more)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"authgate {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version.")) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _with_registry(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
+    from authgate.registry import Registry
+    from authgate.web.app import start
+
+    async def run() -> T:
+        reg = Registry(settings)
+        try:
+            await start(reg)
+            return await work(reg)
+        finally:
+            await reg.close()
+
+    return asyncio.run(run())
+
+
+@app.command()
+def serve(host: Optional[str] = typer.Option(None, help="Interface to bind (default 127.0.0.1)."),
+          port: Optional[int] = typer.Option(None, help="Port (default 9011)."),
+          data_dir: Optional[Path] = DataDir,
+          workers: int = typer.Option(1, help="Worker processes; each is a stateless node.")) -> None:
+    """Run the identity provider (applies pending migrations first)."""
+    import uvicorn
+
+    from authgate.web.app import create_app
+
+    settings = _settings(data_dir, host=host, port=port)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level,
+                access_log=False, proxy_headers=True)
+
+
+@app.command()
+def migrate(data_dir: Optional[Path] = DataDir) -> None:
+    """Apply database migrations and exit."""
+    from authgate.registry import Registry
+    from authgate.storage import migrate as m
+
+    async def run() -> None:
+        reg = Registry(_settings(data_dir))
+        try:
+            await m.upgrade(reg.db.engine)
+        finally:
+            await reg.close()
+
+    asyncio.run(run())
+    typer.echo("database is up to date")
+
+
+@user_app.command("create")
+def user_create(email: str, password: str = typer.Option(..., prompt=True, hide_input=True),
+                register: list[str] = typer.Option([], help="Application id to register the user to (repeatable)."),
+                data_dir: Optional[Path] = DataDir) -> None:
+    """Create a user (and optionally register it to applications)."""
+    async def work(reg: Any) -> dict[str, Any]:
+        user = await reg.db.users.create({"email": email}, await reg.hasher.hash(password))
+        for app_id in register:
+            await reg.db.registrations.create(user["id"], app_id, {"roles": []})
+        return user
+
+    user = _with_registry(_settings(data_dir), work)
+    typer.echo(json.dumps({"id": user["id"], "email": user["email"]}))
+
+
+@user_app.command("list")
+def user_list(data_dir: Optional[Path] = DataDir) -> None:
+    """List users."""
+    async def work(reg: Any) -> list[dict[str, Any]]:
+        return (await reg.db.users.search(None, None, 0, 1000))[1]
+
+    for u in _with_registry(_settings(data_dir), work):
+        typer.echo(f"{u['id']}  {u['email'] or ''}  {u['username'] or ''}")
+
+
+@app_app.command("create")
+def app_create(name: str, redirect_url: list[str] = typer.Option([], help="Authorized redirect URL (repeatable)."),
+               origin: list[str] = typer.Option([], help="Authorized CORS origin (repeatable)."),
+               data_dir: Optional[Path] = DataDir) -> None:
+    """Create an application with the authorization code grant and refresh tokens."""
+    import secrets
+
+    doc = {"name": name, "oauthConfiguration": {
+        "authorizedRedirectURLs": redirect_url, "authorizedOriginURLs": origin, "clientSecret": secrets.token_urlsafe(32),
+        "enabledGrants": ["authorization_code", "refresh_token"], "proofKeyForCodeExchangePolicy": "Required",
+        "requireClientAuthentication": True},
+        "loginConfiguration": {"generateRefreshTokens": True}}
+
+    async def work(reg: Any) -> dict[str, Any]:
+        return await reg.db.applications.create(doc)
+
+    row = _with_registry(_settings(data_dir), work)
+    typer.echo(json.dumps({"id": row["id"], "name": name, "clientSecret": doc["oauthConfiguration"]["clientSecret"]}))
+
+
+@app_app.command("list")
+def app_list(data_dir: Optional[Path] = DataDir) -> None:
+    """List applications."""
+    async def work(reg: Any) -> list[dict[str, Any]]:
+        return list(await reg.db.applications.list())
+
+    for a in _with_registry(_settings(data_dir), work):
+        typer.echo(f"{a['id']}  {a['name']}")
+
+
+@key_app.command("rotate")
+def key_rotate(algorithm: str = typer.Option("RS256", help="RS256 or ES256."), data_dir: Optional[Path] = DataDir) -> None:
+    """Create a new signing key; old keys stay in the JWKS until their tokens expire."""
+    async def work(reg: Any) -> str:
+        return str((await reg.keys.rotate(algorithm)).kid)
+
+    typer.echo(f"new signing key {_with_registry(_settings(data_dir), work)}")
+
+
+@app.command()
+def demo(mode: str = typer.Option("implicit-localstorage", help="Workflow mode of the example apps."),
+         data_dir: Optional[Path] = DataDir,
+         jwt_ttl: int = typer.Option(60, help="Access token lifetime in seconds (short, so expiry can be seen).")) -> None:
+    """Start the IdP, the Store and the Forums on *.authgate.localhost and print their URLs."""
+    from authgate.demo import run_demo
+
+    run_demo(mode=mode, data_dir=data_dir, jwt_ttl=jwt_ttl)

@@ -1,0 +1,81 @@
+"""Settings: `AUTHGATE_*` environment variables, then an optional TOML file, then defaults.
+
+One `Settings` object is built at start-up and passed down; nothing reads the environment per
+request.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AUTHGATE_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 9011
+    data_dir: Path = Path("./authgate-data")
+    # Empty means an SQLite file in data_dir; postgresql+asyncpg://... selects PostgreSQL.
+    database_url: str = ""
+    # The public base URL tokens are issued under (`iss`); defaults to http://host:port.
+    issuer: str = ""
+    # Bootstrap superuser API key, created at start-up when no key with this value exists.
+    api_key: str = ""
+
+    access_token_ttl_seconds: int = 3600
+    refresh_token_ttl_minutes: int = 43200
+    authorization_code_ttl_seconds: int = 60
+    sso_session_ttl_seconds: int = 8 * 3600
+
+    # FusionAuth's failedAuthenticationConfiguration (tenant level there; global here).
+    failed_login_threshold: int = 5
+    failed_login_window_seconds: int = 60
+    lockout_seconds: int = 180
+
+    # Passwords: OWASP argon2id minimum (19 MiB, t=2, p=1).
+    argon2_memory_kib: int = 19456
+    argon2_time_cost: int = 2
+    argon2_parallelism: int = 1
+    password_threads: int = Field(default_factory=lambda: os.cpu_count() or 1)
+
+    max_body_bytes: int = 1_048_576
+    # "memory://" or "redis://127.0.0.1:6379"; empty disables rate limiting.
+    rate_limit_storage: str = "memory://"
+    rate_limit_login: str = "60/minute"
+    log_level: str = "info"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml_path = os.environ.get("AUTHGATE_CONFIG")
+        if toml_path:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(toml_path)))
+        return tuple(sources)
+
+    @property
+    def resolved_issuer(self) -> str:
+        return (self.issuer or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'authgate.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    def with_overrides(self, **changes: Any) -> "Settings":
+        return self.model_copy(update={k: v for k, v in changes.items() if v is not None})

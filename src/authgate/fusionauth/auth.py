@@ -1,0 +1,55 @@
+"""API key authentication for the admin APIs (`Authorization: <key>`, FusionAuth style).
+
+A key with no `permissions.endpoints` is a superuser key; otherwise it may call only the
+listed endpoints with the listed methods.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+
+from authgate.errors import unauthorized
+from authgate.registry import Registry
+
+# Endpoint roots that permissions name; a request belongs to the longest one that prefixes it.
+ENDPOINTS = (
+    "/api/api-key", "/api/application", "/api/jwt/refresh", "/api/jwt/validate", "/api/key", "/api/login",
+    "/api/logout", "/api/user", "/api/user/registration", "/api/user/search", "/api/user/import",
+)
+
+
+def registry(request: Request) -> Registry:
+    reg: Registry = request.app.state.registry
+    return reg
+
+
+def _endpoint_of(path: str) -> str:
+    matches = [e for e in ENDPOINTS if path == e or path.startswith(e + "/")]
+    return max(matches, key=len) if matches else path
+
+
+def permits(key_doc: dict[str, Any], method: str, path: str) -> bool:
+    endpoints = (key_doc.get("permissions") or {}).get("endpoints") or {}
+    if not endpoints:
+        return True
+    return method.upper() in [m.upper() for m in endpoints.get(_endpoint_of(path), [])]
+
+
+async def api_key(request: Request) -> dict[str, Any] | None:
+    """The calling API key row if the header names a valid one permitted here, else None."""
+    value = request.headers.get("authorization", "").strip()
+    if not value or value.lower().startswith(("bearer ", "basic ")) or len(value) > 256:
+        return None
+    row = await registry(request).db.api_keys.find_by_key(value)
+    if row is None or not permits(row["doc"], request.method, request.url.path):
+        return None
+    return row
+
+
+async def require_api_key(request: Request) -> dict[str, Any]:
+    """FastAPI dependency for admin endpoints: 401 in FusionAuth's shape unless a valid key is sent."""
+    row = await api_key(request)
+    if row is None:
+        raise unauthorized()
+    return row

@@ -1,0 +1,170 @@
+"""FusionAuth JWT API: `/api/jwt/refresh` (exchange, list, revoke), `/api/jwt/validate`,
+`/api/jwt/public-key`, and `/api/logout`."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+
+from authgate.clock import clock
+from authgate.errors import ApiError, field_error, not_found
+from authgate.fusionauth.auth import api_key, registry, require_api_key
+from authgate.registry import Registry
+from authgate.tokens import jwt
+from authgate.tokens.refresh import RefreshError, exchange
+from authgate.web import cookies
+from authgate.web.errors import read_json_object
+
+router = APIRouter()
+
+_REFRESH_MESSAGES = {
+    "not_found": "The refresh token is invalid or does not exist.",
+    "expired": "The refresh token has expired.",
+    "revoked": "The refresh token has been revoked.",
+    "reused": "The refresh token was already used; every token of its session has been revoked.",
+    "inactive": "The user or application is no longer active.",
+    "dpop_mismatch": "The refresh token is bound to a different DPoP key.",
+    "wrong_client": "The refresh token was not issued to this client.",
+}
+
+
+def refresh_error(exc: RefreshError) -> ApiError:
+    return ApiError(400, field_errors={"refreshToken": [{"code": "[invalid]refreshToken",
+                                                         "message": _REFRESH_MESSAGES.get(exc.reason, "Invalid refresh token.")}]},
+                    detail=f"refresh refused: {exc.reason}")
+
+
+@router.post("/api/jwt/refresh")
+async def refresh_jwt(request: Request) -> Response:
+    reg = registry(request)
+    body = await read_json_object(request)
+    token = request.cookies.get(cookies.REFRESH_TOKEN) or body.get("refreshToken")
+    if not token or not isinstance(token, str):
+        raise field_error("refreshToken", "blank", "You must specify the [refreshToken] in the body or the refresh_token cookie.")
+    dpop_jkt = None
+    if request.headers.get("dpop"):
+        from authgate.oauth2.dpop import verify_proof_for_request  # DPoP is optional on this FusionAuth endpoint
+        dpop_jkt = await verify_proof_for_request(reg, request)
+    try:
+        result = await exchange(reg, token, dpop_jkt=dpop_jkt)
+    except RefreshError as exc:
+        raise refresh_error(exc) from None
+    response = JSONResponse({"token": result.token, "refreshToken": result.refresh_token,
+                             "refreshTokenId": result.refresh_token_id})
+    cookies.set_cookie(request, response, cookies.ACCESS_TOKEN, result.token, max_age=None)
+    if result.rotated:
+        max_age = (result.row["expires_instant"] - clock.now_ms()) // 1000
+        cookies.set_cookie(request, response, cookies.REFRESH_TOKEN, result.refresh_token, max_age=max_age)
+    return response
+
+
+def _token_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {"id": row["id"], "userId": row["user_id"], "applicationId": row["application_id"],
+            "insertInstant": row["insert_instant"], "startInstant": row["start_instant"],
+            "expirationInstant": row["expires_instant"], "metaData": row["doc"].get("metaData") or {}}
+
+
+@router.get("/api/jwt/refresh", dependencies=[Depends(require_api_key)])
+async def list_refresh_tokens(request: Request, userId: str | None = None) -> Response:
+    if not userId:
+        raise field_error("userId", "blank", "You must specify the [userId] parameter.")
+    rows = await registry(request).db.refresh_tokens.live_for_user(userId)
+    return JSONResponse({"refreshTokens": [_token_json(r) for r in rows]})
+
+
+@router.get("/api/jwt/refresh/{token_id}", dependencies=[Depends(require_api_key)])
+async def get_refresh_token(request: Request, token_id: str) -> Response:
+    row = await registry(request).db.refresh_tokens.get(token_id)
+    if row is None:
+        raise not_found("refresh token")
+    return JSONResponse({"refreshToken": _token_json(row)})
+
+
+@router.delete("/api/jwt/refresh")
+@router.delete("/api/jwt/refresh/{token_id}")
+async def revoke_refresh_tokens(request: Request, token_id: str | None = None, tokenId: str | None = None,
+                                userId: str | None = None, applicationId: str | None = None,
+                                token: str | None = None) -> Response:
+    reg = registry(request)
+    token_id = token_id or tokenId
+    if token:
+        # Holding the token proves the right to revoke it; no API key needed (RFC 7009 in spirit).
+        row = await reg.db.refresh_tokens.find_by_token(token)
+        if row is not None:
+            await reg.db.refresh_tokens.revoke(row["id"])
+        return Response(status_code=200)
+    if await api_key(request) is None:
+        raise ApiError(401, general_errors=[{"code": "[Unauthorized]", "message": "A valid API key is required."}])
+    if token_id:
+        if not await reg.db.refresh_tokens.revoke(token_id) and await reg.db.refresh_tokens.get(token_id) is None:
+            raise not_found("refresh token")
+    elif userId:
+        await reg.db.refresh_tokens.revoke_for_user(userId, applicationId)
+    elif applicationId:
+        await reg.db.refresh_tokens.revoke_for_application(applicationId)
+    else:
+        raise ApiError(400, general_errors=[{"code": "[missing]parameter",
+                                             "message": "Specify one of tokenId, token, userId or applicationId."}])
+    return Response(status_code=200)
+
+
+async def validate_access_token(reg: Registry, token: str) -> dict[str, Any]:
+    """Claims of a live access token issued here (signature, iss, exp, not revoked), else TokenInvalid."""
+    claims = await jwt.verify(reg.keys, token, issuer=reg.issuer)
+    if claims.get("gid") and await reg.db.revoked_grants.is_revoked(claims["gid"]):
+        raise jwt.TokenInvalid("grant revoked")
+    return claims
+
+
+@router.get("/api/jwt/validate")
+async def validate(request: Request) -> Response:
+    reg = registry(request)
+    header = request.headers.get("authorization", "")
+    token = header[7:].strip() if header[:7].lower() == "bearer " else request.cookies.get(cookies.ACCESS_TOKEN)
+    if not token:
+        return Response(status_code=401)
+    try:
+        claims = await validate_access_token(reg, token)
+    except jwt.TokenInvalid:
+        return Response(status_code=401)
+    return JSONResponse({"jwt": claims})
+
+
+@router.get("/api/jwt/public-key")
+async def public_key(request: Request, applicationId: str | None = None, kid: str | None = None) -> Response:
+    reg = registry(request)
+    if applicationId:
+        app = await reg.apps.get(applicationId)
+        if app is None:
+            raise not_found("application")
+        key_id = (app["doc"].get("jwtConfiguration") or {}).get("accessTokenKeyId")
+        key = await reg.keys.signing_key(key_id)
+        return JSONResponse({"publicKey": key.row["public_pem"]})
+    if kid:
+        key = await reg.keys.get(kid)
+        if key is None or key.algorithm == "HS256":
+            raise not_found("key")
+        return JSONResponse({"publicKey": key.row["public_pem"]})
+    keys = [await reg.keys.get(k["kid"]) for k in (await reg.keys.jwks())["keys"]]
+    return JSONResponse({"publicKeys": {k.kid: k.row["public_pem"] for k in keys if k is not None}})
+
+
+@router.post("/api/logout")
+async def logout(request: Request, refreshToken: str | None = None, global_: bool = False) -> Response:
+    reg = registry(request)
+    body = await read_json_object(request)
+    token = request.cookies.get(cookies.REFRESH_TOKEN) or body.get("refreshToken") or refreshToken
+    is_global = bool(body.get("global")) or global_ or request.query_params.get("global") == "true"
+    if isinstance(token, str) and token:
+        row = await reg.db.refresh_tokens.find_by_token(token)
+        if row is not None:
+            if is_global:
+                await reg.db.refresh_tokens.revoke_for_user(row["user_id"])
+            else:
+                await reg.db.refresh_tokens.revoke_family(row["family_id"])
+            await reg.db.revoked_grants.revoke(row["family_id"], reg.settings.access_token_ttl_seconds)
+    response = Response(status_code=200)
+    cookies.clear_cookie(request, response, cookies.ACCESS_TOKEN)
+    cookies.clear_cookie(request, response, cookies.REFRESH_TOKEN)
+    return response

@@ -1,0 +1,110 @@
+"""`POST /api/login` (FusionAuth Login API): credentials in, JWT + refresh token out.
+
+Status codes: 200 ok; 202 authenticated but not registered for the application (no token);
+404 unknown user or wrong password -- identical response and the same argon2 cost, so the two
+cannot be told apart; 409 locked after too many failures; 410 user expired; 423 user locked by an
+administrator (`active: false`); 400 validation; 401 when the application requires an API key.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from authgate.clock import clock
+from authgate.errors import ApiError, field_error, general_error
+from authgate.fusionauth.auth import api_key, registry
+from authgate.fusionauth.present import user_json
+from authgate.fusionauth.schemas import LoginRequest
+from authgate.registry import Registry
+from authgate.tokens import access, refresh
+from authgate.tokens.policy import token_policy
+from authgate.web import cookies
+
+router = APIRouter()
+log = logging.getLogger("authgate.login")
+
+LOGIN_FAILED = ApiError(404, empty_body=True, detail="invalid credentials")
+
+
+async def authenticate(reg: Registry, login_id: str, password: str) -> dict[str, Any]:
+    """Check credentials with lockout; the shared core of /api/login and the hosted login page.
+
+    Raises ApiError 404 (bad credentials), 409 (locked out), 410 (expired), 423 (inactive).
+    """
+    s = reg.settings
+    user = await reg.db.users.find_by_login_id(login_id)
+    if user is None:
+        await reg.hasher.verify(None, password)  # same cost as a real verify: no timing oracle
+        raise LOGIN_FAILED
+    failures = await reg.db.login_failures.get(user["id"])
+    if failures and (failures["locked_until_instant"] or 0) > clock.now_ms():
+        await reg.hasher.verify(None, password)
+        raise general_error(409, "[UserLockedException]", "The user is locked because of too many failed login attempts.",
+                            detail=f"user {user['id']} locked out")
+    ok, needs_rehash = await reg.hasher.verify(user["password_hash"], password)
+    if not ok:
+        row = await reg.db.login_failures.record(user["id"], s.failed_login_window_seconds, s.failed_login_threshold,
+                                                 s.lockout_seconds)
+        if row["locked_until_instant"]:
+            log.warning("user %s locked out after %d failed logins", user["id"], row["count"])
+        raise LOGIN_FAILED
+    if failures:
+        await reg.db.login_failures.reset(user["id"])
+    if needs_rehash:
+        await reg.db.users.set_password_hash(user["id"], await reg.hasher.hash(password))
+    if not user["active"]:
+        raise general_error(423, "[UserLockedException]", "The user account is locked.")
+    expiry = user["doc"].get("expiry")
+    if isinstance(expiry, int) and expiry <= clock.now_ms():
+        raise general_error(410, "[UserExpiredException]", "The user account has expired.")
+    return user
+
+
+async def record_login(reg: Registry, user: dict[str, Any]) -> dict[str, Any]:
+    doc = {**user["doc"], "lastLoginInstant": clock.now_ms()}
+    await reg.db.users.touch_login(user["id"], doc)
+    return {**user, "doc": doc}
+
+
+@router.post("/api/login")
+async def login(body: LoginRequest, request: Request) -> Response:
+    reg = registry(request)
+    if not body.loginId or not body.loginId.strip():
+        raise field_error("loginId", "blank", "You must specify the [loginId] field.")
+    if not body.password:
+        raise field_error("password", "blank", "You must specify the [password] field.")
+    app = None
+    if body.applicationId is not None:
+        app = await reg.apps.get(body.applicationId)
+        if app is None or not app["active"]:
+            raise field_error("applicationId", "invalid", "The [applicationId] does not identify an active application.")
+        if (app["doc"].get("loginConfiguration") or {}).get("requireAuthentication") and await api_key(request) is None:
+            raise ApiError(401, general_errors=[{"code": "[Unauthorized]", "message": "This application requires an API key to log in."}])
+    user = await record_login(reg, await authenticate(reg, body.loginId, body.password))
+    registrations = await reg.db.registrations.for_user(user["id"])
+    result: dict[str, Any] = {"user": user_json(user, registrations)}
+    registration = next((r for r in registrations if app and r["application_id"] == app["id"]), None)
+    if app is not None and registration is None:
+        return JSONResponse(result, status_code=202)
+    response = JSONResponse(result)
+    if not body.noJWT:
+        now = int(clock.now())
+        policy = token_policy(app["doc"] if app else None, reg.settings)
+        doc = {"auth_time": now, "authenticationType": "PASSWORD", "metaData": body.metaData or {}}
+        refresh_row = None
+        if app is not None and policy.login_refresh_tokens:
+            result["refreshToken"], refresh_row = await refresh.create(reg, user_id=user["id"], app=app, doc=doc)
+            result["refreshTokenId"] = refresh_row["id"]
+        sid = refresh_row["family_id"] if refresh_row else None
+        result["token"], result["tokenExpirationInstant"], _ = await access.issue(
+            reg, user=user, app=app, registration=registration, auth_type="PASSWORD", auth_time=now, sid=sid,
+            grant_id=sid)
+        response = JSONResponse(result)
+        cookies.set_cookie(request, response, cookies.ACCESS_TOKEN, result["token"], max_age=None)
+        if refresh_row is not None:
+            max_age = (refresh_row["expires_instant"] - clock.now_ms()) // 1000
+            cookies.set_cookie(request, response, cookies.REFRESH_TOKEN, result["refreshToken"], max_age=max_age)
+    return response

@@ -1,0 +1,129 @@
+"""Signing keys: generate, rotate, publish as JWKS, and keep parsed key objects cached.
+
+Parsing a PEM costs ~100x a signature, so each key is parsed once per process and cached by
+`kid`. The database stays the source of truth so several nodes agree: the JWKS and the current
+signing key are re-read at most every few seconds, and an unknown `kid` is looked up (never
+fetched from a URL: `kid`, `jku` and `x5u` are untrusted input, RFC 8725 section 3.10).
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from joserfc.jwk import ECKey, OctKey, RSAKey
+
+from authgate.clock import clock
+from authgate.storage.db import Database
+
+ALGORITHMS = ("RS256", "ES256", "HS256")
+_CURRENT_TTL = 2.0
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    algorithm: str
+    private: Any  # joserfc key able to sign
+    public: Any  # joserfc key able to verify (same object for HS256)
+    retire_instant: int | None
+    row: dict[str, Any]
+
+
+def _parse(row: dict[str, Any]) -> SigningKey:
+    alg = row["algorithm"]
+    if alg == "HS256":
+        key = OctKey.import_key(row["private_pem"])
+        return SigningKey(row["id"], alg, key, key, row["retire_instant"], row)
+    cls = RSAKey if alg == "RS256" else ECKey
+    public = cls.import_key(row["public_pem"], {"kid": row["id"], "alg": alg, "use": "sig"})
+    private = cls.import_key(row["private_pem"], {"kid": row["id"], "alg": alg}) if row.get("private_pem") else None
+    return SigningKey(row["id"], alg, private, public, row["retire_instant"], row)
+
+
+def generate_material(algorithm: str, length: int | None = None) -> dict[str, str | None]:
+    if algorithm == "RS256":
+        key = RSAKey.generate_key(length or 2048, private=True)
+    elif algorithm == "ES256":
+        key = ECKey.generate_key("P-256", private=True)
+    elif algorithm == "HS256":
+        secret = OctKey.generate_key(max(256, length or 256), private=True)
+        return {"public_pem": None, "private_pem": secret.as_dict()["k"]}
+    else:
+        raise ValueError(f"unsupported algorithm {algorithm}")
+    return {"public_pem": key.as_pem(private=False).decode(), "private_pem": key.as_pem(private=True).decode()}
+
+
+class KeyRing:
+    def __init__(self, db: Database, max_token_ttl_seconds: int) -> None:
+        self._db = db
+        self._max_ttl = max_token_ttl_seconds
+        self._parsed: dict[str, SigningKey] = {}
+        self._current: dict[str, tuple[float, SigningKey]] = {}
+        self._jwks: tuple[float, dict[str, Any]] | None = None
+
+    def _cache(self, row: dict[str, Any]) -> SigningKey:
+        cached = self._parsed.get(row["id"])
+        if cached is None or cached.retire_instant != row["retire_instant"]:
+            cached = self._parsed[row["id"]] = _parse(row)
+        return cached
+
+    async def ensure_default(self) -> None:
+        if not await self._db.signing_keys.list():
+            await self.generate("RS256", "Default signing key")
+
+    async def generate(self, algorithm: str, name: str, kid: str | None = None, length: int | None = None) -> SigningKey:
+        material = generate_material(algorithm, length)
+        row = await self._db.signing_keys.create({"id": kid or str(uuid.uuid4()), "algorithm": algorithm, "name": name,
+                                                  **material})
+        self.invalidate()
+        return self._cache(row)
+
+    async def rotate(self, algorithm: str = "RS256") -> SigningKey:
+        """New current key; the old ones stay published until every token they signed has expired."""
+        old = [r for r in await self._db.signing_keys.published() if r["algorithm"] == algorithm and r["retire_instant"] is None]
+        new = await self.generate(algorithm, f"{algorithm} key rotated {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}")
+        for row in old:
+            await self._db.signing_keys.retire(row["id"], clock.now_ms() + self._max_ttl * 1000)
+        self.invalidate()
+        return new
+
+    def invalidate(self) -> None:
+        self._current.clear()
+        self._jwks = None
+
+    async def get(self, kid: str) -> SigningKey | None:
+        if not isinstance(kid, str) or len(kid) > 64:
+            return None
+        cached = self._parsed.get(kid)
+        if cached is not None:
+            return cached
+        row = await self._db.signing_keys.get(kid)
+        return self._cache(row) if row else None
+
+    async def signing_key(self, key_id: str | None = None, algorithm: str = "RS256") -> SigningKey:
+        """The key an application signs with: its pinned `accessTokenKeyId`, else the newest live key."""
+        if key_id:
+            key = await self.get(key_id)
+            if key is not None and key.private is not None:
+                return key
+        now = time.monotonic()
+        hit = self._current.get(algorithm)
+        if hit and now - hit[0] < _CURRENT_TTL:
+            return hit[1]
+        rows = [r for r in await self._db.signing_keys.published() if r["algorithm"] == algorithm and r["retire_instant"] is None]
+        if not rows:
+            raise LookupError(f"no active {algorithm} signing key")
+        key = self._cache(rows[-1])
+        self._current[algorithm] = (now, key)
+        return key
+
+    async def jwks(self) -> dict[str, Any]:
+        now = time.monotonic()
+        if self._jwks and now - self._jwks[0] < _CURRENT_TTL:
+            return self._jwks[1]
+        keys = [self._cache(r) for r in await self._db.signing_keys.published() if r["algorithm"] != "HS256"]
+        doc = {"keys": [k.public.as_dict(private=False) for k in keys]}
+        self._jwks = (now, doc)
+        return doc

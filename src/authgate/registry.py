@@ -1,0 +1,56 @@
+"""The registry: every long-lived service of one process, built once at start-up (Hydra's idea).
+
+Route handlers reach it as `request.app.state.registry`; tests build one per database.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from authgate.config import Settings
+from authgate.keys import KeyRing
+from authgate.passwords import PasswordHasher
+from authgate.storage.db import Database, make_engine
+
+_APP_CACHE_TTL = 2.0  # seconds another node's application edit may take to be seen here
+
+
+class AppCache:
+    """Applications are read on every login and refresh; cache them briefly."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._entries: dict[str, tuple[float, dict[str, Any] | None]] = {}
+
+    async def get(self, app_id: str | None) -> dict[str, Any] | None:
+        if not app_id or not isinstance(app_id, str) or len(app_id) > 64:
+            return None
+        now = time.monotonic()
+        hit = self._entries.get(app_id)
+        if hit and now - hit[0] < _APP_CACHE_TTL:
+            return hit[1]
+        row = await self._db.applications.get(app_id)
+        self._entries[app_id] = (now, row)
+        return row
+
+    def invalidate(self, app_id: str | None = None) -> None:
+        if app_id is None:
+            self._entries.clear()
+        else:
+            self._entries.pop(app_id, None)
+
+
+class Registry:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.issuer = settings.resolved_issuer
+        self.db = Database(make_engine(settings))
+        self.hasher = PasswordHasher(settings.argon2_memory_kib, settings.argon2_time_cost, settings.argon2_parallelism,
+                                     settings.password_threads)
+        # Old keys stay published for the longest token lifetime we might have issued.
+        self.keys = KeyRing(self.db, max(settings.access_token_ttl_seconds, 86400))
+        self.apps = AppCache(self.db)
+
+    async def close(self) -> None:
+        self.hasher.close()
+        await self.db.close()

@@ -1,0 +1,9 @@
+"""Alembic environment: always handed a live connection by authgate.storage.migrate."""
+from alembic import context
+
+from authgate.storage.schema import metadata
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,58 @@
+"""Shared plumbing for repositories: a row is returned as a plain dict."""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.engine import Result
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+
+class Conflict(Exception):
+    """A unique constraint refused the write (duplicate email, token, ...)."""
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def first(result: Result[Any]) -> dict[str, Any] | None:
+    row = result.mappings().first()
+    return dict(row) if row is not None else None
+
+
+def all_rows(result: Result[Any]) -> list[dict[str, Any]]:
+    return [dict(r) for r in result.mappings().all()]
+
+
+class Repo:
+    table: Table
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def _insert(self, values: dict[str, Any]) -> dict[str, Any]:
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(self.table.insert().values(**values))
+        except IntegrityError as exc:
+            raise Conflict(str(exc.orig)) from exc
+        return values
+
+    async def _one(self, stmt: Any) -> dict[str, Any] | None:
+        async with self.engine.connect() as conn:
+            return first(await conn.execute(stmt))
+
+    async def _all(self, stmt: Any) -> list[dict[str, Any]]:
+        async with self.engine.connect() as conn:
+            return all_rows(await conn.execute(stmt))
+
+    async def _write(self, stmt: Any) -> int:
+        """Run one write statement in its own transaction; returns the affected row count."""
+        try:
+            async with self.engine.begin() as conn:
+                return (await conn.execute(stmt)).rowcount
+        except IntegrityError as exc:
+            raise Conflict(str(exc.orig)) from exc

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, select, update
+
+from authgate.clock import clock
+from authgate.storage.db import digest
+from authgate.storage.repos.base import Repo
+from authgate.storage.schema import refresh_tokens as rt
+
+_LIVE = and_(rt.c.revoked_instant.is_(None), rt.c.used_instant.is_(None))
+
+
+class RefreshTokens(Repo):
+    table = rt
+
+    async def create(self, token: str, values: dict[str, Any]) -> dict[str, Any]:
+        return await self._insert({"token_digest": digest(token), "used_instant": None, "revoked_instant": None, **values})
+
+    async def find_by_token(self, token: str) -> dict[str, Any] | None:
+        return await self._one(select(rt).where(rt.c.token_digest == digest(token)))
+
+    async def get(self, token_id: str) -> dict[str, Any] | None:
+        return await self._one(select(rt).where(rt.c.id == token_id))
+
+    async def consume(self, token_id: str) -> bool:
+        """Mark a live token used (rotation). Exactly one concurrent caller gets True."""
+        stmt = update(rt).where(rt.c.id == token_id, _LIVE).values(used_instant=clock.now_ms())
+        return await self._write(stmt) == 1
+
+    async def extend(self, token_id: str, expires_instant: int) -> None:
+        await self._write(update(rt).where(rt.c.id == token_id, _LIVE).values(expires_instant=expires_instant))
+
+    async def _revoke(self, *conds: Any) -> int:
+        return await self._write(update(rt).where(rt.c.revoked_instant.is_(None), *conds)
+                                 .values(revoked_instant=clock.now_ms()))
+
+    async def revoke(self, token_id: str) -> int:
+        return await self._revoke(rt.c.id == token_id)
+
+    async def revoke_family(self, family_id: str) -> int:
+        return await self._revoke(rt.c.family_id == family_id)
+
+    async def revoke_for_user(self, user_id: str, application_id: str | None = None) -> int:
+        if application_id:
+            return await self._revoke(rt.c.user_id == user_id, rt.c.application_id == application_id)
+        return await self._revoke(rt.c.user_id == user_id)
+
+    async def revoke_for_application(self, application_id: str) -> int:
+        return await self._revoke(rt.c.application_id == application_id)
+
+    async def revoke_for_session(self, session_id: str) -> int:
+        return await self._revoke(rt.c.session_id == session_id)
+
+    async def live_for_user(self, user_id: str) -> list[dict[str, Any]]:
+        return await self._all(select(rt).where(rt.c.user_id == user_id, _LIVE, rt.c.expires_instant > clock.now_ms())
+                               .order_by(rt.c.insert_instant))

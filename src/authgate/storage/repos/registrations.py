@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from authgate.clock import clock
+from authgate.storage.repos.base import Repo, new_id
+from authgate.storage.schema import registrations
+
+
+class Registrations(Repo):
+    table = registrations
+
+    async def create(self, user_id: str, application_id: str, doc: dict[str, Any]) -> dict[str, Any]:
+        now = clock.now_ms()
+        return await self._insert({
+            "id": doc.get("id") or new_id(), "user_id": user_id, "application_id": application_id, "doc": doc,
+            "insert_instant": now, "last_update_instant": now,
+        })
+
+    async def get(self, user_id: str, application_id: str) -> dict[str, Any] | None:
+        return await self._one(select(registrations).where(
+            registrations.c.user_id == user_id, registrations.c.application_id == application_id))
+
+    async def for_user(self, user_id: str) -> list[dict[str, Any]]:
+        return await self._all(select(registrations).where(registrations.c.user_id == user_id)
+                               .order_by(registrations.c.insert_instant))
+
+    async def update_doc(self, user_id: str, application_id: str, doc: dict[str, Any]) -> bool:
+        stmt = update(registrations).where(
+            registrations.c.user_id == user_id, registrations.c.application_id == application_id
+        ).values(doc=doc, last_update_instant=clock.now_ms())
+        return await self._write(stmt) == 1
+
+    async def delete(self, user_id: str, application_id: str) -> bool:
+        return await self._write(delete(registrations).where(
+            registrations.c.user_id == user_id, registrations.c.application_id == application_id)) == 1

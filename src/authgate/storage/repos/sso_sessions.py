@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+
+from authgate.clock import clock
+from authgate.storage.db import digest
+from authgate.storage.repos.base import Repo
+from authgate.storage.schema import sso_sessions as ss
+
+
+class SsoSessions(Repo):
+    table = ss
+
+    async def create(self, session_id: str, cookie_value: str, user_id: str, auth_instant: int, ttl_seconds: int) -> dict[str, Any]:
+        now = clock.now_ms()
+        return await self._insert({
+            "id": session_id, "cookie_digest": digest(cookie_value), "user_id": user_id, "auth_instant": auth_instant,
+            "insert_instant": now, "expires_instant": now + ttl_seconds * 1000, "revoked_instant": None,
+        })
+
+    async def find_live(self, cookie_value: str) -> dict[str, Any] | None:
+        return await self._one(select(ss).where(
+            ss.c.cookie_digest == digest(cookie_value), ss.c.revoked_instant.is_(None),
+            ss.c.expires_instant > clock.now_ms()))
+
+    async def get(self, session_id: str) -> dict[str, Any] | None:
+        return await self._one(select(ss).where(ss.c.id == session_id))
+
+    async def revoke(self, session_id: str) -> bool:
+        return await self._write(update(ss).where(ss.c.id == session_id, ss.c.revoked_instant.is_(None))
+                                 .values(revoked_instant=clock.now_ms())) == 1
+
+    async def revoke_for_user(self, user_id: str) -> int:
+        return await self._write(update(ss).where(ss.c.user_id == user_id, ss.c.revoked_instant.is_(None))
+                                 .values(revoked_instant=clock.now_ms()))

@@ -1,0 +1,137 @@
+"""The relational schema, one table per stored model.
+
+Instants are epoch milliseconds (FusionAuth's convention). Secrets (refresh tokens, codes, API
+keys, SSO session ids) are stored as HMAC digests, never raw (fosite's habit).
+"""
+from __future__ import annotations
+
+from sqlalchemy import JSON, BigInteger, Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Id = lambda: String(36)  # noqa: E731 - UUIDs as text work the same on SQLite and PostgreSQL
+
+users = Table(
+    "users", metadata,
+    Column("id", Id(), primary_key=True),
+    Column("email", String(320), nullable=True, unique=True),  # stored lower-cased
+    Column("username", String(320), nullable=True, unique=True),  # stored lower-cased
+    Column("password_hash", Text, nullable=True),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("doc", JSON, nullable=False),  # the rest of FusionAuth's User object
+    Column("version", Integer, nullable=False, default=1),  # optimistic concurrency
+    Column("insert_instant", BigInteger, nullable=False),
+    Column("last_update_instant", BigInteger, nullable=False),
+)
+
+applications = Table(
+    "applications", metadata,
+    Column("id", Id(), primary_key=True),  # also the OAuth client_id, as in FusionAuth
+    Column("name", String(255), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("doc", JSON, nullable=False),
+    Column("version", Integer, nullable=False, default=1),
+    Column("insert_instant", BigInteger, nullable=False),
+    Column("last_update_instant", BigInteger, nullable=False),
+)
+
+registrations = Table(
+    "registrations", metadata,
+    Column("id", Id(), primary_key=True),
+    Column("user_id", Id(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("application_id", Id(), ForeignKey("applications.id", ondelete="CASCADE"), nullable=False),
+    Column("doc", JSON, nullable=False),  # roles, username, data, ...
+    Column("insert_instant", BigInteger, nullable=False),
+    Column("last_update_instant", BigInteger, nullable=False),
+    Index("uq_registrations_user_app", "user_id", "application_id", unique=True),
+)
+
+api_keys = Table(
+    "api_keys", metadata,
+    Column("id", Id(), primary_key=True),
+    Column("key_digest", String(64), nullable=False, unique=True),
+    Column("doc", JSON, nullable=False),  # permissions, metaData
+    Column("insert_instant", BigInteger, nullable=False),
+)
+
+signing_keys = Table(
+    "signing_keys", metadata,
+    Column("id", Id(), primary_key=True),  # the JWT `kid`
+    Column("algorithm", String(16), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("public_pem", Text, nullable=True),
+    Column("private_pem", Text, nullable=True),  # or the HMAC secret for HS256
+    Column("insert_instant", BigInteger, nullable=False),
+    # Set when rotated out: the public key stays in the JWKS until this instant.
+    Column("retire_instant", BigInteger, nullable=True),
+)
+
+refresh_tokens = Table(
+    "refresh_tokens", metadata,
+    Column("id", Id(), primary_key=True),  # FusionAuth's refreshTokenId
+    Column("token_digest", String(64), nullable=False, unique=True),
+    Column("family_id", Id(), nullable=False, index=True),  # rotation chain: reuse revokes it all
+    Column("user_id", Id(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("application_id", Id(), ForeignKey("applications.id", ondelete="CASCADE"), nullable=True, index=True),
+    Column("session_id", Id(), nullable=True, index=True),  # SSO session it came from, if any
+    Column("start_instant", BigInteger, nullable=False),  # start of the family (max lifetime)
+    Column("insert_instant", BigInteger, nullable=False),
+    Column("expires_instant", BigInteger, nullable=False),
+    Column("used_instant", BigInteger, nullable=True),  # rotated away (OneTimeUse)
+    Column("revoked_instant", BigInteger, nullable=True),
+    Column("doc", JSON, nullable=False),  # scope, auth_time, dpop jkt, device, metaData
+)
+
+sso_sessions = Table(
+    "sso_sessions", metadata,
+    Column("id", Id(), primary_key=True),  # the `sid` claim
+    Column("cookie_digest", String(64), nullable=False, unique=True),
+    Column("user_id", Id(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("auth_instant", BigInteger, nullable=False),
+    Column("insert_instant", BigInteger, nullable=False),
+    Column("expires_instant", BigInteger, nullable=False),
+    Column("revoked_instant", BigInteger, nullable=True),
+)
+
+authorization_codes = Table(
+    "authorization_codes", metadata,
+    Column("code_digest", String(64), primary_key=True),
+    Column("application_id", Id(), ForeignKey("applications.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", Id(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("session_id", Id(), nullable=True),
+    Column("grant_id", Id(), nullable=False),  # what the code issued, for reuse revocation
+    Column("insert_instant", BigInteger, nullable=False),
+    Column("expires_instant", BigInteger, nullable=False),
+    Column("consumed_instant", BigInteger, nullable=True),
+    Column("doc", JSON, nullable=False),  # redirect_uri, scope, nonce, code_challenge, auth_time
+)
+
+login_failures = Table(
+    "login_failures", metadata,
+    Column("user_id", Id(), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("window_start_instant", BigInteger, nullable=False),
+    Column("locked_until_instant", BigInteger, nullable=True),
+)
+
+# Replay caches (DPoP proof jti, used once-only values) shared by every node.
+used_nonces = Table(
+    "used_nonces", metadata,
+    Column("value_digest", String(64), primary_key=True),
+    Column("expires_instant", BigInteger, nullable=False, index=True),
+)
+
+# Revoked grants: access tokens carry `gid`; introspection/validate refuse a revoked one.
+revoked_grants = Table(
+    "revoked_grants", metadata,
+    Column("grant_id", Id(), primary_key=True),
+    Column("revoked_instant", BigInteger, nullable=False),
+    Column("expires_instant", BigInteger, nullable=False),
+)

@@ -1,0 +1,85 @@
+"""Sign and verify JWTs (RFC 7519) with the key ring, following RFC 8725's best practices.
+
+Verification: the header `alg` must be in the allowlist *and* match the algorithm of the key
+that `kid` names (so an HS256 token "signed" with an RSA public key never verifies, and
+`alg: none` never does); `jku`/`x5u`/`jwk` headers are ignored; unknown `crit` is refused;
+then claims (`iss`, `aud`, `exp`, `nbf`) are checked with the injectable clock.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from joserfc import jws, jwt
+from joserfc.errors import JoseError
+from joserfc.jwt import JWTClaimsRegistry
+
+from authgate.clock import clock
+from authgate.keys import ALGORITHMS, KeyRing
+
+MAX_TOKEN_BYTES = 8192
+LEEWAY_SECONDS = 5
+
+
+class TokenInvalid(Exception):
+    """Public message is generic; `reason` says why for logs and tests."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class TokenExpired(TokenInvalid):
+    pass
+
+
+async def sign(keys: KeyRing, claims: dict[str, Any], key_id: str | None = None, algorithm: str = "RS256",
+               typ: str = "JWT") -> str:
+    key = await keys.signing_key(key_id, algorithm)
+    return jwt.encode({"alg": key.algorithm, "typ": typ, "kid": key.kid}, claims, key.private)
+
+
+def unverified_header(token: str) -> dict[str, Any]:
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_BYTES or token.count(".") != 2:
+        raise TokenInvalid("malformed")
+    try:
+        return dict(jws.extract_compact(token.encode()).headers())
+    except (JoseError, ValueError, UnicodeError) as exc:
+        raise TokenInvalid(f"malformed header: {exc}") from exc
+
+
+async def verify(keys: KeyRing, token: str, *, issuer: str, audience: str | list[str] | None = None,
+                 algorithms: tuple[str, ...] = ALGORITHMS, typ: str | None = None) -> dict[str, Any]:
+    """Verified claims of `token`, or TokenInvalid/TokenExpired."""
+    header = unverified_header(token)
+    alg, kid = header.get("alg"), header.get("kid")
+    if alg not in algorithms:
+        raise TokenInvalid(f"algorithm {alg!r} not allowed")
+    if "crit" in header:
+        raise TokenInvalid("unsupported critical header")
+    if typ is not None and str(header.get("typ", "")).lower() != typ.lower():
+        raise TokenInvalid(f"wrong typ {header.get('typ')!r}")
+    key = await keys.get(kid) if isinstance(kid, str) else None
+    if key is None:
+        raise TokenInvalid("unknown kid")
+    if key.algorithm != alg:
+        raise TokenInvalid("alg does not match the key")
+    try:
+        decoded = jwt.decode(token, key.public, algorithms=[key.algorithm])
+    except (JoseError, ValueError) as exc:
+        raise TokenInvalid(f"bad signature: {exc}") from exc
+    claims = dict(decoded.claims)
+    check_claims(claims, issuer=issuer, audience=audience)
+    return claims
+
+
+def check_claims(claims: dict[str, Any], *, issuer: str, audience: str | list[str] | None) -> None:
+    options: dict[str, Any] = {"iss": {"essential": True, "value": issuer}, "exp": {"essential": True}}
+    if audience is not None:
+        options["aud"] = {"essential": True, "values": [audience] if isinstance(audience, str) else list(audience)}
+    registry = JWTClaimsRegistry(now=lambda: int(clock.now()), leeway=LEEWAY_SECONDS, **options)
+    try:
+        registry.validate(claims)
+    except JoseError as exc:
+        if getattr(exc, "error", "") == "expired_token" or "expired" in str(exc).lower():
+            raise TokenExpired("expired") from exc
+        raise TokenInvalid(f"claims: {exc}") from exc

@@ -1,0 +1,115 @@
+"""Refresh tokens: opaque, stored as digests, grouped in families for rotation and reuse detection.
+
+One module serves both FusionAuth's `/api/jwt/refresh` and OAuth's `refresh_token` grant.
+RFC 9700 section 4.14.2: a rotated (already used) token presented again means it was stolen,
+so the whole family is revoked and the legitimate holder must log in again.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from authgate.clock import clock
+from authgate.registry import Registry
+from authgate.tokens import access
+from authgate.tokens.policy import TokenPolicy, token_policy
+
+log = logging.getLogger("authgate.refresh")
+
+
+class RefreshError(Exception):
+    """reason: not_found | expired | revoked | reused | wrong_client | inactive | dpop_mismatch"""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class Refreshed:
+    token: str  # the new access token
+    expires_instant: int
+    refresh_token: str  # the new one after rotation, or the same one
+    refresh_token_id: str
+    rotated: bool
+    claims: dict[str, Any]
+    row: dict[str, Any]
+
+
+def _expiry(policy: TokenPolicy, start: int, now: int) -> int:
+    ttl = policy.refresh_ttl_minutes * 60_000
+    if policy.expiration == "SlidingWindow":
+        return now + ttl
+    if policy.expiration == "SlidingWindowWithMaximumLifetime":
+        return min(now + ttl, start + policy.maximum_lifetime_minutes * 60_000)
+    return start + ttl
+
+
+async def create(reg: Registry, *, user_id: str, app: dict[str, Any] | None, session_id: str | None = None,
+                 doc: dict[str, Any] | None = None, family_id: str | None = None, start_instant: int | None = None,
+                 expires_instant: int | None = None) -> tuple[str, dict[str, Any]]:
+    now = clock.now_ms()
+    policy = token_policy(app["doc"] if app else None, reg.settings)
+    start = start_instant or now
+    token = secrets.token_urlsafe(48)
+    row = await reg.db.refresh_tokens.create(token, {
+        "id": str(uuid.uuid4()), "family_id": family_id or str(uuid.uuid4()), "user_id": user_id,
+        "application_id": app["id"] if app else None, "session_id": session_id, "start_instant": start,
+        "insert_instant": now, "expires_instant": expires_instant or _expiry(policy, start, now), "doc": doc or {},
+    })
+    return token, row
+
+
+async def _reuse_detected(reg: Registry, row: dict[str, Any]) -> RefreshError:
+    revoked = await reg.db.refresh_tokens.revoke_family(row["family_id"])
+    log.warning("refresh token reuse: family %s revoked (%d tokens) for user %s", row["family_id"], revoked, row["user_id"])
+    return RefreshError("reused")
+
+
+async def exchange(reg: Registry, token: str, *, client_id: str | None = None, dpop_jkt: str | None = None,
+                   scope: str | None = None) -> Refreshed:
+    if not token or not isinstance(token, str) or len(token) > 512:
+        raise RefreshError("not_found")
+    row = await reg.db.refresh_tokens.find_by_token(token)
+    if row is None:
+        raise RefreshError("not_found")
+    if client_id is not None and row["application_id"] != client_id:
+        raise RefreshError("wrong_client")
+    if row["revoked_instant"] is not None:
+        raise RefreshError("revoked")
+    if row["used_instant"] is not None:
+        raise await _reuse_detected(reg, row)
+    now = clock.now_ms()
+    if now >= row["expires_instant"]:
+        raise RefreshError("expired")
+    bound = row["doc"].get("jkt")
+    if bound and bound != dpop_jkt:
+        raise RefreshError("dpop_mismatch")
+    app = await reg.apps.get(row["application_id"]) if row["application_id"] else None
+    user = await reg.db.users.get(row["user_id"])
+    if user is None or not user["active"] or (row["application_id"] and (app is None or not app["active"])):
+        raise RefreshError("inactive")
+    registration = await reg.db.registrations.get(user["id"], app["id"]) if app else None
+    policy = token_policy(app["doc"] if app else None, reg.settings)
+    rotated = policy.one_time_use
+    new_token, new_row = token, row
+    if rotated:
+        if not await reg.db.refresh_tokens.consume(row["id"]):
+            raise await _reuse_detected(reg, row)  # lost a race with another use of the same token
+        new_token, new_row = await create(
+            reg, user_id=user["id"], app=app, session_id=row["session_id"], doc=row["doc"], family_id=row["family_id"],
+            start_instant=row["start_instant"],
+            expires_instant=_expiry(policy, row["start_instant"], now) if policy.expiration != "Fixed" else row["expires_instant"],
+        )
+    elif policy.expiration != "Fixed":
+        await reg.db.refresh_tokens.extend(row["id"], _expiry(policy, row["start_instant"], now))
+    cnf = {"jkt": bound} if bound else None
+    jwt_token, exp, claims = await access.issue(
+        reg, user=user, app=app, registration=registration, auth_type="REFRESH_TOKEN",
+        auth_time=row["doc"].get("auth_time"), sid=row["session_id"] or row["family_id"],
+        scope=scope if scope is not None else row["doc"].get("scope"), grant_id=row["family_id"], cnf=cnf,
+    )
+    return Refreshed(jwt_token, exp, new_token, new_row["id"], rotated, claims, new_row)

@@ -1,0 +1,24 @@
+"""The IdP's cookies: HttpOnly, SameSite=Lax, Path=/, no Domain (host-only), Secure over https.
+
+WORKFLOWS.md's measured table explains the choice: host-only cookies on idp.authgate.localhost
+are same-site for the demo apps' credentialed fetches yet never reach their backends.
+"""
+from __future__ import annotations
+
+from fastapi import Request, Response
+
+ACCESS_TOKEN = "access_token"
+REFRESH_TOKEN = "refresh_token"
+SSO = "fusionauth.sso"
+
+
+def is_https(request: Request) -> bool:
+    return request.url.scheme == "https" or request.headers.get("x-forwarded-proto", "") == "https"
+
+
+def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int | None) -> None:
+    response.set_cookie(name, value, max_age=max_age, path="/", httponly=True, samesite="lax", secure=is_https(request))
+
+
+def clear_cookie(request: Request, response: Response, name: str) -> None:
+    response.delete_cookie(name, path="/", httponly=True, samesite="lax", secure=is_https(request))

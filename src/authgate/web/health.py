@@ -1,0 +1,36 @@
+"""Operations endpoints: liveness, readiness (database answers and no migration pending), metrics."""
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from authgate.storage.migrate import pending
+
+router = APIRouter()
+log = logging.getLogger("authgate.health")
+
+
+@router.get("/health/alive", include_in_schema=False)
+async def alive() -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+@router.get("/health/ready", include_in_schema=False)
+async def ready(request: Request) -> Response:
+    db = request.app.state.registry.db
+    try:
+        await db.ping()
+        if await pending(db.engine):
+            return JSONResponse({"status": "migration pending"}, status_code=503)
+    except Exception as exc:  # noqa: BLE001 - any database failure means "not ready"
+        log.warning("readiness check failed: %s", exc)
+        return JSONResponse({"status": "database unavailable"}, status_code=503)
+    return JSONResponse({"status": "ok"})
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
