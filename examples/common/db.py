@@ -1,0 +1,22 @@
+"""SQLite for the example apps. Synchronous sqlite3 on purpose: each query is a local file read
+of a few rows, far cheaper than the thread hop an async driver would add, and easy to read."""
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def connect(path: Path) -> Iterator[sqlite3.Connection]:
+    with closing(sqlite3.connect(path)) as conn:
+        conn.row_factory = sqlite3.Row
+        with conn:  # commit on success, roll back on error
+            yield conn
+
+
+def init_schema(path: Path, script: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with connect(path) as conn:
+        conn.executescript(script)

@@ -1,0 +1,1 @@
+"""The Forums example app (see app.py)."""

@@ -1,0 +1,1 @@
+"""The Store example app (see app.py)."""
