@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./authgate-data")
     # Empty means an SQLite file in data_dir; postgresql+asyncpg://... selects PostgreSQL.
     database_url: str = ""
+    # PostgreSQL schema (search_path) to keep authgate's tables in; empty = the server default.
+    database_schema: str = ""
     # The public base URL tokens are issued under (`iss`); defaults to http://host:port.
     issuer: str = ""
     # Bootstrap superuser API key, created at start-up when no key with this value exists.

@@ -1,0 +1,106 @@
+"""Fixtures shared by the whole suite.
+
+`registry` runs every test that uses it twice: on an SQLite file and on PostgreSQL (a fresh
+schema per test on the machine's server at 127.0.0.1:5432). PostgreSQL tests are skipped, with
+the reason shown, only when that server is absent.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from authgate.config import Settings
+from authgate.registry import Registry
+from authgate.web.app import create_app, start
+
+PG_URL = os.environ.get("AUTHGATE_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+API_KEY = "test-superuser-api-key-0123456789abcdef"
+IDP = "http://idp.authgate.localhost:9011"
+
+
+async def _pg_available() -> str | None:
+    import asyncpg
+
+    try:
+        conn = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg", "postgresql"), timeout=3)
+    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+        return f"PostgreSQL not reachable at {PG_URL}: {exc}"
+    await conn.close()
+    return None
+
+
+_pg_reason: list[str | None] = []
+
+
+def pg_skip_reason() -> str | None:
+    if not _pg_reason:
+        _pg_reason.append(asyncio.run(_pg_available()))
+    return _pg_reason[0]
+
+
+async def _pg_exec(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def make_settings(backend: str, tmp_path: Path, schema: str | None = None, **overrides: Any) -> Settings:
+    base: dict[str, Any] = {"data_dir": tmp_path / "data", "api_key": API_KEY, "issuer": IDP,
+                            "rate_limit_storage": ""}
+    if backend == "postgres":
+        base.update(database_url=PG_URL, database_schema=schema)
+    base.update(overrides)
+    return Settings(**base)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgres":
+        reason = pg_skip_reason()
+        if reason:
+            pytest.skip(reason)
+    return str(request.param)
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    """Override in a test module to change settings for its registry."""
+    return {}
+
+
+@pytest.fixture
+async def registry(backend: str, tmp_path: Path, settings_overrides: dict[str, Any]) -> AsyncIterator[Registry]:
+    schema = f"t_{uuid.uuid4().hex[:12]}" if backend == "postgres" else None
+    if schema:
+        await _pg_exec(f"CREATE SCHEMA {schema}")
+    reg = Registry(make_settings(backend, tmp_path, schema, **settings_overrides))
+    await start(reg)
+    try:
+        yield reg
+    finally:
+        await reg.close()
+        if schema:
+            await _pg_exec(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+async def client(registry: Registry) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(registry.settings, registry)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=IDP) as c:
+        yield c
+
+
+@pytest.fixture
+def admin() -> dict[str, str]:
+    return {"Authorization": API_KEY}
