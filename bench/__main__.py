@@ -1,0 +1,241 @@
+"""`python -m bench [--quick] [--postgres] [--only login,refresh,...] [--no-peer]`
+
+Runs each figure beside its ceiling or peer (same machine, same run), prints a markdown table
+and writes bench/results/latest.md and latest.json.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import secrets
+import subprocess
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+from bench import authgate, ceiling, peer, scenarios, store, wrk
+from bench.report import Report, Row
+from bench.server import REPO_ROOT, pin_loader
+
+PHASES = ("login", "refresh", "introspect", "store", "memory")
+RESULTS = Path(__file__).resolve().parent / "results"
+KEYCLOAK_ANCHOR = 120.0  # refresh/s per vCPU, Keycloak 26's published sizing figure
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="short phases: the whole run in under 2 minutes")
+    ap.add_argument("--postgres", action="store_true", help=f"PostgreSQL ({authgate.POSTGRES_URL}, "
+                    f"database {authgate.BENCH_DATABASE} recreated) instead of SQLite")
+    ap.add_argument("--duration", type=float, help="seconds measured per phase (quick 4, full 15)")
+    ap.add_argument("--warmup", type=float, help="seconds of warm-up per phase (quick 1, full 3)")
+    ap.add_argument("--concurrency", type=int, default=32, help="connections per phase (login: a quarter)")
+    ap.add_argument("--memory-tokens", type=int, help="refresh tokens made in the memory phase (quick 2000)")
+    ap.add_argument("--only", help=f"comma-separated subset of {','.join(PHASES)}")
+    ap.add_argument("--no-peer", action="store_true", help="skip node-oidc-provider")
+    ap.add_argument("--loader", choices=("py", "wrk"), default="py",
+                    help="load generator for fixed requests (rotating refresh always uses the asyncio one)")
+    ap.add_argument("--out", type=Path, default=RESULTS, help="where latest.md/latest.json go")
+    args = ap.parse_args(argv)
+    args.only = set(PHASES) if not args.only else {p.strip() for p in args.only.split(",") if p.strip()}
+    unknown = args.only - set(PHASES)
+    if unknown:
+        ap.error(f"unknown phase(s): {', '.join(sorted(unknown))}")
+    args.duration = args.duration or (4.0 if args.quick else 15.0)
+    args.warmup = args.warmup if args.warmup is not None else (1.0 if args.quick else 3.0)
+    args.memory_tokens = args.memory_tokens or (2000 if args.quick else 20000)
+    return args
+
+
+def _git_sha() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True,
+                              text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def _failed(report: Report, metric: str, exc: BaseException, **kw) -> None:
+    why = f"{type(exc).__name__}: {str(exc)[:300]}"
+    report.add(Row(metric, note=why, **kw))
+    print(f"[bench] {metric} failed: {why}", file=sys.stderr)
+    if os.environ.get("BENCH_TRACEBACK"):
+        traceback.print_exc()
+
+
+def run(args: argparse.Namespace) -> Report:
+    pin_loader()
+    work = Path(tempfile.mkdtemp(prefix="authgate-bench-"))
+    plan = scenarios.Plan(duration=args.duration, warmup=args.warmup, concurrency=args.concurrency,
+                          login_concurrency=max(2, args.concurrency // 4), memory_tokens=args.memory_tokens,
+                          loader=args.loader if (args.loader == "py" or wrk.available()) else "py",
+                          log_dir=work / "logs")
+    report = Report(run={
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": _git_sha(), "cpu": _cpu_model(), "cores": os.cpu_count(),
+        "database": "postgresql" if args.postgres else "sqlite",
+        "mode": "quick" if args.quick else "full", "duration_s": plan.duration, "warmup_s": plan.warmup,
+        "concurrency": plan.concurrency, "loader": plan.loader, "python": platform.python_version(),
+    })
+    print(f"[bench] logs in {plan.log_dir}", file=sys.stderr)
+
+    # Ceiling and peer first, on the otherwise idle server core.
+    hashes = None
+    if "login" in args.only:
+        try:
+            hashes = ceiling.measure(plan.duration)
+        except Exception as exc:  # noqa: BLE001 - reported in the table
+            report.notes.append(f"argon2 ceiling failed: {exc}")
+    peer_cc = peer_intro = None
+    if args.no_peer:
+        peer_reason = "peer skipped (--no-peer)"
+    elif not args.only & {"refresh", "introspect"}:
+        peer_reason = "peer not needed"
+    else:
+        peer_reason, peer_cc, peer_intro = _measure_peer(plan, report)
+
+    database_url = authgate.fresh_postgres_url() if args.postgres else ""
+    api_key = "bench-" + secrets.token_urlsafe(24)
+    main_phases = args.only & {"login", "refresh", "introspect", "store"}
+    if main_phases:
+        try:
+            server = authgate.start(work / "data", plan.log_dir, api_key=api_key, database_url=database_url)
+        except Exception as exc:  # noqa: BLE001
+            _failed(report, "authgate start", exc)
+        else:
+            try:
+                _measure_authgate(args, plan, report, server, api_key, hashes, peer_cc, peer_intro, peer_reason)
+            finally:
+                server.stop()
+    if "memory" in args.only:
+        _measure_memory(args, plan, report, work, api_key)
+    report.notes.append(f"server core 0 (taskset), loader core 1; rate limiting off; logs: {plan.log_dir}")
+    return report
+
+
+def _measure_peer(plan: scenarios.Plan, report: Report):
+    try:
+        server = peer.start(plan.log_dir)
+    except Exception as exc:  # noqa: BLE001 - peer trouble never stops the run
+        return f"peer unavailable: {str(exc)[:200]}", None, None
+    try:
+        report.run["peer"] = f"oidc-provider {peer.version(peer.cache_dir())} (node {_node_version()})"
+        auth = peer.basic_auth()
+        cc = scenarios.peer_client_credentials(plan, server, auth)
+        intro = scenarios.peer_introspection(plan, server, auth, peer.opaque_token(server))
+        report.add(Row.from_load("peer: oidc-provider client_credentials (JWT, RS256)", cc))
+        report.add(Row.from_load("peer: oidc-provider introspection (opaque)", intro))
+        return "", cc.rps, intro.rps
+    except Exception as exc:  # noqa: BLE001
+        return f"peer failed: {str(exc)[:200]}", None, None
+    finally:
+        server.stop()
+
+
+def _node_version() -> str:
+    try:
+        return subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return "?"
+
+
+def _measure_authgate(args, plan, report, server, api_key, hashes, peer_cc, peer_intro, peer_reason) -> None:
+    try:
+        p = authgate.provision(server.base_url, api_key, users=max(8, plan.login_concurrency * 2))
+    except Exception as exc:  # noqa: BLE001
+        _failed(report, "provisioning (admin API)", exc)
+        return
+    peer_cc_name = "oidc-provider client_credentials JWT" if peer_cc else peer_reason
+    peer_intro_name = "oidc-provider introspection" if peer_intro else peer_reason
+
+    if "login" in args.only:
+        ref = dict(reference="raw argon2id hashes/s, 1 core (m=19456,t=2,p=1)",
+                   reference_value=hashes["hashes_per_second"] if hashes else None,
+                   goal=">= 0.90x", goal_ratio=0.90)
+        try:
+            report.add(Row.from_load("POST /api/login", scenarios.login(plan, p), **ref))
+        except Exception as exc:  # noqa: BLE001
+            _failed(report, "POST /api/login", exc, **ref)
+    if "refresh" in args.only:
+        ref = dict(reference=peer_cc_name, reference_value=peer_cc, goal=">= 1.0x", goal_ratio=1.0)
+        for metric, fn in (("POST /api/jwt/refresh (OneTimeUse)", scenarios.api_refresh),
+                           ("POST /oauth2/token refresh_token (rotating)", scenarios.oauth_refresh)):
+            try:
+                result, note = fn(plan, p)
+                row = report.add(Row.from_load(metric, result, **ref))
+                anchor = f"{result.rps / KEYCLOAK_ANCHOR:.1f}x Keycloak 26's published 120 refresh/s/vCPU"
+                row.note = "; ".join(n for n in (note, anchor, row.note) if n)
+            except Exception as exc:  # noqa: BLE001
+                _failed(report, metric, exc, **ref)
+    if "introspect" in args.only:
+        ref = dict(reference=peer_intro_name, reference_value=peer_intro, goal=">= 1.0x", goal_ratio=1.0)
+        try:
+            jwt = scenarios.access_token(p)
+        except Exception as exc:  # noqa: BLE001
+            _failed(report, "GET /api/jwt/validate", exc, **ref)
+        else:
+            try:
+                report.add(Row.from_load("GET /api/jwt/validate", scenarios.validate(plan, p, jwt), **ref))
+            except Exception as exc:  # noqa: BLE001
+                _failed(report, "GET /api/jwt/validate", exc, **ref)
+            try:
+                result, how = scenarios.introspect(plan, p, jwt)
+                row = report.add(Row.from_load("POST /oauth2/introspect (JWT)", result, **ref))
+                row.note = "; ".join(n for n in (f"client auth: {how}", row.note) if n)
+            except Exception as exc:  # noqa: BLE001
+                _failed(report, "POST /oauth2/introspect (JWT)", exc, **ref)
+    if "store" in args.only:
+        metric = "Store GET /api/load-shopping-cart (JWT)"
+        ref = dict(reference="goal 5,000 req/s on one core", reference_value=5000.0, goal=">= 5,000 req/s",
+                   goal_ratio=1.0)
+        try:
+            report.add(Row.from_load(metric, store.measure(plan, p), **ref))
+        except Exception as exc:  # noqa: BLE001
+            _failed(report, metric, exc, **ref)
+
+
+def _measure_memory(args, plan, report, work: Path, api_key: str) -> None:
+    metric = "RSS per 100k refresh tokens + SSO sessions"
+    ref = dict(unit="MB", reference="goal 50 MB", reference_value=50.0, goal="<= 50 MB", goal_ratio=1.0,
+               lower_is_better=True)
+    database_url = authgate.fresh_postgres_url() if args.postgres else ""
+    # Cheap argon2 for this server only, so that N logins fit the time bound; hashing memory is
+    # transient and tokens/sessions do not depend on it.
+    env = {"AUTHGATE_ARGON2_MEMORY_KIB": "1024", "AUTHGATE_ARGON2_TIME_COST": "1"}
+    try:
+        server = authgate.start(work / "data-memory", plan.log_dir, api_key=api_key, database_url=database_url,
+                                extra_env=env, name="authgate-memory")
+    except Exception as exc:  # noqa: BLE001
+        _failed(report, metric, exc, **ref)
+        return
+    try:
+        p = authgate.provision(server.base_url, api_key, users=50)
+        mb, made, note = scenarios.memory(plan, server, p)
+        report.add(Row(metric, value=mb, note=f"{note}; argon2 m=1024 KiB t=1 for this server", **ref))
+    except Exception as exc:  # noqa: BLE001
+        _failed(report, metric, exc, **ref)
+    finally:
+        server.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    report = run(args)
+    print(report.markdown())
+    md, js = report.write(args.out)
+    print(f"[bench] wrote {md} and {js}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,248 @@
+"""One function per measured figure. Each returns Rows or raises; the runner turns a raise into
+an 'n/a (why)' row, so one broken endpoint never hides the other figures."""
+from __future__ import annotations
+
+import base64
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+
+from bench import authgate, loader, wrk
+from bench.authgate import Provisioned
+from bench.loader import LoadResult, build_request
+from bench.server import ServerProcess
+
+
+@dataclass
+class Plan:
+    duration: float
+    warmup: float
+    concurrency: int
+    login_concurrency: int
+    memory_tokens: int
+    loader: str  # "py" or "wrk" (wrk only for fixed requests)
+    log_dir: Path
+
+
+def _run_py(base_url: str, workload: loader.Workload, concurrency: int, duration: float,
+            warmup: float) -> LoadResult:
+    host, port = base_url.removeprefix("http://").split(":")
+    loop = loader.new_event_loop()
+    try:
+        return loop.run_until_complete(loader.run_load(
+            host, int(port), workload, concurrency=concurrency, duration=duration, warmup=warmup))
+    finally:
+        loop.close()
+
+
+def fixed(plan: Plan, base_url: str, method: str, path: str, *, headers: dict[str, str] | None = None,
+          body: str = "", content_type: str | None = None, concurrency: int | None = None,
+          expect: int = 200) -> LoadResult:
+    """The same request over and over, with wrk or the asyncio loader."""
+    concurrency = concurrency or plan.concurrency
+    headers = dict(headers or {})
+    if plan.loader == "wrk" and wrk.available() and expect == 200:
+        if content_type:
+            headers["Content-Type"] = content_type
+        return wrk.run(base_url + path, method=method, headers=headers, body=body,
+                       concurrency=concurrency, duration=plan.duration, warmup=plan.warmup)
+    raw = build_request(method, path, headers=headers, body=body.encode(), content_type=content_type)
+    return _run_py(base_url, loader.FixedWorkload(raw, expect), concurrency, plan.duration, plan.warmup)
+
+
+def basic(client_id: str, secret: str) -> str:
+    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+
+
+FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
+
+
+# --- 1. login against the raw argon2id ceiling ----------------------------------------------
+
+def login_workload(p: Provisioned, limit: int | None = None) -> loader.Workload:
+    raws = [build_request("POST", "/api/login", content_type=JSON, body=json.dumps({
+        "loginId": user, "password": p.password, "applicationId": p.application_id}).encode())
+        for user in p.users]
+    return _Limited(loader.RoundRobinWorkload(raws), limit) if limit else loader.RoundRobinWorkload(raws)
+
+
+class _Limited:
+    """Stops after `limit` requests in total."""
+
+    def __init__(self, inner: loader.Workload, limit: int) -> None:
+        self.inner = inner
+        self.left = limit
+
+    def request(self, worker: int) -> bytes | None:
+        if self.left <= 0:
+            return None
+        self.left -= 1
+        return self.inner.request(worker)
+
+    def response(self, worker: int, status: int, body: bytes) -> bool:
+        return self.inner.response(worker, status, body)
+
+
+def login(plan: Plan, p: Provisioned) -> LoadResult:
+    return _run_py(p.base_url, login_workload(p), plan.login_concurrency, plan.duration, plan.warmup)
+
+
+# --- 2. refresh with rotation ----------------------------------------------------------------
+
+class RotatingRefresh:
+    """Each connection owns one refresh token and replaces it with the rotated one it gets back."""
+
+    def __init__(self, tokens: list[str], make, field: str) -> None:
+        self.tokens: list[str | None] = list(tokens)
+        self.make = make
+        self.field = field
+        self.rotated = 0
+        self.same = 0
+
+    def request(self, worker: int) -> bytes | None:
+        token = self.tokens[worker]
+        return None if token is None else self.make(token)
+
+    def response(self, worker: int, status: int, body: bytes) -> bool:
+        if status != 200:
+            self.tokens[worker] = None  # the chain is broken: stop this connection
+            return False
+        new = json.loads(body).get(self.field)
+        if new and new != self.tokens[worker]:
+            self.rotated += 1
+            self.tokens[worker] = new
+        else:
+            self.same += 1
+        return True
+
+
+def seed_refresh_tokens(p: Provisioned, count: int) -> list[dict]:
+    with httpx.Client(timeout=30) as client:
+        return [authgate.login(client, p, p.users[i % len(p.users)]) for i in range(count)]
+
+
+def api_refresh(plan: Plan, p: Provisioned) -> tuple[LoadResult, str]:
+    seeds = [s["refreshToken"] for s in seed_refresh_tokens(p, plan.concurrency)]
+
+    def make(token: str) -> bytes:
+        return build_request("POST", "/api/jwt/refresh", content_type=JSON,
+                             body=json.dumps({"refreshToken": token}).encode())
+
+    work = RotatingRefresh(seeds, make, "refreshToken")
+    result = _run_py(p.base_url, work, plan.concurrency, plan.duration, plan.warmup)
+    return result, _rotation_note(work)
+
+
+def _rotation_note(work: RotatingRefresh) -> str:
+    if work.same and not work.rotated:
+        return "NOT rotated: the same refresh token came back"
+    return "" if not work.same else f"{work.same} responses kept the old token"
+
+
+def oauth_seed_tokens(p: Provisioned, count: int) -> tuple[list[str], str]:
+    """Refresh tokens the /oauth2/token refresh grant accepts: /api/login's (FusionAuth accepts
+    them at the token endpoint), else the password grant's (offline_access)."""
+    auth = {"Authorization": basic(p.client_id, p.client_secret)}
+    with httpx.Client(timeout=30) as client:
+        first = authgate.login(client, p, p.users[0])["refreshToken"]
+        probe = client.post(p.base_url + "/oauth2/token", headers=auth,
+                            data={"grant_type": "refresh_token", "refresh_token": first})
+        if probe.status_code == 200 and probe.json().get("refresh_token"):
+            tokens = [probe.json()["refresh_token"]]
+            tokens += [s["refreshToken"] for s in seed_refresh_tokens(p, count - 1)]
+            return tokens, "seeded by /api/login"
+        tokens = []
+        for i in range(count):
+            response = client.post(p.base_url + "/oauth2/token", headers=auth, data={
+                "grant_type": "password", "username": p.users[i % len(p.users)], "password": p.password,
+                "scope": "openid offline_access"})
+            if response.status_code != 200 or "refresh_token" not in response.json():
+                raise RuntimeError(f"no OAuth refresh token: /api/login's -> {probe.status_code} "
+                                   f"{probe.text[:150]}; password grant -> {response.status_code} {response.text[:150]}")
+            tokens.append(response.json()["refresh_token"])
+        return tokens, "seeded by the password grant"
+
+
+def oauth_refresh(plan: Plan, p: Provisioned) -> tuple[LoadResult, str]:
+    seeds, how = oauth_seed_tokens(p, plan.concurrency)
+    auth = {"Authorization": basic(p.client_id, p.client_secret)}
+
+    def make(token: str) -> bytes:
+        return build_request("POST", "/oauth2/token", headers=auth, content_type=FORM,
+                             body=urlencode({"grant_type": "refresh_token", "refresh_token": token}).encode())
+
+    work = RotatingRefresh(seeds, make, "refresh_token")
+    result = _run_py(p.base_url, work, plan.concurrency, plan.duration, plan.warmup)
+    return result, "; ".join(n for n in (how, _rotation_note(work)) if n)
+
+
+# --- 3. JWT validation and introspection -----------------------------------------------------
+
+def access_token(p: Provisioned) -> str:
+    with httpx.Client(timeout=30) as client:
+        return authgate.login(client, p, p.users[0])["token"]
+
+
+def validate(plan: Plan, p: Provisioned, jwt: str) -> LoadResult:
+    with httpx.Client(timeout=30) as client:
+        probe = client.get(p.base_url + "/api/jwt/validate", headers={"Authorization": f"Bearer {jwt}"})
+        if probe.status_code != 200 or "jwt" not in probe.json():
+            raise RuntimeError(f"/api/jwt/validate probe: {probe.status_code} {probe.text[:200]}")
+    return fixed(plan, p.base_url, "GET", "/api/jwt/validate", headers={"Authorization": f"Bearer {jwt}"})
+
+
+def introspect(plan: Plan, p: Provisioned, jwt: str) -> tuple[LoadResult, str]:
+    """RFC 7662 with client_secret_basic, else FusionAuth's client_id in the form."""
+    variants = [
+        ("client_secret_basic", {"Authorization": basic(p.client_id, p.client_secret)}, {"token": jwt}),
+        ("client_id in form", {}, {"token": jwt, "client_id": p.client_id}),
+        ("client_secret_post", {}, {"token": jwt, "client_id": p.client_id, "client_secret": p.client_secret}),
+    ]
+    tried = []
+    with httpx.Client(timeout=30) as client:
+        for name, headers, form in variants:
+            probe = client.post(p.base_url + "/oauth2/introspect", headers=headers, data=form)
+            if probe.status_code == 200 and probe.json().get("active") is True:
+                result = fixed(plan, p.base_url, "POST", "/oauth2/introspect", headers=headers,
+                               body=urlencode(form), content_type=FORM)
+                return result, name
+            tried.append(f"{name}: {probe.status_code} {probe.text[:100]}")
+    raise RuntimeError("introspection probe failed: " + " | ".join(tried))
+
+
+# --- peer: node-oidc-provider ----------------------------------------------------------------
+
+def peer_client_credentials(plan: Plan, peer: ServerProcess, auth: str) -> LoadResult:
+    return fixed(plan, peer.base_url, "POST", "/token", headers={"Authorization": auth},
+                 body="grant_type=client_credentials&scope=api", content_type=FORM)
+
+
+def peer_introspection(plan: Plan, peer: ServerProcess, auth: str, token: str) -> LoadResult:
+    return fixed(plan, peer.base_url, "POST", "/token/introspection", headers={"Authorization": auth},
+                 body=urlencode({"token": token}), content_type=FORM)
+
+
+# --- 5. memory per live refresh token and SSO session -----------------------------------------
+
+def memory(plan: Plan, server: ServerProcess, p: Provisioned) -> tuple[float, int, str]:
+    """MB of server RSS growth per 100,000 logins (each a live refresh token and session)."""
+    def logins(count: int) -> int:
+        result = _run_py(p.base_url, login_workload(p, limit=count), plan.login_concurrency,
+                         duration=600.0, warmup=0.0)
+        if result.errors:
+            raise RuntimeError(f"memory logins failed: {result.error_sample}")
+        return result.ok
+
+    logins(max(200, plan.memory_tokens // 10))  # warm caches, pools, allocator arenas
+    time.sleep(0.5)
+    before = server.rss_kib()
+    made = logins(plan.memory_tokens)
+    time.sleep(0.5)
+    after = server.rss_kib()
+    mb_per_100k = (after - before) / 1024 / made * 100_000
+    return mb_per_100k, made, f"RSS {before / 1024:.1f} -> {after / 1024:.1f} MB over {made:,} logins"
