@@ -104,3 +104,13 @@ async def client(registry: Registry) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def admin() -> dict[str, str]:
     return {"Authorization": API_KEY}
+
+
+@pytest.fixture(autouse=True)
+def _reset_clock() -> Any:
+    """Tests move time with clock.advance(); put it back afterwards."""
+    from authgate.clock import clock
+
+    saved = clock._offset
+    yield clock
+    clock._offset = saved
