@@ -238,7 +238,7 @@ def memory(plan: Plan, server: ServerProcess, p: Provisioned) -> tuple[float, in
             raise RuntimeError(f"memory logins failed: {result.error_sample}")
         return result.ok
 
-    logins(max(200, plan.memory_tokens // 10))  # warm caches, pools, allocator arenas
+    logins(max(100, plan.memory_tokens // 5))  # warm caches, pools, allocator arenas
     time.sleep(0.5)
     before = server.rss_kib()
     made = logins(plan.memory_tokens)
