@@ -40,6 +40,7 @@ from .oauth_client import OAuthClient
 from .security import security_headers
 
 STATIC_DIR = Path(__file__).parent / "static"
+_HOOK = '<section id="demo-hook" hidden></section>'
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,12 @@ def create_example_app(cfg: ExampleConfig, spec: AppSpec, *, http: httpx.AsyncCl
 
     @app.get("/", response_class=HTMLResponse)
     @app.get("/oauth-redirect", response_class=HTMLResponse)
-    async def spa() -> HTMLResponse:
+    async def spa(xss: str = "") -> HTMLResponse:
+        if cfg.vulnerable_demo and xss:
+            # DELIBERATELY VULNERABLE (attack demos only): `?xss=` is reflected raw into the page,
+            # ahead of our deferred module script, so an injected <script> runs first and can
+            # read localStorage or wrap fetch() to catch the cookie-drop request.
+            return HTMLResponse(page.replace(_HOOK, f'<section id="demo-hook">{xss}</section>'))
         return HTMLResponse(page)
 
     @app.get("/api/user")
