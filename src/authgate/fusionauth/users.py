@@ -1,0 +1,238 @@
+"""FusionAuth User API: create, retrieve, update (PUT replaces, PATCH merges), delete, search.
+
+Passwords are hashed with argon2id before anything is stored and never returned. Path ids use
+the `uuid` convertor so `/api/user/search`, `/api/user/import` and `/api/user/registration`
+never reach the `{userId}` routes. Bulk import lives in users_import.py.
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+
+from authgate.clock import clock
+from authgate.errors import ApiError, not_found
+from authgate.fusionauth._admin import MAX_UPDATE_ATTEMPTS, Errors, conflict, is_email, merge_patch, object_field, query_int
+from authgate.fusionauth.auth import registry, require_api_key
+from authgate.fusionauth.present import user_json
+from authgate.registry import Registry
+from authgate.storage.repos import Conflict
+from authgate.web.errors import read_json_object
+
+router = APIRouter(dependencies=[Depends(require_api_key)])
+
+MIN_PASSWORD, MAX_PASSWORD = 8, 256  # the upper bound keeps one argon2 call from hashing megabytes
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    **{k: str for k in ("email", "username", "password", "firstName", "lastName", "middleName", "fullName",
+                        "mobilePhone", "imageUrl", "timezone", "birthDate", "parentEmail", "tenantId")},
+    **{k: bool for k in ("active", "verified", "passwordChangeRequired")},
+    "expiry": int, "data": dict, "preferredLanguages": list,
+}
+# Kept by the server, never taken from a request body.
+_SERVER_FIELDS = ("id", "insertInstant", "lastUpdateInstant", "registrations", "lastLoginInstant",
+                  "passwordLastUpdateInstant", "encryptionScheme", "factor", "salt", "password")
+
+
+def validate_user(user: dict[str, Any], errors: Errors, prefix: str = "user", *, password_required: bool) -> dict[str, Any]:
+    """Check a FusionAuth user object; returns the document to store (without the password)."""
+    for key, kind in _TYPES.items():
+        errors.typed(user, key, kind, prefix)
+    email, username, password = user.get("email"), user.get("username"), user.get("password")
+    if not (isinstance(email, str) and email.strip()) and not (isinstance(username, str) and username.strip()):
+        errors.add(f"{prefix}.email", "blank", "You must specify either the [email] or [username] field.")
+        errors.add(f"{prefix}.username", "blank", "You must specify either the [email] or [username] field.")
+    elif isinstance(email, str) and email.strip() and not is_email(email.strip()):
+        errors.add(f"{prefix}.email", "invalid", "The [email] is not a valid email address.")
+    if isinstance(username, str) and len(username) > 320:
+        errors.add(f"{prefix}.username", "tooLong", "The [username] is longer than 320 characters.")
+    if password is None and password_required:
+        errors.add(f"{prefix}.password", "blank", "You must specify the [password] field.")
+    elif isinstance(password, str) and len(password) < MIN_PASSWORD:
+        errors.add(f"{prefix}.password", "tooShort", f"The [password] must be at least {MIN_PASSWORD} characters.")
+    elif isinstance(password, str) and len(password) > MAX_PASSWORD:
+        errors.add(f"{prefix}.password", "tooLong", f"The [password] must be at most {MAX_PASSWORD} characters.")
+    doc = {k: v for k, v in user.items() if k not in _SERVER_FIELDS}
+    for key in ("email", "username"):
+        if isinstance(doc.get(key), str):
+            doc[key] = doc[key].strip() or None
+    return doc
+
+
+async def check_unique(reg: Registry, doc: dict[str, Any], errors: Errors, prefix: str = "user",
+                       own_id: str | None = None) -> None:
+    for key in ("email", "username"):
+        value = doc.get(key)
+        if isinstance(value, str) and value:
+            other = await reg.db.users.find_by(**{key: value})
+            if other is not None and other["id"] != own_id:
+                errors.add(f"{prefix}.{key}", "duplicate", f"A user with this [{key}] already exists.")
+
+
+def _path_id(user_id: uuid.UUID | None) -> str | None:
+    return str(user_id) if user_id is not None else None
+
+
+async def _conflict_error(reg: Registry, doc: dict[str, Any], own_id: str | None, prefix: str = "user") -> ApiError:
+    """Name the field a unique constraint refused (a concurrent request took it after our check)."""
+    errors = Errors()
+    await check_unique(reg, doc, errors, prefix, own_id)
+    if not errors:
+        errors.add("userId", "duplicate", "A user with this id already exists.")
+    return ApiError(400, field_errors=errors.fields)
+
+
+async def create_user(reg: Registry, user: dict[str, Any], user_id: str | None, errors: Errors) -> dict[str, Any]:
+    """Validate and store a new user; used by POST /api/user and the combined registration."""
+    doc = validate_user(user, errors, password_required=True)
+    if not errors:
+        await check_unique(reg, doc, errors)
+    if user_id and await reg.db.users.get(user_id) is not None:
+        errors.add("userId", "duplicate", "A user with this id already exists.")
+    errors.raise_if_any()
+    doc["passwordLastUpdateInstant"] = clock.now_ms()
+    password_hash = await reg.hasher.hash(user["password"])
+    try:
+        return await reg.db.users.create(doc, password_hash, user_id)
+    except Conflict:
+        raise await _conflict_error(reg, doc, None) from None
+
+
+async def _load(reg: Registry, user_id: str) -> dict[str, Any]:
+    row = await reg.db.users.get(user_id)
+    if row is None:
+        raise not_found("user")
+    return row
+
+
+async def _respond(reg: Registry, row: dict[str, Any], status: int = 200) -> Response:
+    regs = await reg.db.registrations.for_user(row["id"])
+    return JSONResponse({"user": user_json(row, regs)}, status_code=status)
+
+
+@router.post("/api/user")
+@router.post("/api/user/{user_id:uuid}")
+async def create(request: Request, user_id: uuid.UUID | None = None) -> Response:
+    reg = registry(request)
+    user = object_field(await read_json_object(request), "user")
+    row = await create_user(reg, user, _path_id(user_id), Errors())
+    return await _respond(reg, row)
+
+
+@router.get("/api/user")
+async def find(request: Request, email: str | None = None, username: str | None = None,
+               loginId: str | None = None) -> Response:
+    reg = registry(request)
+    if email:
+        row = await reg.db.users.find_by(email=email)
+    elif username:
+        row = await reg.db.users.find_by(username=username)
+    elif loginId:
+        row = await reg.db.users.find_by_login_id(loginId)
+    else:
+        raise ApiError(400, general_errors=[{"code": "[missing]parameter",
+                                             "message": "Specify a user id, or one of email, username or loginId."}])
+    if row is None:
+        raise not_found("user")
+    return await _respond(reg, row)
+
+
+@router.get("/api/user/{user_id:uuid}")
+async def retrieve(request: Request, user_id: uuid.UUID) -> Response:
+    reg = registry(request)
+    return await _respond(reg, await _load(reg, str(user_id)))
+
+
+async def _update(request: Request, user_id: str, patch: bool) -> Response:
+    """PUT replaces the user, PATCH merges into it; both compare-and-set on `version` and retry."""
+    reg = registry(request)
+    user = object_field(await read_json_object(request), "user")
+    password = user.get("password")
+    for _ in range(MAX_UPDATE_ATTEMPTS):
+        row = await _load(reg, user_id)
+        current = row["doc"]
+        incoming = merge_patch(current, user) if patch else user
+        errors = Errors()
+        doc = validate_user(incoming, errors, password_required=False)
+        if not errors:
+            await check_unique(reg, doc, errors, own_id=user_id)
+        errors.raise_if_any()
+        # Server-kept fields survive a replace.
+        for key in ("lastLoginInstant", "passwordLastUpdateInstant"):
+            if key in current:
+                doc[key] = current[key]
+        password_hash = None
+        if isinstance(password, str):
+            password_hash = await reg.hasher.hash(password)
+            doc["passwordLastUpdateInstant"] = clock.now_ms()
+        try:
+            done = await reg.db.users.replace(user_id, doc, password_hash, row["version"])
+        except Conflict:
+            raise await _conflict_error(reg, doc, user_id) from None
+        if done:
+            return await _respond(reg, await _load(reg, user_id))
+    raise conflict()
+
+
+@router.put("/api/user/{user_id:uuid}")
+async def replace(request: Request, user_id: uuid.UUID) -> Response:
+    return await _update(request, str(user_id), patch=False)
+
+
+@router.patch("/api/user/{user_id:uuid}")
+async def patch(request: Request, user_id: uuid.UUID) -> Response:
+    return await _update(request, str(user_id), patch=True)
+
+
+@router.delete("/api/user/{user_id:uuid}")
+async def delete(request: Request, user_id: uuid.UUID, hardDelete: bool = False) -> Response:
+    """hardDelete removes the user (registrations and tokens cascade); otherwise, as in FusionAuth,
+    the user is deactivated: logins answer 423 and its refresh tokens are revoked."""
+    reg = registry(request)
+    uid = str(user_id)
+    if hardDelete:
+        if not await reg.db.users.delete(uid):
+            raise not_found("user")
+        return Response(status_code=200)
+    for _ in range(MAX_UPDATE_ATTEMPTS):
+        row = await _load(reg, uid)
+        if await reg.db.users.replace(uid, {**row["doc"], "active": False}, None, row["version"]):
+            await reg.db.refresh_tokens.revoke_for_user(uid)
+            await reg.db.sso_sessions.revoke_for_user(uid)
+            return Response(status_code=200)
+    raise conflict()
+
+
+async def _search(request: Request, params: dict[str, Any]) -> Response:
+    reg = registry(request)
+    text, ids = params.get("queryString") or params.get("query"), params.get("ids")
+    if text is not None and not isinstance(text, str):
+        raise ApiError(400, field_errors={"search.queryString": [{"code": "[invalid]search.queryString",
+                                                                  "message": "[queryString] must be a string."}]})
+    if ids is not None and (not isinstance(ids, list) or not all(isinstance(i, str) for i in ids)):
+        raise ApiError(400, field_errors={"search.ids": [{"code": "[invalid]search.ids",
+                                                          "message": "[ids] must be a list of user ids."}]})
+    limit = query_int(params.get("numberOfResults"), "search.numberOfResults", 25, 500)
+    start = query_int(params.get("startRow"), "search.startRow", 0, 10**9)
+    total, rows = await reg.db.users.search(text, ids, start, limit)
+    return JSONResponse({"total": total, "users": [user_json(r) for r in rows]})
+
+
+@router.get("/api/user/search")
+async def search_get(request: Request) -> Response:
+    q = request.query_params
+    params: dict[str, Any] = {k: q.get(k) for k in ("queryString", "query", "numberOfResults", "startRow")}
+    params["ids"] = q.getlist("ids") or None
+    return await _search(request, params)
+
+
+@router.post("/api/user/search")
+async def search_post(request: Request) -> Response:
+    return await _search(request, object_field(await read_json_object(request), "search"))
+
+
+# Last, because the import module builds on the validators above.
+from authgate.fusionauth.users_import import router as _import_router  # noqa: E402
+
+router.include_router(_import_router)
