@@ -104,7 +104,8 @@ def config(mode: str, tmp_path: Any, **overrides: Any) -> ExampleConfig:
         name="Forums" if forums else "Store", mode=mode,
         public_origin=FORUMS_ORIGIN if forums else STORE_ORIGIN,
         idp_public_url=ISSUER, idp_internal_url=IDP_INTERNAL, issuer=ISSUER,
-        client_id=FORUMS_CLIENT if forums else STORE_CLIENT, db_path=tmp_path / f"{mode}.db",
+        client_id=FORUMS_CLIENT if forums else STORE_CLIENT,
+        db_path=tmp_path / f"{'forums' if forums else 'store'}-{mode}.db",
         client_secret="s3cret" if mode in ("code-pkce-cookie", "bff") else "", cookie_secret="test-secret")
     values.update(overrides)
     return ExampleConfig(**values)

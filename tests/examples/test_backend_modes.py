@@ -171,7 +171,7 @@ async def test_bff_browser_gets_only_an_opaque_session(make_client, idp, tmp_pat
     assert "bff_session" in names and "app_jwt" not in names and "app_refresh" not in names
     session_id = app_cookies(client)["bff_session"].value
     assert session_id.count(".") == 0  # not a JWT
-    with sqlite3.connect(tmp_path / "bff.db") as conn:
+    with sqlite3.connect(tmp_path / "store-bff.db") as conn:
         stored = [row[0] for row in conn.execute("SELECT id_digest FROM bff_sessions")]
     conn.close()
     assert stored and session_id not in stored  # only a digest is kept
