@@ -65,6 +65,11 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def _loadavg() -> str:
+    """The 1-minute load average: others' processes on these 2 cores make figures noisy."""
+    return f"{os.getloadavg()[0]:.2f}"
+
+
 def _failed(report: Report, metric: str, exc: BaseException, **kw) -> None:
     why = f"{type(exc).__name__}: {str(exc)[:300]}"
     report.add(Row(metric, note=why, **kw))
@@ -86,6 +91,7 @@ def run(args: argparse.Namespace) -> Report:
         "database": "postgresql" if args.postgres else "sqlite",
         "mode": "quick" if args.quick else "full", "duration_s": plan.duration, "warmup_s": plan.warmup,
         "concurrency": plan.concurrency, "loader": plan.loader, "python": platform.python_version(),
+        "loadavg_start": _loadavg(),
     })
     print(f"[bench] logs in {plan.log_dir}", file=sys.stderr)
 
@@ -113,12 +119,15 @@ def run(args: argparse.Namespace) -> Report:
         except Exception as exc:  # noqa: BLE001
             _failed(report, "authgate start", exc)
         else:
+            plan.cpu_probe = server.cpu_seconds
             try:
                 _measure_authgate(args, plan, report, server, api_key, hashes, peer_cc, peer_intro, peer_reason)
             finally:
+                plan.cpu_probe = None
                 server.stop()
     if "memory" in args.only:
         _measure_memory(args, plan, report, work, api_key)
+    report.run["loadavg_end"] = _loadavg()
     report.notes.append(f"server core 0 (taskset), loader core 1; rate limiting off; logs: {plan.log_dir}")
     return report
 
@@ -130,6 +139,7 @@ def _measure_peer(plan: scenarios.Plan, report: Report):
         return f"peer unavailable: {str(exc)[:200]}", None, None
     try:
         report.run["peer"] = f"oidc-provider {peer.version(peer.cache_dir())} (node {_node_version()})"
+        plan.cpu_probe = server.cpu_seconds
         auth = peer.basic_auth()
         cc = scenarios.peer_client_credentials(plan, server, auth)
         intro = scenarios.peer_introspection(plan, server, auth, peer.opaque_token(server))
@@ -139,6 +149,7 @@ def _measure_peer(plan: scenarios.Plan, report: Report):
     except Exception as exc:  # noqa: BLE001
         return f"peer failed: {str(exc)[:200]}", None, None
     finally:
+        plan.cpu_probe = None
         server.stop()
 
 

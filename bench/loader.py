@@ -12,6 +12,7 @@ import statistics
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Protocol
 
 
@@ -33,6 +34,8 @@ class LoadResult:
     error_sample: str = ""
     # Set by loaders that report percentiles instead of every latency (wrk).
     fixed_percentiles: tuple[float, float] | None = None
+    # Share of one core the server used during the window (None when not probed).
+    server_cpu: float | None = None
 
     @property
     def rps(self) -> float:
@@ -166,13 +169,25 @@ async def _worker(
 
 async def run_load(
     host: str, port: int, workload: Workload, *, concurrency: int, duration: float,
-    warmup: float = 0.0, grace: float = 5.0,
+    warmup: float = 0.0, grace: float = 5.0, cpu_probe: Callable[[], float] | None = None,
 ) -> LoadResult:
-    """Drive `workload` over `concurrency` keep-alive connections; bounded in time."""
+    """Drive `workload` over `concurrency` keep-alive connections; bounded in time.
+    `cpu_probe` (the server's CPU seconds) is read at the window's start and end."""
     now = time.perf_counter()
     t_start = now + warmup
     t_end = t_start + duration
     result = LoadResult(duration=duration)
+    if cpu_probe is not None:
+        loop = asyncio.get_running_loop()
+        marks: list[float] = []
+
+        def mark() -> None:
+            marks.append(cpu_probe())
+            if len(marks) == 2:
+                result.server_cpu = (marks[1] - marks[0]) / duration
+
+        loop.call_later(warmup, mark)
+        loop.call_later(warmup + duration, mark)
     tasks = [
         asyncio.ensure_future(_worker(i, host, port, workload, result, t_start, t_end))
         for i in range(concurrency)

@@ -21,6 +21,7 @@ class Row:
     goal_ratio: float | None = None  # ratio needed (value / reference >= goal_ratio)
     lower_is_better: bool = False
     errors: int = 0
+    server_cpu: float | None = None  # share of the server core used in the window
     note: str = ""
 
     @property
@@ -40,7 +41,7 @@ class Row:
     @classmethod
     def from_load(cls, metric: str, result: LoadResult, **kw) -> "Row":
         row = cls(metric, value=result.rps, p50_ms=result.p50, p99_ms=result.p99,
-                  errors=result.errors, **kw)
+                  errors=result.errors, server_cpu=result.server_cpu, **kw)
         if result.errors:
             row.note = (row.note + "; " if row.note else "") + f"{result.errors} errors, e.g. {result.error_sample}"
         return row
@@ -82,6 +83,11 @@ class Report:
         run = ", ".join(f"{k}: {v}" for k, v in self.run.items())
         out = "\n".join(lines) + "\n\n" + f"Run — {run}\n"
         errs = [f"- {r.metric}: {r.note}" for r in self.rows if r.note and r.value is not None]
+        busy = [f"{r.metric} {r.server_cpu:.0%} ({r.value / r.server_cpu:,.0f}/CPU-s)"
+                for r in self.rows if r.server_cpu and r.value]
+        if busy:
+            errs.append("- server CPU share of its core in the window, and throughput per server CPU-second "
+                        "(robust to other load on the core): " + "; ".join(busy))
         if errs or self.notes:
             out += "\nNotes:\n" + "\n".join(errs + [f"- {n}" for n in self.notes]) + "\n"
         return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -26,15 +27,18 @@ class Plan:
     memory_tokens: int
     loader: str  # "py" or "wrk" (wrk only for fixed requests)
     log_dir: Path
+    # CPU seconds of the server currently under test; each row reports the core share it used.
+    cpu_probe: Callable[[], float] | None = None
 
 
 def _run_py(base_url: str, workload: loader.Workload, concurrency: int, duration: float,
-            warmup: float) -> LoadResult:
+            warmup: float, cpu_probe: Callable[[], float] | None = None) -> LoadResult:
     host, port = base_url.removeprefix("http://").split(":")
     loop = loader.new_event_loop()
     try:
         return loop.run_until_complete(loader.run_load(
-            host, int(port), workload, concurrency=concurrency, duration=duration, warmup=warmup))
+            host, int(port), workload, concurrency=concurrency, duration=duration, warmup=warmup,
+            cpu_probe=cpu_probe))
     finally:
         loop.close()
 
@@ -49,9 +53,11 @@ def fixed(plan: Plan, base_url: str, method: str, path: str, *, headers: dict[st
         if content_type:
             headers["Content-Type"] = content_type
         return wrk.run(base_url + path, method=method, headers=headers, body=body,
-                       concurrency=concurrency, duration=plan.duration, warmup=plan.warmup)
+                       concurrency=concurrency, duration=plan.duration, warmup=plan.warmup,
+                       cpu_probe=plan.cpu_probe)
     raw = build_request(method, path, headers=headers, body=body.encode(), content_type=content_type)
-    return _run_py(base_url, loader.FixedWorkload(raw, expect), concurrency, plan.duration, plan.warmup)
+    return _run_py(base_url, loader.FixedWorkload(raw, expect), concurrency, plan.duration, plan.warmup,
+                   plan.cpu_probe)
 
 
 def basic(client_id: str, secret: str) -> str:
@@ -89,7 +95,8 @@ class _Limited:
 
 
 def login(plan: Plan, p: Provisioned) -> LoadResult:
-    return _run_py(p.base_url, login_workload(p), plan.login_concurrency, plan.duration, plan.warmup)
+    return _run_py(p.base_url, login_workload(p), plan.login_concurrency, plan.duration, plan.warmup,
+                   plan.cpu_probe)
 
 
 # --- 2. refresh with rotation ----------------------------------------------------------------
@@ -134,7 +141,7 @@ def api_refresh(plan: Plan, p: Provisioned) -> tuple[LoadResult, str]:
                              body=json.dumps({"refreshToken": token}).encode())
 
     work = RotatingRefresh(seeds, make, "refreshToken")
-    result = _run_py(p.base_url, work, plan.concurrency, plan.duration, plan.warmup)
+    result = _run_py(p.base_url, work, plan.concurrency, plan.duration, plan.warmup, plan.cpu_probe)
     return result, _rotation_note(work)
 
 
@@ -177,7 +184,7 @@ def oauth_refresh(plan: Plan, p: Provisioned) -> tuple[LoadResult, str]:
                              body=urlencode({"grant_type": "refresh_token", "refresh_token": token}).encode())
 
     work = RotatingRefresh(seeds, make, "refresh_token")
-    result = _run_py(p.base_url, work, plan.concurrency, plan.duration, plan.warmup)
+    result = _run_py(p.base_url, work, plan.concurrency, plan.duration, plan.warmup, plan.cpu_probe)
     return result, "; ".join(n for n in (how, _rotation_note(work)) if n)
 
 

@@ -42,4 +42,8 @@ def measure(plan, p: Provisioned) -> LoadResult:
         probe = httpx.get(server.base_url + PATH, headers=headers, timeout=30)
         if probe.status_code != 200 or "items" not in probe.json():
             raise RuntimeError(f"Store probe: {probe.status_code} {probe.text[:200]}")
-        return fixed(plan, server.base_url, "GET", PATH, headers=headers)
+        saved, plan.cpu_probe = plan.cpu_probe, server.cpu_seconds
+        try:
+            return fixed(plan, server.base_url, "GET", PATH, headers=headers)
+        finally:
+            plan.cpu_probe = saved

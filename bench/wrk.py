@@ -64,19 +64,22 @@ def _run(url: str, lua: str, concurrency: int, seconds: int) -> dict:
 
 def run(
     url: str, *, method: str = "GET", headers: dict[str, str] | None = None, body: str = "",
-    concurrency: int, duration: float, warmup: float = 0.0,
+    concurrency: int, duration: float, warmup: float = 0.0, cpu_probe=None,
 ) -> LoadResult:
     """Warm up, then measure; a LoadResult like the asyncio loader's."""
     lua = script(method, headers or {}, body)
     if warmup > 0:
         _run(url, lua, concurrency, max(1, math.ceil(warmup)))
+    cpu_before = cpu_probe() if cpu_probe else 0.0
     summary = _run(url, lua, concurrency, max(1, math.ceil(duration)))
     elapsed = summary["duration_us"] / 1e6
+    cpu = (cpu_probe() - cpu_before) / elapsed if cpu_probe else None
     socket_errors = summary["connect"] + summary["read"] + summary["write"] + summary["timeout"]
     ok = summary["requests"] - summary["non2xx"]
     result = LoadResult(duration=elapsed, ok=ok, errors=summary["non2xx"] + socket_errors,
                         statuses=Counter({"2xx/3xx": ok, "other": summary["non2xx"]}))
     result.fixed_percentiles = (summary["p50_us"] / 1000.0, summary["p99_us"] / 1000.0)
+    result.server_cpu = cpu
     if result.errors:
         result.error_sample = f"wrk: {summary['non2xx']} non-2xx/3xx, {socket_errors} socket errors"
     return result
