@@ -1,0 +1,189 @@
+"""`authgate demo`: the IdP, the Store and the Forums on three *.authgate.localhost origins.
+
+The same `Stack` serves the demo command, the browser E2E tests and the attack harness, so
+what a user watches is exactly what the tests check. Host names: see the measured cookie table
+at the end of WORKFLOWS.md -- three hosts under one parent are different origins but the same
+site, so the IdP's host-only cookies are sent on the SPAs' credentialed fetches yet never reach
+the apps' backends. Chromium resolves *.localhost to loopback by itself; servers bind 127.0.0.1.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from authgate.config import Settings
+
+STORE_ID = "3c219e58-ed0e-4b18-ad48-f4f92793ae32"
+FORUMS_ID = "7a1f2e4b-5a8e-4b4c-9d1e-0c6f2b9a1d55"
+DEMO_EMAIL, DEMO_PASSWORD = "richard@example.com", "password"
+
+
+@dataclass
+class StackConfig:
+    mode: str = "implicit-localstorage"
+    forums_mode: str | None = None  # defaults to `mode`
+    data_dir: Path = Path("./authgate-data/demo")
+    idp_port: int = 9011
+    store_port: int = 8081
+    forums_port: int = 8082
+    domain: str = "authgate.localhost"
+    bind: str = "127.0.0.1"
+    jwt_ttl: int = 60
+    refresh_ttl_minutes: int = 60 * 24
+    refresh_usage_policy: str = "OneTimeUse"
+    leeway_seconds: int = 1
+    vulnerable_demo: bool = False
+    idp_overrides: dict[str, Any] = field(default_factory=dict)
+
+    def url(self, host: str, port: int) -> str:
+        return f"http://{host}.{self.domain}:{port}"
+
+    @property
+    def idp_url(self) -> str:
+        return self.url("idp", self.idp_port)
+
+    @property
+    def store_url(self) -> str:
+        return self.url("store", self.store_port)
+
+    @property
+    def forums_url(self) -> str:
+        return self.url("forums", self.forums_port)
+
+
+class Stack:
+    """Start with `async with Stack(cfg) as stack:`; `stack.registry` is the IdP's registry."""
+
+    def __init__(self, cfg: StackConfig) -> None:
+        self.cfg = cfg
+        self.api_key = secrets.token_urlsafe(32)
+        self._servers: list[tuple[uvicorn.Server, asyncio.Task[None]]] = []
+        self.registry: Any = None
+        self.user_id = ""
+
+    async def __aenter__(self) -> "Stack":
+        try:
+            await self.start()
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def _serve(self, app: Any, port: int) -> None:
+        config = uvicorn.Config(app, host=self.cfg.bind, port=port, log_level="warning", access_log=False,
+                                lifespan="on", timeout_graceful_shutdown=2)
+        server = uvicorn.Server(config)
+        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # the demo owns Ctrl-C
+        task = asyncio.create_task(server.serve())
+        self._servers.append((server, task))
+        while not server.started:
+            if task.done():
+                task.result()
+                raise RuntimeError(f"server on port {port} did not start")
+            await asyncio.sleep(0.02)
+
+    async def start(self) -> None:
+        from authgate.web.app import create_app
+
+        cfg = self.cfg
+        settings = Settings(host=cfg.bind, port=cfg.idp_port, data_dir=cfg.data_dir / "idp", issuer=cfg.idp_url,
+                            api_key=self.api_key, **cfg.idp_overrides)
+        idp = create_app(settings)
+        self.registry = idp.state.registry
+        await self._serve(idp, cfg.idp_port)
+        secrets_by_app = await self._provision()
+        await self._serve(self._example("Store", cfg.mode, cfg.store_url, STORE_ID, secrets_by_app[STORE_ID]), cfg.store_port)
+        await self._serve(self._example("Forums", cfg.forums_mode or cfg.mode, cfg.forums_url, FORUMS_ID,
+                                        secrets_by_app[FORUMS_ID]), cfg.forums_port)
+
+    def _example(self, name: str, mode: str, origin: str, client_id: str, client_secret: str) -> Any:
+        from examples.common.config import ExampleConfig
+
+        module = __import__(f"examples.{name.lower()}.app", fromlist=["create_app"])
+        ecfg = ExampleConfig(
+            name=name, mode=mode, public_origin=origin, idp_public_url=self.cfg.idp_url,
+            idp_internal_url=f"http://127.0.0.1:{self.cfg.idp_port}", issuer=self.cfg.idp_url, client_id=client_id,
+            client_secret=client_secret, db_path=self.cfg.data_dir / f"{name.lower()}.db",
+            vulnerable_demo=self.cfg.vulnerable_demo, leeway_seconds=self.cfg.leeway_seconds,
+        )
+        return module.create_app(ecfg)
+
+    async def _provision(self) -> dict[str, str]:
+        """Register both applications and the demo user through the FusionAuth admin API."""
+        from examples.common.provision import application_spec
+
+        cfg = self.cfg
+        apps = {STORE_ID: ("Store", cfg.mode, cfg.store_url), FORUMS_ID: ("Forums", cfg.forums_mode or cfg.mode, cfg.forums_url)}
+        out: dict[str, str] = {}
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{cfg.idp_port}",
+                                     headers={"Authorization": self.api_key}, timeout=10) as http:
+            for app_id, (name, mode, origin) in apps.items():
+                secret = secrets.token_urlsafe(32)
+                body = application_spec(name, mode, origin, client_secret=secret, access_token_ttl_seconds=cfg.jwt_ttl,
+                                        refresh_token_ttl_minutes=cfg.refresh_ttl_minutes,
+                                        refresh_token_usage_policy=cfg.refresh_usage_policy)
+                exists = (await http.get(f"/api/application/{app_id}")).status_code == 200
+                r = await (http.put if exists else http.post)(f"/api/application/{app_id}", json=body)
+                _check(r, f"provision application {name}")
+                out[app_id] = secret
+            r = await http.get("/api/user", params={"email": DEMO_EMAIL})
+            if r.status_code == 404:
+                r = await http.post("/api/user", json={"user": {"email": DEMO_EMAIL, "password": DEMO_PASSWORD,
+                                                               "firstName": "Richard", "lastName": "Hendricks"}})
+            _check(r, "provision demo user")
+            self.user_id = r.json()["user"]["id"]
+            registered = {x["applicationId"] for x in r.json()["user"].get("registrations", [])}
+            for app_id in apps:
+                if app_id not in registered:
+                    reg = await http.post(f"/api/user/registration/{self.user_id}",
+                                          json={"registration": {"applicationId": app_id, "roles": []}})
+                    _check(reg, "register demo user")
+        return out
+
+    async def stop(self) -> None:
+        for server, _ in self._servers:
+            server.should_exit = True
+        for _, task in reversed(self._servers):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(task, timeout=5)
+        self._servers.clear()
+
+
+def _check(r: httpx.Response, what: str) -> None:
+    if r.status_code >= 300:
+        raise RuntimeError(f"{what} failed: HTTP {r.status_code} {r.text[:500]}")
+
+
+def run_demo(mode: str = "implicit-localstorage", data_dir: Path | None = None, jwt_ttl: int = 60,
+             vulnerable: bool = False) -> None:
+    cfg = StackConfig(mode=mode, data_dir=data_dir or Path("./authgate-data/demo"), jwt_ttl=jwt_ttl,
+                      leeway_seconds=0, vulnerable_demo=vulnerable)
+
+    async def main() -> None:
+        began = time.perf_counter()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with Stack(cfg):
+            print(f"\nauthgate demo ready in {time.perf_counter() - began:.1f}s -- workflow mode: {mode}\n"
+                  f"  IdP     {cfg.idp_url}\n  Store   {cfg.store_url}\n  Forums  {cfg.forums_url}\n"
+                  f"  log in as {DEMO_EMAIL} / {DEMO_PASSWORD}; access tokens live {jwt_ttl}s\n"
+                  f"  Open the URLs in Chromium or Chrome (they resolve *.localhost themselves). Ctrl-C stops.\n",
+                  flush=True)
+            await stop.wait()
+        print("stopped", flush=True)
+
+    asyncio.run(main())
