@@ -93,6 +93,11 @@ class KeyRing:
         self._current.clear()
         self._jwks = None
 
+    def forget(self, kid: str) -> None:
+        """Drop a deleted key, so tokens it signed stop verifying in this process at once."""
+        self._parsed.pop(kid, None)
+        self.invalidate()
+
     async def get(self, kid: str) -> SigningKey | None:
         if not isinstance(kid, str) or len(kid) > 64:
             return None

@@ -1,0 +1,218 @@
+"""FusionAuth Application API: applications are also the OAuth clients (client_id == id).
+
+Defaults differ from FusionAuth on purpose (tokens/policy.py): refresh tokens rotate
+(`OneTimeUse`), PKCE is `Required`, and the implicit grant is off unless listed -- and when it is
+listed, responses carry a `warnings` entry because it exposes tokens to page JavaScript.
+A client secret is generated when none is given and kept across updates that omit it.
+"""
+from __future__ import annotations
+
+import secrets
+import uuid
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+
+from authgate.errors import field_error, not_found
+from authgate.fusionauth._admin import MAX_UPDATE_ATTEMPTS, Errors, conflict, merge_patch, object_field
+from authgate.fusionauth.auth import registry, require_api_key
+from authgate.fusionauth.present import application_json
+from authgate.registry import Registry
+from authgate.storage.repos import Conflict
+from authgate.web.errors import read_json_object
+
+router = APIRouter(dependencies=[Depends(require_api_key)])
+
+GRANTS = ("authorization_code", "implicit", "password", "refresh_token", "client_credentials")
+_ENUMS = {
+    ("oauthConfiguration", "proofKeyForCodeExchangePolicy"): ("Required", "NotRequired", "NotRequiredWhenUsingClientAuthentication"),
+    ("jwtConfiguration", "refreshTokenUsagePolicy"): ("Reusable", "OneTimeUse"),
+    ("jwtConfiguration", "refreshTokenExpirationPolicy"): ("Fixed", "SlidingWindow", "SlidingWindowWithMaximumLifetime"),
+}
+_POSITIVE_INTS = (("jwtConfiguration", "timeToLiveInSeconds"), ("jwtConfiguration", "refreshTokenTimeToLiveInMinutes"))
+_BOOLS = (("oauthConfiguration", "requireClientAuthentication"), ("loginConfiguration", "generateRefreshTokens"),
+          ("loginConfiguration", "requireAuthentication"), ("jwtConfiguration", "enabled"))
+IMPLICIT_WARNING = {"code": "[insecure]implicit",
+                    "message": "The implicit grant exposes tokens to page JavaScript and browser history; "
+                               "prefer authorization_code with PKCE."}
+P = "application"
+
+
+def _url_ok(value: Any, *, origin: bool) -> bool:
+    """Absolute http(s) URL without a fragment; an origin additionally has no path, query or userinfo."""
+    if not isinstance(value, str) or len(value) > 2048:
+        return False
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https") or not parts.hostname or "#" in value or parts.username is not None:
+        return False
+    return not origin or (parts.path in ("", "/") and not parts.query)
+
+
+async def validate(reg: Registry, app: dict[str, Any]) -> dict[str, Any]:
+    """Check an application object and fill in authgate's defaults; returns the document to store."""
+    errors = Errors()
+    name = errors.typed(app, "name", str, P)
+    if not (isinstance(name, str) and name.strip()):
+        errors.add(f"{P}.name", "blank", "You must specify the [name] field.")
+    errors.typed(app, "active", bool, P)
+    sections = {}
+    for section in ("oauthConfiguration", "jwtConfiguration", "loginConfiguration"):
+        sections[section] = errors.typed(app, section, dict, P) or {}
+    oauth, jwt = sections["oauthConfiguration"], sections["jwtConfiguration"]
+    for (section, key), allowed in _ENUMS.items():
+        value = sections[section].get(key)
+        if value is not None and value not in allowed:
+            errors.add(f"{P}.{section}.{key}", "invalid", f"[{key}] must be one of {', '.join(allowed)}.")
+    for section, key in _POSITIVE_INTS:
+        value = errors.typed(sections[section], key, int, f"{P}.{section}")
+        if isinstance(value, int) and value <= 0:
+            errors.add(f"{P}.{section}.{key}", "invalid", f"[{key}] must be positive.")
+    for section, key in _BOOLS:
+        errors.typed(sections[section], key, bool, f"{P}.{section}")
+    for key, origin in (("authorizedRedirectURLs", False), ("authorizedOriginURLs", True)):
+        urls = errors.typed(oauth, key, list, f"{P}.oauthConfiguration")
+        if urls and not all(_url_ok(u, origin=origin) for u in urls):
+            what = "origins (scheme://host[:port])" if origin else "absolute http(s) URLs without a fragment"
+            errors.add(f"{P}.oauthConfiguration.{key}", "invalid", f"Every entry of [{key}] must be {what}.")
+    grants = errors.typed(oauth, "enabledGrants", list, f"{P}.oauthConfiguration")
+    if grants and not all(g in GRANTS for g in grants):
+        errors.add(f"{P}.oauthConfiguration.enabledGrants", "invalid", f"[enabledGrants] may contain only {', '.join(GRANTS)}.")
+    errors.typed(oauth, "clientSecret", str, f"{P}.oauthConfiguration")
+    for key in ("accessTokenKeyId", "idTokenKeyId"):
+        kid = errors.typed(jwt, key, str, f"{P}.jwtConfiguration")
+        if kid and (len(kid) > 64 or await reg.db.signing_keys.get(kid) is None):
+            errors.add(f"{P}.jwtConfiguration.{key}", "invalid", f"The [{key}] does not identify a key.")
+    roles = _validate_roles(app.get("roles"), errors)
+    errors.raise_if_any()
+    doc = {k: v for k, v in app.items() if k not in ("id", "insertInstant", "lastUpdateInstant")}
+    doc["name"] = name.strip()
+    doc["roles"] = roles
+    doc["oauthConfiguration"] = {"enabledGrants": ["authorization_code", "refresh_token"],
+                                 "proofKeyForCodeExchangePolicy": "Required", "requireClientAuthentication": True, **oauth}
+    doc["oauthConfiguration"].pop("clientId", None)  # always the application id
+    doc["jwtConfiguration"] = {"refreshTokenUsagePolicy": "OneTimeUse", "refreshTokenExpirationPolicy": "Fixed", **jwt}
+    doc["loginConfiguration"] = sections["loginConfiguration"]
+    return doc
+
+
+def _validate_roles(roles: Any, errors: Errors) -> list[dict[str, Any]]:
+    if roles is None:
+        return []
+    if not isinstance(roles, list) or not all(isinstance(r, dict) for r in roles):
+        errors.add(f"{P}.roles", "invalid", "[roles] must be a list of role objects.")
+        return []
+    names = [r.get("name") for r in roles]
+    if not all(isinstance(n, str) and n.strip() for n in names):
+        errors.add(f"{P}.roles", "blank", "Every role needs a [name].")
+    elif len(set(names)) != len(names):
+        errors.add(f"{P}.roles", "duplicate", "Role names must be unique.")
+    return [{"isDefault": False, "isSuperRole": False, **r, "id": r.get("id") or str(uuid.uuid4())} for r in roles]
+
+
+def _respond(row: dict[str, Any], status: int = 200) -> Response:
+    body: dict[str, Any] = {"application": application_json(row)}
+    if "implicit" in (row["doc"]["oauthConfiguration"].get("enabledGrants") or []):
+        body["warnings"] = [IMPLICIT_WARNING]
+    return JSONResponse(body, status_code=status)
+
+
+def _written(request: Request, app_id: str) -> None:
+    """Every node re-reads within its cache TTL; this node forgets at once."""
+    registry(request).apps.invalidate(app_id)
+    request.app.state.origins.invalidate()
+
+
+async def _load(reg: Registry, app_id: str) -> dict[str, Any]:
+    row = await reg.db.applications.get(app_id)
+    if row is None:
+        raise not_found("application")
+    return row
+
+
+@router.post("/api/application")
+@router.post("/api/application/{app_id:uuid}")
+async def create(request: Request, app_id: uuid.UUID | None = None) -> Response:
+    reg = registry(request)
+    doc = await validate(reg, object_field(await read_json_object(request), P))
+    doc["oauthConfiguration"].setdefault("clientSecret", secrets.token_urlsafe(32))
+    try:
+        row = await reg.db.applications.create(doc, str(app_id) if app_id else None)
+    except Conflict:
+        raise field_error("applicationId", "duplicate", "An application with this id already exists.") from None
+    _written(request, row["id"])
+    return _respond(await _load(reg, row["id"]))
+
+
+@router.get("/api/application")
+async def list_all(request: Request, inactive: bool = False) -> Response:
+    rows = await registry(request).db.applications.list()
+    return JSONResponse({"applications": [application_json(r) for r in rows if r["active"] != inactive]})
+
+
+@router.get("/api/application/{app_id:uuid}")
+async def retrieve(request: Request, app_id: uuid.UUID) -> Response:
+    return _respond(await _load(registry(request), str(app_id)))
+
+
+async def _update(request: Request, app_id: str, change: Any) -> Response:
+    """Compare-and-set on `version`, re-reading and retrying when another write came first."""
+    reg = registry(request)
+    for _ in range(MAX_UPDATE_ATTEMPTS):
+        row = await _load(reg, app_id)
+        doc = await validate(reg, change(row["doc"]))
+        old_secret = (row["doc"].get("oauthConfiguration") or {}).get("clientSecret")
+        doc["oauthConfiguration"].setdefault("clientSecret", old_secret or secrets.token_urlsafe(32))
+        if await reg.db.applications.replace(app_id, doc, row["version"]):
+            _written(request, app_id)
+            return _respond(await _load(reg, app_id))
+    raise conflict()
+
+
+@router.put("/api/application/{app_id:uuid}")
+async def replace(request: Request, app_id: uuid.UUID, reactivate: bool = False) -> Response:
+    if reactivate:  # FusionAuth: PUT ?reactivate=true with no body brings a soft-deleted application back
+        return await _update(request, str(app_id), lambda doc: {**doc, "active": True})
+    app = object_field(await read_json_object(request), P)
+    return await _update(request, str(app_id), lambda _doc: app)
+
+
+@router.patch("/api/application/{app_id:uuid}")
+async def patch(request: Request, app_id: uuid.UUID) -> Response:
+    app = object_field(await read_json_object(request), P)
+    return await _update(request, str(app_id), lambda doc: merge_patch(doc, app))
+
+
+@router.delete("/api/application/{app_id:uuid}")
+async def delete(request: Request, app_id: uuid.UUID, hardDelete: bool = False) -> Response:
+    """hardDelete removes it (registrations and refresh tokens cascade); otherwise it is deactivated
+    (FusionAuth's soft delete): logins and refreshes for it are refused until reactivated."""
+    reg, aid = registry(request), str(app_id)
+    if hardDelete:
+        if not await reg.db.applications.delete(aid):
+            raise not_found("application")
+        _written(request, aid)
+        return Response(status_code=200)
+    await _update(request, aid, lambda doc: {**doc, "active": False})
+    await reg.db.refresh_tokens.revoke_for_application(aid)
+    return Response(status_code=200)
+
+
+@router.post("/api/application/{app_id:uuid}/role")
+async def create_role(request: Request, app_id: uuid.UUID) -> Response:
+    role = object_field(await read_json_object(request), "role")
+    name = role.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise field_error("role.name", "blank", "You must specify the [name] field.")
+    row = await _load(registry(request), str(app_id))
+    if any(r.get("name") == name for r in row["doc"].get("roles") or []):
+        raise field_error("role.name", "duplicate", "The application already has a role with this name.")
+    role = {**role, "id": role.get("id") or str(uuid.uuid4())}
+    await _update(request, str(app_id), lambda doc: {**doc, "roles": [*(doc.get("roles") or []), role]})
+    return JSONResponse({"role": next(r for r in (await _load(registry(request), str(app_id)))["doc"]["roles"]
+                                      if r["id"] == role["id"])})

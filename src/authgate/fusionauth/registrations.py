@@ -1,0 +1,139 @@
+"""FusionAuth Registration API: a user's membership of an application, with roles.
+
+`POST /api/user/registration` with a `user` object creates the user and the registration together
+(FusionAuth's combined create); if the registration cannot be stored the new user is removed.
+Registrations have no version column, so PATCH here is last-writer-wins.
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+
+from authgate.errors import field_error, not_found
+from authgate.fusionauth._admin import Errors, merge_patch, object_field
+from authgate.fusionauth.auth import registry, require_api_key
+from authgate.fusionauth.present import registration_json, user_json
+from authgate.fusionauth.users import create_user
+from authgate.registry import Registry
+from authgate.storage.repos import Conflict
+from authgate.web.errors import read_json_object
+
+router = APIRouter(dependencies=[Depends(require_api_key)])
+P = "registration"
+
+
+async def _validate(reg: Registry, registration: dict[str, Any], errors: Errors,
+                    app_id: str | None = None) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """Check a registration object; returns (application row, document to store)."""
+    app = None
+    app_id = app_id or errors.typed(registration, "applicationId", str, P)
+    if not app_id:
+        if f"{P}.applicationId" not in errors.fields:
+            errors.add(f"{P}.applicationId", "blank", "You must specify the [applicationId] field.")
+    else:
+        app = await reg.db.applications.get(app_id) if len(app_id) <= 36 else None
+        if app is None:
+            errors.add(f"{P}.applicationId", "invalid", "The [applicationId] does not identify an application.")
+    roles = errors.typed(registration, "roles", list, P)
+    errors.typed(registration, "username", str, P)
+    errors.typed(registration, "data", dict, P)
+    if roles is not None and not all(isinstance(r, str) for r in roles):
+        errors.add(f"{P}.roles", "invalid", "[roles] must be a list of role names.")
+        roles = None
+    declared = (app["doc"].get("roles") or []) if app else []
+    if roles and declared and not set(roles) <= {r.get("name") for r in declared}:
+        errors.add(f"{P}.roles", "invalid", "Every role must be one of the application's roles.")
+    doc = {k: v for k, v in registration.items() if k not in ("id", "applicationId", "insertInstant", "lastUpdateInstant")}
+    if not roles:  # FusionAuth gives the application's default roles to a registration without roles
+        roles = [r["name"] for r in declared if r.get("isDefault")]
+    doc["roles"] = sorted(set(roles))
+    return app, doc
+
+
+async def _load(reg: Registry, user_id: str, app_id: str) -> dict[str, Any]:
+    row = await reg.db.registrations.get(user_id, app_id)
+    if row is None:
+        raise not_found("registration")
+    return row
+
+
+@router.post("/api/user/registration")
+@router.post("/api/user/registration/{user_id:uuid}")
+async def register(request: Request, user_id: uuid.UUID | None = None) -> Response:
+    reg = registry(request)
+    body = await read_json_object(request)
+    registration = object_field(body, P)
+    user_obj = body.get("user")
+    if user_obj is not None and not isinstance(user_obj, dict):
+        raise field_error("user", "invalid", "The [user] field must be an object.")
+    uid = str(user_id) if user_id else None
+    if user_obj is None and uid is None:
+        raise field_error("userId", "blank", "Specify the user id in the URL, or a [user] object to create one.")
+    errors = Errors()
+    app, doc = await _validate(reg, registration, errors)
+    if user_obj is None:
+        assert uid is not None
+        user = await reg.db.users.get(uid)
+        if user is None:
+            raise not_found("user")
+        if app is not None and await reg.db.registrations.get(uid, app["id"]) is not None:
+            errors.add(f"{P}.applicationId", "duplicate", "The user is already registered to this application.")
+        errors.raise_if_any()
+    else:
+        if errors:  # report the registration's problems before touching storage
+            errors.raise_if_any()
+        user = await create_user(reg, user_obj, uid, errors)
+    assert app is not None
+    try:
+        row = await reg.db.registrations.create(user["id"], app["id"], doc)
+    except Conflict:  # a concurrent request registered it first, or the application was just deleted
+        if user_obj is not None:
+            await reg.db.users.delete(user["id"])
+        raise field_error(f"{P}.applicationId", "duplicate", "The user is already registered to this application.") from None
+    regs = await reg.db.registrations.for_user(user["id"])
+    return JSONResponse({"user": user_json(user, regs), "registration": registration_json(row)})
+
+
+@router.get("/api/user/registration/{user_id:uuid}/{app_id:uuid}")
+async def retrieve(request: Request, user_id: uuid.UUID, app_id: uuid.UUID) -> Response:
+    row = await _load(registry(request), str(user_id), str(app_id))
+    return JSONResponse({"registration": registration_json(row)})
+
+
+async def _update(request: Request, user_id: str, app_id: str, patch: bool) -> Response:
+    reg = registry(request)
+    registration = object_field(await read_json_object(request), P)
+    row = await _load(reg, user_id, app_id)
+    incoming = merge_patch(row["doc"], registration) if patch else registration
+    if incoming.get("applicationId") not in (None, app_id):
+        raise field_error(f"{P}.applicationId", "invalid", "A registration cannot move to another application.")
+    errors = Errors()
+    _, doc = await _validate(reg, incoming, errors, app_id)
+    errors.raise_if_any()
+    if not await reg.db.registrations.update_doc(user_id, app_id, doc):
+        raise not_found("registration")
+    return JSONResponse({"registration": registration_json(await _load(reg, user_id, app_id))})
+
+
+@router.put("/api/user/registration/{user_id:uuid}/{app_id:uuid}")
+async def replace(request: Request, user_id: uuid.UUID, app_id: uuid.UUID) -> Response:
+    return await _update(request, str(user_id), str(app_id), patch=False)
+
+
+@router.patch("/api/user/registration/{user_id:uuid}/{app_id:uuid}")
+async def patch(request: Request, user_id: uuid.UUID, app_id: uuid.UUID) -> Response:
+    return await _update(request, str(user_id), str(app_id), patch=True)
+
+
+@router.delete("/api/user/registration/{user_id:uuid}/{app_id:uuid}")
+async def delete(request: Request, user_id: uuid.UUID, app_id: uuid.UUID) -> Response:
+    """Unregistering also revokes the user's refresh tokens for that application."""
+    reg = registry(request)
+    if not await reg.db.registrations.delete(str(user_id), str(app_id)):
+        raise not_found("registration")
+    await reg.db.refresh_tokens.revoke_for_user(str(user_id), str(app_id))
+    return Response(status_code=200)
+
