@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_048_576
     # "memory://" or "redis://127.0.0.1:6379"; empty disables rate limiting.
     rate_limit_storage: str = "memory://"
-    rate_limit_login: str = "60/minute"
+    rate_limit_login: str = "120/minute"
     log_level: str = "info"
 
     @classmethod

@@ -11,6 +11,7 @@ from authgate.config import Settings
 from authgate.keys import KeyRing
 from authgate.passwords import PasswordHasher
 from authgate.storage.db import Database, make_engine
+from authgate.web.rate_limit import Limiter
 
 _APP_CACHE_TTL = 2.0  # seconds another node's application edit may take to be seen here
 
@@ -50,7 +51,10 @@ class Registry:
         # Old keys stay published for the longest token lifetime we might have issued.
         self.keys = KeyRing(self.db, max(settings.access_token_ttl_seconds, 86400))
         self.apps = AppCache(self.db)
+        self.limiter = Limiter(settings.rate_limit_storage, settings.rate_limit_login) if settings.rate_limit_storage else None
 
     async def close(self) -> None:
         self.hasher.close()
+        if self.limiter is not None:
+            await self.limiter.close()
         await self.db.close()

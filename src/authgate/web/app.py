@@ -16,6 +16,7 @@ from authgate.storage.repos import Conflict
 from authgate.web import errors
 from authgate.web.metrics import Metrics
 from authgate.web.middleware import BodyLimit, Cors, OriginRegistry
+from authgate.web.rate_limit import RateLimit
 
 log = logging.getLogger("authgate")
 
@@ -71,6 +72,8 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
                 raise
             continue  # a router not written yet
         app.include_router(module.router)
+    if app.state.registry.limiter is not None:
+        app.add_middleware(RateLimit, limiter=app.state.registry.limiter)
     app.add_middleware(Cors, origins=app.state.origins)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(Metrics)

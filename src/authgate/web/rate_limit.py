@@ -1,0 +1,60 @@
+"""Per-client-IP rate limits on the endpoints that take passwords or secrets (`limits` library).
+
+Memory storage limits one node; `redis://` storage makes every node share the counters. Lockout
+(409) protects each account; this protects the server and slows credential stuffing across
+accounts. Over the limit: 429 with `Retry-After`, in the caller's protocol's error shape.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from typing import Any
+
+from limits import parse
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+
+LIMITED = {("POST", "/api/login"), ("POST", "/oauth2/token"), ("POST", "/oauth2/authorize"), ("POST", "/api/jwt/refresh")}
+
+
+class Limiter:
+    """Owned by the registry, so its connections close with it."""
+
+    def __init__(self, storage_url: str, limit: str) -> None:
+        self.item = parse(limit)
+        url = storage_url if storage_url.startswith("async+") else f"async+{storage_url}"
+        # redis-py's asyncio client (a declared dependency) rather than limits' default, coredis.
+        options: dict[str, Any] = {"implementation": "redispy"} if "redis" in url else {}
+        self.storage: Any = storage_from_string(url, **options)
+        self.strategy = MovingWindowRateLimiter(self.storage)
+
+    async def close(self) -> None:
+        client = getattr(getattr(getattr(self.storage, "bridge", None), "storage", None), "aclose", None)
+        if client is not None:
+            await client()
+
+
+class RateLimit:
+    def __init__(self, app: Any, limiter: Limiter) -> None:
+        self.app = app
+        self.item = limiter.item
+        self.limiter = limiter.strategy
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or (scope["method"], scope["path"]) not in LIMITED:
+            return await self.app(scope, receive, send)
+        client = (scope.get("client") or ("unknown", 0))[0]
+        if await self.limiter.hit(self.item, scope["path"], client):
+            return await self.app(scope, receive, send)
+        stats = await self.limiter.get_window_stats(self.item, scope["path"], client)
+        retry = max(1, math.ceil(stats.reset_time - time.time()))
+        if scope["path"].startswith("/oauth2"):
+            body: dict[str, Any] = {"error": "slow_down", "error_description": "Too many requests; retry later."}
+        else:
+            body = {"generalErrors": [{"code": "[TooManyRequests]", "message": f"Too many requests; retry in {retry} seconds."}]}
+        data = json.dumps(body).encode()
+        await send({"type": "http.response.start", "status": 429, "headers": [
+            (b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()),
+            (b"retry-after", str(retry).encode())]})
+        await send({"type": "http.response.body", "body": data})
