@@ -57,9 +57,8 @@ def _with_registry(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T
 @app.command()
 def serve(host: Optional[str] = typer.Option(None, help="Interface to bind (default 127.0.0.1)."),
           port: Optional[int] = typer.Option(None, help="Port (default 9011)."),
-          data_dir: Optional[Path] = DataDir,
-          workers: int = typer.Option(1, help="Worker processes; each is a stateless node.")) -> None:
-    """Run the identity provider (applies pending migrations first)."""
+          data_dir: Optional[Path] = DataDir) -> None:
+    """Run the identity provider (applies pending migrations first). Run several, on one PostgreSQL, for more nodes."""
     import uvicorn
 
     from authgate.web.app import create_app
