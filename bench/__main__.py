@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> Report:
             hashes = ceiling.measure(plan.duration)
         except Exception as exc:  # noqa: BLE001 - reported in the table
             report.notes.append(f"argon2 ceiling failed: {exc}")
-    peer_cc = peer_intro = None
+    peer_cc = peer_intro = None  # LoadResults
     if args.no_peer:
         peer_reason = "peer skipped (--no-peer)"
     elif not args.only & {"refresh", "introspect"}:
@@ -145,7 +145,7 @@ def _measure_peer(plan: scenarios.Plan, report: Report):
         intro = scenarios.peer_introspection(plan, server, auth, peer.opaque_token(server))
         report.add(Row.from_load("peer: oidc-provider client_credentials (JWT, RS256)", cc))
         report.add(Row.from_load("peer: oidc-provider introspection (opaque)", intro))
-        return "", cc.rps, intro.rps
+        return "", cc, intro
     except Exception as exc:  # noqa: BLE001
         return f"peer failed: {str(exc)[:200]}", None, None
     finally:
@@ -168,17 +168,21 @@ def _measure_authgate(args, plan, report, server, api_key, hashes, peer_cc, peer
         return
     peer_cc_name = "oidc-provider client_credentials JWT" if peer_cc else peer_reason
     peer_intro_name = "oidc-provider introspection" if peer_intro else peer_reason
+    cc_rps, cc_cpu = (peer_cc.rps, peer_cc.server_cpu) if peer_cc else (None, None)
+    intro_rps, intro_cpu = (peer_intro.rps, peer_intro.server_cpu) if peer_intro else (None, None)
 
     if "login" in args.only:
         ref = dict(reference="raw argon2id hashes/s, 1 core (m=19456,t=2,p=1)",
                    reference_value=hashes["hashes_per_second"] if hashes else None,
+                   reference_cpu=hashes.get("cpu_share") if hashes else None,
                    goal=">= 0.90x", goal_ratio=0.90)
         try:
             report.add(Row.from_load("POST /api/login", scenarios.login(plan, p), **ref))
         except Exception as exc:  # noqa: BLE001
             _failed(report, "POST /api/login", exc, **ref)
     if "refresh" in args.only:
-        ref = dict(reference=peer_cc_name, reference_value=peer_cc, goal=">= 1.0x", goal_ratio=1.0)
+        ref = dict(reference=peer_cc_name, reference_value=cc_rps, reference_cpu=cc_cpu, goal=">= 1.0x",
+                   goal_ratio=1.0)
         for metric, fn in (("POST /api/jwt/refresh (OneTimeUse)", scenarios.api_refresh),
                            ("POST /oauth2/token refresh_token (rotating)", scenarios.oauth_refresh)):
             try:
@@ -189,7 +193,8 @@ def _measure_authgate(args, plan, report, server, api_key, hashes, peer_cc, peer
             except Exception as exc:  # noqa: BLE001
                 _failed(report, metric, exc, **ref)
     if "introspect" in args.only:
-        ref = dict(reference=peer_intro_name, reference_value=peer_intro, goal=">= 1.0x", goal_ratio=1.0)
+        ref = dict(reference=peer_intro_name, reference_value=intro_rps, reference_cpu=intro_cpu,
+                   goal=">= 1.0x", goal_ratio=1.0)
         try:
             jwt = scenarios.access_token(p)
         except Exception as exc:  # noqa: BLE001

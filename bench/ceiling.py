@@ -24,15 +24,18 @@ def hashes_per_second(seconds: float) -> dict[str, float]:
     ph.hash("warm-up password")
     count = 0
     latencies = []
+    cpu_start = time.process_time()
     start = time.perf_counter()
     while (now := time.perf_counter()) - start < seconds:
         ph.hash("correct horse battery staple")
         latencies.append(time.perf_counter() - now)
         count += 1
     elapsed = time.perf_counter() - start
+    cpu_share = (time.process_time() - cpu_start) / elapsed
     latencies.sort()
     return {
         "hashes_per_second": count / elapsed,
+        "cpu_share": cpu_share,
         "count": count,
         "p50_ms": latencies[len(latencies) // 2] * 1000,
         "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,

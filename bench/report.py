@@ -22,6 +22,7 @@ class Row:
     lower_is_better: bool = False
     errors: int = 0
     server_cpu: float | None = None  # share of the server core used in the window
+    reference_cpu: float | None = None  # the same for the ceiling/peer
     note: str = ""
 
     @property
@@ -29,6 +30,14 @@ class Row:
         if self.value is None or not self.reference_value:
             return None
         return self.value / self.reference_value
+
+    @property
+    def cpu_normalized_ratio(self) -> float | None:
+        """Throughput per CPU-second over the reference's: what the ratio would be if neither
+        had to share its core with other processes."""
+        if self.ratio is None or not self.server_cpu or not self.reference_cpu:
+            return None
+        return self.ratio * self.reference_cpu / self.server_cpu
 
     @property
     def met(self) -> bool | None:
@@ -47,7 +56,8 @@ class Row:
         return row
 
     def as_dict(self) -> dict:
-        return {**asdict(self), "ratio": self.ratio, "met": self.met}
+        return {**asdict(self), "ratio": self.ratio, "cpu_normalized_ratio": self.cpu_normalized_ratio,
+                "met": self.met}
 
 
 @dataclass
@@ -88,6 +98,9 @@ class Report:
         if busy:
             errs.append("- server CPU share of its core in the window, and throughput per server CPU-second "
                         "(robust to other load on the core): " + "; ".join(busy))
+        normalized = [f"{r.metric} {r.cpu_normalized_ratio:.2f}" for r in self.rows if r.cpu_normalized_ratio]
+        if normalized:
+            errs.append("- ratio per CPU-second (each side's throughput / its CPU share): " + "; ".join(normalized))
         if errs or self.notes:
             out += "\nNotes:\n" + "\n".join(errs + [f"- {n}" for n in self.notes]) + "\n"
         return out

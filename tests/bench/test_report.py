@@ -35,3 +35,11 @@ def test_markdown_and_json_carry_every_row(tmp_path) -> None:
     assert [r["metric"] for r in data["rows"]] == ["POST /api/login", "GET /api/jwt/validate"]
     assert data["rows"][0]["ratio"] == 0.5 and data["rows"][0]["met"] is False
     assert md_path.read_text() == md
+
+
+def test_cpu_normalized_ratio_discounts_a_shared_core() -> None:
+    # Half the throughput while getting half the core: as efficient as the peer.
+    row = Row("refresh", value=100.0, reference_value=200.0, server_cpu=0.5, reference_cpu=1.0, goal_ratio=1.0)
+    assert row.ratio == 0.5 and row.met is False
+    assert row.cpu_normalized_ratio == 1.0
+    assert Row("refresh", value=100.0, reference_value=200.0).cpu_normalized_ratio is None
