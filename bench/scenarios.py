@@ -2,13 +2,15 @@
 an 'n/a (why)' row, so one broken endpoint never hides the other figures."""
 from __future__ import annotations
 
+import asyncio
 import base64
+import hashlib
 import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
@@ -25,6 +27,7 @@ class Plan:
     concurrency: int
     login_concurrency: int
     memory_tokens: int
+    memory_seconds: float  # time cap for making them
     loader: str  # "py" or "wrk" (wrk only for fixed requests)
     log_dir: Path
     # CPU seconds of the server currently under test; each row reports the core share it used.
@@ -70,28 +73,11 @@ JSON = "application/json"
 
 # --- 1. login against the raw argon2id ceiling ----------------------------------------------
 
-def login_workload(p: Provisioned, limit: int | None = None) -> loader.Workload:
+def login_workload(p: Provisioned) -> loader.Workload:
     raws = [build_request("POST", "/api/login", content_type=JSON, body=json.dumps({
         "loginId": user, "password": p.password, "applicationId": p.application_id}).encode())
         for user in p.users]
-    return _Limited(loader.RoundRobinWorkload(raws), limit) if limit else loader.RoundRobinWorkload(raws)
-
-
-class _Limited:
-    """Stops after `limit` requests in total."""
-
-    def __init__(self, inner: loader.Workload, limit: int) -> None:
-        self.inner = inner
-        self.left = limit
-
-    def request(self, worker: int) -> bytes | None:
-        if self.left <= 0:
-            return None
-        self.left -= 1
-        return self.inner.request(worker)
-
-    def response(self, worker: int, status: int, body: bytes) -> bool:
-        return self.inner.response(worker, status, body)
+    return loader.RoundRobinWorkload(raws)
 
 
 def login(plan: Plan, p: Provisioned) -> LoadResult:
@@ -236,20 +222,66 @@ def peer_introspection(plan: Plan, peer: ServerProcess, auth: str, token: str) -
 
 # --- 5. memory per live refresh token and SSO session -----------------------------------------
 
-def memory(plan: Plan, server: ServerProcess, p: Provisioned) -> tuple[float, int, str]:
-    """MB of server RSS growth per 100,000 logins (each a live refresh token and session)."""
-    def logins(count: int) -> int:
-        result = _run_py(p.base_url, login_workload(p, limit=count), plan.login_concurrency,
-                         duration=600.0, warmup=0.0)
-        if result.errors:
-            raise RuntimeError(f"memory logins failed: {result.error_sample}")
-        return result.ok
+REDIRECT_URI = "http://127.0.0.1/callback"  # registered by authgate.provision
+_VERIFIER = "bench-pkce-verifier-" + "x" * 40
+_CHALLENGE = base64.urlsafe_b64encode(hashlib.sha256(_VERIFIER.encode()).digest()).rstrip(b"=").decode()
+_CSRF = "c" * 43  # the login form's double-submit token: cookie == field
 
-    logins(max(100, plan.memory_tokens // 5))  # warm caches, pools, allocator arenas
+
+async def _browser_login(client: httpx.AsyncClient, p: Provisioned, login_id: str) -> None:
+    """What a browser login leaves behind: the hosted login form posted to /oauth2/authorize
+    (an SSO session), then the code exchanged with offline_access (a refresh token)."""
+    form = {"client_id": p.client_id, "redirect_uri": REDIRECT_URI, "response_type": "code",
+            "scope": "openid offline_access", "state": "s", "code_challenge": _CHALLENGE,
+            "code_challenge_method": "S256", "loginId": login_id, "password": p.password, "csrf_token": _CSRF}
+    answer = await client.post("/oauth2/authorize", data=form, headers={"Cookie": f"authgate.csrf={_CSRF}"})
+    code = parse_qs(urlsplit(answer.headers.get("location", "")).query).get("code", [""])[0]
+    if answer.status_code not in (302, 303) or not code:
+        raise RuntimeError(f"hosted login: {answer.status_code} {answer.headers.get('location', answer.text[:200])}")
+    tokens = await client.post("/oauth2/token", headers={"Authorization": basic(p.client_id, p.client_secret)}, data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI, "code_verifier": _VERIFIER})
+    if tokens.status_code != 200 or "refresh_token" not in tokens.json():
+        raise RuntimeError(f"code exchange: {tokens.status_code} {tokens.text[:200]}")
+
+
+async def _browser_logins(p: Provisioned, count: int, concurrency: int, seconds: float) -> int:
+    """`count` browser logins, or as many as fit in `seconds`."""
+    left = count
+    deadline = time.monotonic() + seconds
+
+    async def worker(client: httpx.AsyncClient, index: int) -> int:
+        nonlocal left
+        done = 0
+        while left > 0 and time.monotonic() < deadline:
+            left -= 1
+            await _browser_login(client, p, p.users[(index + done * concurrency) % len(p.users)])
+            done += 1
+        return done
+
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=p.base_url, timeout=30, limits=limits) as client:
+        return sum(await asyncio.wait_for(asyncio.gather(*(worker(client, i) for i in range(concurrency))),
+                                          seconds + 60))
+
+
+def memory(plan: Plan, server: ServerProcess, p: Provisioned) -> tuple[float, int, str]:
+    """MB of server RSS growth per 100,000 browser logins, each leaving a live SSO session and
+    a live refresh token."""
+    def logins(count: int, seconds: float) -> int:
+        loop = loader.new_event_loop()
+        try:
+            return loop.run_until_complete(_browser_logins(p, count, plan.login_concurrency, seconds))
+        finally:
+            loop.close()
+
+    logins(max(100, plan.memory_tokens // 10), plan.memory_seconds / 5)  # warm caches, pools, arenas
     time.sleep(0.5)
     before = server.rss_kib()
-    made = logins(plan.memory_tokens)
+    started = time.perf_counter()
+    made = logins(plan.memory_tokens, plan.memory_seconds)
+    elapsed = time.perf_counter() - started
     time.sleep(0.5)
     after = server.rss_kib()
     mb_per_100k = (after - before) / 1024 / made * 100_000
-    return mb_per_100k, made, f"RSS {before / 1024:.1f} -> {after / 1024:.1f} MB over {made:,} logins"
+    return mb_per_100k, made, (f"RSS {before / 1024:.1f} -> {after / 1024:.1f} MB over {made:,} browser logins "
+                               f"(hosted login form + code exchange with offline_access, {made / elapsed:.0f}/s)")
