@@ -104,6 +104,9 @@ async def exchange(reg: Registry, token: str, *, client_id: str | None = None, d
             start_instant=row["start_instant"],
             expires_instant=_expiry(policy, row["start_instant"], now) if policy.expiration != "Fixed" else row["expires_instant"],
         )
+        if await reg.db.refresh_tokens.revoked_after_use(row["id"]):
+            # A replay revoked the family between our consume and our insert: the new token dies too.
+            await reg.db.refresh_tokens.revoke(new_row["id"])
     elif policy.expiration != "Fixed":
         await reg.db.refresh_tokens.extend(row["id"], _expiry(policy, row["start_instant"], now))
     cnf = {"jkt": bound} if bound else None

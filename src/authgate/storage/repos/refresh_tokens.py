@@ -29,6 +29,17 @@ class RefreshTokens(Repo):
         stmt = update(rt).where(rt.c.id == token_id, _LIVE).values(used_instant=clock.now_ms())
         return await self._write(stmt) == 1
 
+    async def revoked_after_use(self, token_id: str) -> bool:
+        """Whether a token this caller consumed has since been revoked (a replay revoked its family).
+
+        The no-op UPDATE takes the row lock, so a concurrent revocation of the family that could not
+        see the caller's new token yet is waited for, and the SELECT after it sees its result.
+        """
+        async with self.engine.begin() as conn:
+            await conn.execute(update(rt).where(rt.c.id == token_id).values(used_instant=rt.c.used_instant))
+            revoked = (await conn.execute(select(rt.c.revoked_instant).where(rt.c.id == token_id))).scalar_one_or_none()
+        return revoked is not None
+
     async def extend(self, token_id: str, expires_instant: int) -> None:
         await self._write(update(rt).where(rt.c.id == token_id, _LIVE).values(expires_instant=expires_instant))
 
