@@ -109,7 +109,8 @@ async def exchange(reg: Registry, token: str, *, client_id: str | None = None, d
             await reg.db.refresh_tokens.revoke(new_row["id"])
     elif policy.expiration != "Fixed":
         await reg.db.refresh_tokens.extend(row["id"], _expiry(policy, row["start_instant"], now))
-    cnf = {"jkt": bound} if bound else None
+    jkt = bound or dpop_jkt  # RFC 9449 section 5: a proof on refresh binds the new access token
+    cnf = {"jkt": jkt} if jkt else None
     jwt_token, exp, claims = await access.issue(
         reg, user=user, app=app, registration=registration, auth_type="REFRESH_TOKEN",
         auth_time=row["doc"].get("auth_time"), sid=row["session_id"] or row["family_id"],

@@ -1,0 +1,69 @@
+"""`GET/POST /oauth2/authorize`: validate (steps.py), then log in (hosted page) or answer at once
+from the SSO session (OpenID Connect Core 3.1.2.3)."""
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from authgate.clock import clock
+from authgate.errors import LoginRequired, OAuthError
+from authgate.fusionauth.auth import registry
+from authgate.oauth2 import params as oauth_params
+from authgate.oauth2.authorize.context import AuthorizeContext, ErrorPage
+from authgate.oauth2.authorize.issue import issue
+from authgate.oauth2.authorize.steps import validate
+from authgate.oauth2.responses import authorization_response
+from authgate.sessions import sso
+from authgate.ui import login
+from authgate.ui.pages import error_page
+
+router = APIRouter()
+log = logging.getLogger("authgate.authorize")
+
+
+async def _interact(ctx: AuthorizeContext) -> Response:
+    """Section 3.1.2.3: reuse the SSO session unless prompt=login or max_age asks for a fresh login."""
+    session = await sso.current(ctx.reg, ctx.request)
+    fresh_login_needed = session is None or "login" in ctx.prompt or (
+        ctx.max_age is not None and clock.now() - session.auth_time > ctx.max_age)
+    if not fresh_login_needed:
+        assert session is not None
+        return await issue(ctx, session)
+    if "none" in ctx.prompt:
+        raise LoginRequired("The user must log in.", detail="prompt=none without a usable session")
+    return login.show(ctx)
+
+
+def _error_redirect(ctx: AuthorizeContext, exc: OAuthError) -> Response:
+    """RFC 6749 section 4.1.2.1: error, error_description and state go back to the verified redirect URI."""
+    assert ctx.redirect_uri is not None
+    values: dict[str, str | int] = {"error": exc.error}
+    if exc.description:
+        values["error_description"] = exc.description
+    if ctx.state is not None:
+        values["state"] = ctx.state
+    values["iss"] = ctx.reg.issuer
+    return authorization_response(ctx.redirect_uri, values, ctx.response_mode, ctx.request.method)
+
+
+@router.get("/oauth2/authorize")
+@router.post("/oauth2/authorize")
+async def authorize(request: Request) -> Response:
+    reg = registry(request)
+    ctx: AuthorizeContext | None = None
+    try:
+        ctx = AuthorizeContext(reg, request, await oauth_params.read(request))
+        await validate(ctx)
+        if login.is_login_submission(ctx):
+            return await login.submit(ctx)
+        return await _interact(ctx)
+    except ErrorPage as exc:
+        log.info("authorize refused on the IdP: %s", exc.detail)
+        return error_page(exc.message, exc.status)
+    except OAuthError as exc:
+        log.info("authorize error %s: %s", exc.error, exc.detail or exc.description)
+        if ctx is None or ctx.redirect_uri is None:
+            return error_page("The authorization request is invalid.")
+        return _error_redirect(ctx, exc)

@@ -1,0 +1,55 @@
+"""Answering a validated authorize request for a logged-in user (RFC 6749 sections 4.1.2, 4.2.2;
+OpenID Connect Core 3.1.2.5, 3.2.2.5).
+
+`code`: a single-use code, stored as a digest, valid `authorization_code_ttl_seconds` (<= 60 s,
+RFC 6749 section 4.1.2 recommends 10 minutes at most), bound to the client, the redirect URI,
+the PKCE challenge and a fresh grant id (what its reuse revokes).
+`token` / `id_token`: implicit responses, in the fragment (or form_post), never the query.
+"""
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from fastapi.responses import Response
+
+from authgate.clock import clock
+from authgate.oauth2.authorize.context import AuthorizeContext
+from authgate.oauth2.responses import authorization_response
+from authgate.oidc import id_token
+from authgate.sessions.sso import SsoSession
+from authgate.tokens import access
+
+
+async def issue(ctx: AuthorizeContext, session: SsoSession) -> Response:
+    reg, client, user = ctx.reg, ctx.client, session.user
+    assert client is not None and ctx.redirect_uri is not None
+    values: dict[str, str | int] = {}
+    grant_id = str(uuid.uuid4())
+    if "code" in ctx.response_types:
+        code = secrets.token_urlsafe(32)
+        ttl = min(reg.settings.authorization_code_ttl_seconds, 60)
+        await reg.db.codes.create(code, {
+            "application_id": client.client_id, "user_id": user["id"], "session_id": session.id, "grant_id": grant_id,
+            "expires_instant": clock.now_ms() + ttl * 1000,
+            "doc": {"redirect_uri": ctx.redirect_uri, "scope": ctx.scope, "nonce": ctx.nonce,
+                    "code_challenge": ctx.code_challenge, "code_challenge_method": ctx.code_challenge_method,
+                    "auth_time": session.auth_time},
+        })
+        values["code"] = code
+    registration = await reg.db.registrations.get(user["id"], client.client_id) if ctx.implicit else None
+    token = None
+    if "token" in ctx.response_types:
+        token, exp_ms, _ = await access.issue(reg, user=user, app=client.app, registration=registration,
+                                              auth_type="PASSWORD", auth_time=session.auth_time, sid=session.id,
+                                              scope=ctx.scope, grant_id=grant_id)
+        values.update(access_token=token, token_type="Bearer", expires_in=max(0, exp_ms // 1000 - int(clock.now())),
+                      scope=ctx.scope)
+    if "id_token" in ctx.response_types:
+        values["id_token"] = await id_token.issue(reg, client=client, user=user, registration=registration,
+                                                  auth_time=session.auth_time, sid=session.id, nonce=ctx.nonce,
+                                                  access_token=token)
+    if ctx.state is not None:
+        values["state"] = ctx.state
+    values["iss"] = reg.issuer
+    return authorization_response(ctx.redirect_uri, values, ctx.response_mode, ctx.request.method)

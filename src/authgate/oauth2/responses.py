@@ -1,0 +1,30 @@
+"""Sending an authorization response back to the client (RFC 6749 sections 4.1.2 and 4.2.2;
+OAuth 2.0 Multiple Response Types section 2; Form Post Response Mode section 2).
+
+`query` appends to the registered URI's own query; `fragment` puts everything after `#` so the
+browser never sends it to a server; `form_post` renders a page that POSTs the values (no
+JavaScript: the user presses Continue). Every response carries `iss` (RFC 9207).
+302 after a GET, 303 after a POST (RFC 9700 section 4.11) so the browser never re-posts the
+credentials to the client.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi.responses import RedirectResponse, Response
+
+from authgate.ui.pages import render
+
+REDIRECT_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache", "Referrer-Policy": "no-referrer"}
+
+
+def authorization_response(redirect_uri: str, values: dict[str, str | int], mode: str, method: str) -> Response:
+    fields = {k: str(v) for k, v in values.items() if v is not None}
+    if mode == "form_post":
+        return render("form_post.html", form_targets=(redirect_uri,), action=redirect_uri, fields=fields)
+    encoded = urlencode(fields)
+    if mode == "fragment":
+        location = f"{redirect_uri}#{encoded}"
+    else:
+        location = f"{redirect_uri}{'&' if '?' in redirect_uri else '?'}{encoded}"
+    return RedirectResponse(location, status_code=303 if method == "POST" else 302, headers=REDIRECT_HEADERS)

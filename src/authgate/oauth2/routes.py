@@ -1,0 +1,12 @@
+"""Every OAuth 2 / OpenID Connect route, gathered into the one router `web/app.py` includes."""
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from authgate.oauth2.authorize import endpoint as authorize
+from authgate.oauth2 import token
+from authgate.oidc import discovery
+
+router = APIRouter()
+for module in (authorize, token, discovery):
+    router.include_router(module.router)
