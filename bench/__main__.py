@@ -133,6 +133,8 @@ def run(args: argparse.Namespace) -> Report:
         _measure_memory(args, plan, report, work, api_key)
     report.run["loadavg_end"] = _loadavg()
     report.notes.append(f"server core 0 (taskset), loader core 1; rate limiting off; logs: {plan.log_dir}")
+    if args.postgres:
+        report.notes.append("PostgreSQL is the machine's shared server, not pinned: its work lands on either core")
     return report
 
 
