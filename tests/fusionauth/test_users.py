@@ -185,3 +185,15 @@ async def test_search(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
     assert r.status_code == 400 and field_codes(r) == {"search.numberOfResults": ["[invalid]search.numberOfResults"]}
     r = await client.post("/api/user/search", json={"search": {"ids": "abc"}}, headers=admin)
     assert r.status_code == 400 and field_codes(r) == {"search.ids": ["[invalid]search.ids"]}
+
+
+async def test_a_login_racing_an_admin_edit_does_not_undo_it(client: httpx.AsyncClient, admin: dict[str, str],
+                                                             registry: Registry) -> None:
+    from authgate.fusionauth.login import record_login
+
+    user = await _create(client, admin)
+    stale = await registry.db.users.get(user["id"])  # what a login read just before the edit
+    r = await client.patch(f"/api/user/{user['id']}", json={"user": {"firstName": "Augusta"}}, headers=admin)
+    assert r.status_code == 200
+    await record_login(registry, stale)  # the login finishes after the edit
+    assert (await registry.db.users.get(user["id"]))["doc"]["firstName"] == "Augusta"

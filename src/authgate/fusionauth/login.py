@@ -65,7 +65,7 @@ async def authenticate(reg: Registry, login_id: str, password: str) -> dict[str,
 
 async def record_login(reg: Registry, user: dict[str, Any]) -> dict[str, Any]:
     doc = {**user["doc"], "lastLoginInstant": clock.now_ms()}
-    await reg.db.users.touch_login(user["id"], doc)
+    await reg.db.users.touch_login(user["id"], doc, user["version"])
     return {**user, "doc": doc}
 
 

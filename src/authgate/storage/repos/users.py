@@ -50,8 +50,13 @@ class Users(Repo):
     async def set_password_hash(self, user_id: str, password_hash: str) -> None:
         await self._write(update(users).where(users.c.id == user_id).values(password_hash=password_hash))
 
-    async def touch_login(self, user_id: str, doc: dict[str, Any]) -> None:
-        await self._write(update(users).where(users.c.id == user_id).values(doc=doc))
+    async def touch_login(self, user_id: str, doc: dict[str, Any], expected_version: int | None = None) -> None:
+        """Store the doc with login bookkeeping; skipped if the user was edited since it was read,
+        so an admin's concurrent edit is never overwritten by a stale copy."""
+        stmt = update(users).where(users.c.id == user_id)
+        if expected_version is not None:
+            stmt = stmt.where(users.c.version == expected_version)
+        await self._write(stmt.values(doc=doc))
 
     async def delete(self, user_id: str) -> bool:
         return await self._write(delete(users).where(users.c.id == user_id)) == 1
