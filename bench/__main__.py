@@ -13,6 +13,7 @@ import secrets
 import subprocess
 import sys
 import tempfile
+import time
 import traceback
 from pathlib import Path
 
@@ -68,6 +69,13 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+_T0 = time.monotonic()
+
+
+def _log(message: str) -> None:
+    print(f"[bench {time.monotonic() - _T0:5.1f}s] {message}", file=sys.stderr, flush=True)
+
+
 def _loadavg() -> str:
     """The 1-minute load average: others' processes on these 2 cores make figures noisy."""
     return f"{os.getloadavg()[0]:.2f}"
@@ -76,7 +84,7 @@ def _loadavg() -> str:
 def _failed(report: Report, metric: str, exc: BaseException, **kw) -> None:
     why = f"{type(exc).__name__}: {str(exc)[:300]}"
     report.add(Row(metric, note=why, **kw))
-    print(f"[bench] {metric} failed: {why}", file=sys.stderr)
+    _log(f"{metric} failed: {why}")
     if os.environ.get("BENCH_TRACEBACK"):
         traceback.print_exc()
 
@@ -97,12 +105,13 @@ def run(args: argparse.Namespace) -> Report:
         "concurrency": plan.concurrency, "loader": plan.loader, "python": platform.python_version(),
         "loadavg_start": _loadavg(),
     })
-    print(f"[bench] logs in {plan.log_dir}", file=sys.stderr)
+    _log(f"logs in {plan.log_dir}")
 
     # Ceiling and peer first, on the otherwise idle server core.
     hashes = None
     if "login" in args.only:
         try:
+            _log("raw argon2id ceiling")
             hashes = ceiling.measure(plan.duration)
         except Exception as exc:  # noqa: BLE001 - reported in the table
             report.notes.append(f"argon2 ceiling failed: {exc}")
@@ -119,6 +128,7 @@ def run(args: argparse.Namespace) -> Report:
     main_phases = args.only & {"login", "refresh", "introspect", "store"}
     if main_phases:
         try:
+            _log("authgate serve")
             server = authgate.start(work / "data", plan.log_dir, api_key=api_key, database_url=database_url)
         except Exception as exc:  # noqa: BLE001
             _failed(report, "authgate start", exc)
@@ -140,6 +150,7 @@ def run(args: argparse.Namespace) -> Report:
 
 def _measure_peer(plan: scenarios.Plan, report: Report):
     try:
+        _log("node-oidc-provider peer")
         server = peer.start(plan.log_dir)
     except Exception as exc:  # noqa: BLE001 - peer trouble never stops the run
         return f"peer unavailable: {str(exc)[:200]}", None, None
@@ -178,6 +189,7 @@ def _measure_authgate(args, plan, report, server, api_key, hashes, peer_cc, peer
     intro_rps, intro_cpu = (peer_intro.rps, peer_intro.server_cpu) if peer_intro else (None, None)
 
     if "login" in args.only:
+        _log("login")
         ref = dict(reference="raw argon2id hashes/s, 1 core (m=19456,t=2,p=1)",
                    reference_value=hashes["hashes_per_second"] if hashes else None,
                    reference_cpu=hashes.get("cpu_share") if hashes else None,
@@ -187,6 +199,7 @@ def _measure_authgate(args, plan, report, server, api_key, hashes, peer_cc, peer
         except Exception as exc:  # noqa: BLE001
             _failed(report, "POST /api/login", exc, **ref)
     if "refresh" in args.only:
+        _log("refresh")
         ref = dict(reference=peer_cc_name, reference_value=cc_rps, reference_cpu=cc_cpu, goal=">= 1.0x",
                    goal_ratio=1.0)
         for metric, fn in (("POST /api/jwt/refresh (OneTimeUse)", scenarios.api_refresh),
@@ -199,6 +212,7 @@ def _measure_authgate(args, plan, report, server, api_key, hashes, peer_cc, peer
             except Exception as exc:  # noqa: BLE001
                 _failed(report, metric, exc, **ref)
     if "introspect" in args.only:
+        _log("validate and introspect")
         ref = dict(reference=peer_intro_name, reference_value=intro_rps, reference_cpu=intro_cpu,
                    goal=">= 1.0x", goal_ratio=1.0)
         try:
@@ -217,6 +231,7 @@ def _measure_authgate(args, plan, report, server, api_key, hashes, peer_cc, peer
             except Exception as exc:  # noqa: BLE001
                 _failed(report, "POST /oauth2/introspect (JWT)", exc, **ref)
     if "store" in args.only:
+        _log("Store backend")
         metric = "Store GET /api/load-shopping-cart (JWT)"
         ref = dict(reference="goal 5,000 req/s on one core", reference_value=5000.0, goal=">= 5,000 req/s",
                    goal_ratio=1.0)
@@ -235,6 +250,7 @@ def _measure_memory(args, plan, report, work: Path, api_key: str) -> None:
     # transient and tokens/sessions do not depend on it.
     env = {"AUTHGATE_ARGON2_MEMORY_KIB": "1024", "AUTHGATE_ARGON2_TIME_COST": "1"}
     try:
+        _log("memory (fresh authgate serve)")
         server = authgate.start(work / "data-memory", plan.log_dir, api_key=api_key, database_url=database_url,
                                 extra_env=env, name="authgate-memory")
     except Exception as exc:  # noqa: BLE001
@@ -255,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     report = run(args)
     print(report.markdown())
     md, js = report.write(args.out)
-    print(f"[bench] wrote {md} and {js}", file=sys.stderr)
+    _log(f"wrote {md} and {js}")
     return 0
 
 

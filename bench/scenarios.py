@@ -274,7 +274,7 @@ def memory(plan: Plan, server: ServerProcess, p: Provisioned) -> tuple[float, in
         finally:
             loop.close()
 
-    logins(max(100, plan.memory_tokens // 10), plan.memory_seconds / 5)  # warm caches, pools, arenas
+    logins(max(20, plan.memory_tokens // 10), plan.memory_seconds / 5)  # warm caches, pools, arenas
     time.sleep(0.5)
     before = server.rss_kib()
     started = time.perf_counter()
