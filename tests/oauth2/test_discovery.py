@@ -17,7 +17,8 @@ async def test_discovery_lists_exactly_what_is_supported(client: httpx.AsyncClie
     assert set(meta["token_endpoint_auth_methods_supported"]) == {"client_secret_basic", "client_secret_post", "none"}
     assert meta["dpop_signing_alg_values_supported"] == ["ES256", "RS256"]
     # every advertised endpoint answers (not 404)
-    for key in ("token_endpoint", "jwks_uri"):
+    for key in ("token_endpoint", "userinfo_endpoint", "jwks_uri", "end_session_endpoint", "introspection_endpoint",
+                "revocation_endpoint"):
         path = meta[key].removeprefix(IDP)
         response = await client.request("GET" if key in ("jwks_uri", "userinfo_endpoint", "end_session_endpoint") else "POST", path)
         assert response.status_code != 404, key

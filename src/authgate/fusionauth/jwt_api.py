@@ -114,6 +114,8 @@ async def validate_access_token(reg: Registry, token: str) -> dict[str, Any]:
     claims = await jwt.verify(reg.keys, token, issuer=reg.issuer)
     if claims.get("gid") and await reg.db.revoked_grants.is_revoked(claims["gid"]):
         raise jwt.TokenInvalid("grant revoked")
+    if claims.get("sid") and claims["sid"] != claims.get("gid") and await reg.db.revoked_grants.is_revoked(claims["sid"]):
+        raise jwt.TokenInvalid("session ended")  # /oauth2/logout revokes the SSO session id
     return claims
 
 

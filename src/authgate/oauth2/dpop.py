@@ -20,6 +20,7 @@ from fastapi import Request
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import JWKRegistry
+from joserfc.jws import JWSRegistry
 
 from authgate.clock import clock
 from authgate.errors import InvalidDPoPProof
@@ -33,6 +34,13 @@ _PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 MAX_PROOF_BYTES = 8192
 IAT_WINDOW_SECONDS = 60
 MIN_RSA_BITS = 2048
+
+
+class _ProofRegistry(JWSRegistry):
+    max_header_length = 4096  # the header carries the jwk: a 4096-bit RSA key is ~750 bytes encoded
+
+
+_REGISTRY = _ProofRegistry(algorithms=list(ALGORITHMS))
 
 
 def _refuse(detail: str) -> InvalidDPoPProof:
@@ -76,7 +84,7 @@ def _decode(proof: str) -> tuple[dict[str, Any], dict[str, Any], str]:
     if len(proof) > MAX_PROOF_BYTES or proof.count(".") != 2:
         raise _refuse("malformed")
     try:
-        header = dict(jws.extract_compact(proof.encode()).headers())
+        header = dict(jws.extract_compact(proof.encode(), registry=_REGISTRY).headers())
     except (JoseError, ValueError, UnicodeError) as exc:
         raise _refuse(f"malformed header: {exc}") from None
     if header.get("typ") != "dpop+jwt":
@@ -87,7 +95,7 @@ def _decode(proof: str) -> tuple[dict[str, Any], dict[str, Any], str]:
         raise _refuse("crit header")
     key = _public_key(header)
     try:
-        claims = dict(jwt.decode(proof, key, algorithms=[header["alg"]]).claims)
+        claims = dict(jwt.decode(proof, key, algorithms=[header["alg"]], registry=_REGISTRY).claims)
     except (JoseError, ValueError) as exc:
         raise _refuse(f"signature: {exc}") from None
     return header, claims, key.thumbprint()

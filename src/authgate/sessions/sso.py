@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import Request, Response
 
 from authgate.clock import clock
+from authgate.oauth2.grants.revoke import revocation_ttl
 from authgate.registry import Registry
 from authgate.web import cookies
 
@@ -66,5 +67,5 @@ async def end(reg: Registry, session_id: str) -> None:
     """Logout: the session, its refresh tokens, and the access tokens carrying its `sid` stop working."""
     await reg.db.sso_sessions.revoke(session_id)
     revoked = await reg.db.refresh_tokens.revoke_for_session(session_id)
-    await reg.db.revoked_grants.revoke(session_id, max(reg.settings.access_token_ttl_seconds, 86400))
+    await reg.db.revoked_grants.revoke(session_id, revocation_ttl(reg))
     log.info("sso session %s ended, %d refresh tokens revoked", session_id, revoked)

@@ -17,6 +17,7 @@ from authgate.errors import InvalidGrant, InvalidRequest
 from authgate.oauth2 import pkce
 from authgate.oauth2.clients import Client
 from authgate.oauth2.grants.issue import user_tokens
+from authgate.oauth2.grants.revoke import revoke_grant
 from authgate.oauth2.params import Params
 from authgate.registry import Registry
 
@@ -24,9 +25,8 @@ log = logging.getLogger("authgate.grants.code")
 _GENERIC = "The authorization code is invalid, expired or was already used."
 
 
-async def revoke_grant(reg: Registry, grant_id: str) -> None:
-    revoked = await reg.db.refresh_tokens.revoke_family(grant_id)
-    await reg.db.revoked_grants.revoke(grant_id, max(reg.settings.access_token_ttl_seconds, 86400))
+async def _replayed(reg: Registry, grant_id: str) -> None:
+    revoked = await revoke_grant(reg, grant_id)
     log.warning("authorization code replayed: grant %s revoked (%d refresh tokens)", grant_id, revoked)
 
 
@@ -51,7 +51,7 @@ async def grant(reg: Registry, client: Client, params: Params, jkt: str | None) 
     if row is None:
         raise InvalidGrant(_GENERIC, detail="unknown code")
     if not first_use:
-        await revoke_grant(reg, row["grant_id"])  # the code leaked, whoever replays it
+        await _replayed(reg, row["grant_id"])  # the code leaked, whoever replays it
         raise InvalidGrant(_GENERIC, detail="code replayed")
     if row["application_id"] != client.client_id:
         raise InvalidGrant(_GENERIC, detail=f"code of {row['application_id']} redeemed by {client.client_id}")

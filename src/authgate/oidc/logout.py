@@ -1,0 +1,92 @@
+"""`GET/POST /oauth2/logout` (OpenID Connect RP-Initiated Logout 1.0, sections 2 and 3).
+
+Ends the browser's SSO session: the session row, its refresh tokens, and the access tokens
+carrying its `sid` (see sessions/sso.py), and clears the cookie.
+
+Where it may redirect (our choice, documented): `post_logout_redirect_uri` must equal, character
+for character, the client's `oauthConfiguration.logoutURL` or one of its
+`authorizedRedirectURLs`. The client is named by `client_id` or by the `aud` of
+`id_token_hint` (signature checked; an expired hint is accepted, section 2). Without
+`post_logout_redirect_uri` the browser goes to the client's `logoutURL` if it has one, else a
+"logged out" page. An unregistered URI, or a hint for another client, gets an error page and
+the session is left alone.
+"""
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from authgate.fusionauth.auth import registry
+from authgate.oauth2 import params as oauth_params
+from authgate.oauth2.clients import Client, find_client
+from authgate.oauth2.responses import REDIRECT_HEADERS
+from authgate.registry import Registry
+from authgate.sessions import sso
+from authgate.tokens import jwt
+from authgate.ui.pages import error_page, render
+from authgate.web import cookies
+
+router = APIRouter()
+log = logging.getLogger("authgate.logout")
+
+
+class _Refused(Exception):
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+async def _client(reg: Registry, client_id: str | None, hint: str | None) -> Client | None:
+    aud = None
+    if hint is not None:
+        try:
+            claims = await jwt.verify(reg.keys, hint, issuer=reg.issuer, allow_expired=True)
+        except jwt.TokenInvalid as exc:
+            raise _Refused(f"bad id_token_hint: {exc.reason}") from None
+        aud = claims.get("aud")
+        if client_id is not None and aud != client_id:
+            raise _Refused("id_token_hint audience differs from client_id")
+    wanted = client_id or (aud if isinstance(aud, str) else None)
+    client = await find_client(reg, wanted)
+    if wanted is not None and client is None:
+        raise _Refused(f"unknown client {str(wanted)[:64]!r}")
+    return client
+
+
+def _target(client: Client | None, uri: str | None) -> str | None:
+    if uri is None:
+        return client.logout_url if client else None
+    if client is None:
+        raise _Refused("post_logout_redirect_uri without a client")
+    if "#" in uri or (uri != client.logout_url and uri not in client.redirect_uris):
+        raise _Refused(f"post_logout_redirect_uri {uri[:200]!r} not registered")
+    return uri
+
+
+@router.get("/oauth2/logout")
+@router.post("/oauth2/logout")
+async def logout(request: Request) -> Response:
+    reg = registry(request)
+    params = await oauth_params.read(request)
+    try:
+        params.check_all()
+        client = await _client(reg, params.get("client_id"), params.get("id_token_hint"))
+        target = _target(client, params.get("post_logout_redirect_uri"))
+    except (_Refused, oauth_params.BadParams) as exc:
+        log.info("logout refused: %s", getattr(exc, "detail", exc))
+        return error_page("This logout request is not valid for the application.")
+    session = await sso.current(reg, request)
+    if session is not None:
+        await sso.end(reg, session.id)
+    if target is not None:
+        state = params.get("state")
+        location = target if state is None else f"{target}{'&' if '?' in target else '?'}{urlencode({'state': state})}"
+        response: Response = RedirectResponse(location, status_code=302, headers=REDIRECT_HEADERS)
+    else:
+        response = render("logged_out.html")
+    for name in (cookies.SSO, cookies.REFRESH_TOKEN, cookies.ACCESS_TOKEN):
+        cookies.clear_cookie(request, response, name)
+    return response
