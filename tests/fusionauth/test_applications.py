@@ -147,6 +147,8 @@ async def test_soft_delete_deactivates_and_hard_delete_removes(client: httpx.Asy
     assert (await client.post("/api/login", json=login)).status_code == 400
     assert (await client.get("/api/application", headers=admin)).json()["applications"] == []
     assert len((await client.get("/api/application?inactive=true", headers=admin)).json()["applications"]) == 1
+    r = await client.put(f"/api/application/{app['id']}", json={"application": {"name": "Renamed"}}, headers=admin)
+    assert r.json()["application"]["active"] is False  # an edit does not undo the soft delete
     r = await client.put(f"/api/application/{app['id']}?reactivate=true", headers=admin)
     assert r.json()["application"]["active"] is True
     assert (await client.post("/api/login", json=login)).status_code == 200

@@ -157,6 +157,13 @@ async def test_soft_delete_deactivates_and_hard_delete_removes(client: httpx.Asy
     assert (await client.delete(f"/api/user/{user['id']}", headers=admin)).status_code == 200
     assert (await client.get(f"/api/user/{user['id']}", headers=admin)).json()["user"]["active"] is False
     assert await _login(client, "ada@example.com", "correct horse") == 423
+    # Editing a deactivated user does not quietly re-enable it; ?reactivate=true does.
+    r = await client.put(f"/api/user/{user['id']}", json={"user": {"email": "ada@example.com"}}, headers=admin)
+    assert r.json()["user"]["active"] is False
+    assert await _login(client, "ada@example.com", "correct horse") == 423
+    r = await client.put(f"/api/user/{user['id']}?reactivate=true", headers=admin)
+    assert r.status_code == 200 and r.json()["user"]["active"] is True
+    assert await _login(client, "ada@example.com", "correct horse") == 200
     assert (await client.delete(f"/api/user/{user['id']}?hardDelete=true", headers=admin)).status_code == 200
     assert await registry.db.users.get(user["id"]) is None
     assert await _login(client, "ada@example.com", "correct horse") == 404
@@ -183,8 +190,9 @@ async def test_search(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
     assert all("password" not in u for u in r.json()["users"])
     r = await client.get("/api/user/search?numberOfResults=-1", headers=admin)
     assert r.status_code == 400 and field_codes(r) == {"search.numberOfResults": ["[invalid]search.numberOfResults"]}
-    r = await client.post("/api/user/search", json={"search": {"ids": "abc"}}, headers=admin)
-    assert r.status_code == 400 and field_codes(r) == {"search.ids": ["[invalid]search.ids"]}
+    for ids in ("abc", [str(uuid.uuid4()) for _ in range(501)]):
+        r = await client.post("/api/user/search", json={"search": {"ids": ids}}, headers=admin)
+        assert r.status_code == 400 and field_codes(r) == {"search.ids": ["[invalid]search.ids"]}
 
 
 async def test_a_login_racing_an_admin_edit_does_not_undo_it(client: httpx.AsyncClient, admin: dict[str, str],

@@ -166,6 +166,7 @@ async def _update(request: Request, app_id: str, change: Any) -> Response:
     for _ in range(MAX_UPDATE_ATTEMPTS):
         row = await _load(reg, app_id)
         doc = await validate(reg, change(row["doc"]))
+        doc.setdefault("active", row["active"])  # a PUT without `active` must not undo a soft delete
         old_secret = (row["doc"].get("oauthConfiguration") or {}).get("clientSecret")
         doc["oauthConfiguration"].setdefault("clientSecret", old_secret or secrets.token_urlsafe(32))
         if await reg.db.applications.replace(app_id, doc, row["version"]):

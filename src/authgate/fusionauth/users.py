@@ -144,10 +144,9 @@ async def retrieve(request: Request, user_id: uuid.UUID) -> Response:
     return await _respond(reg, await _load(reg, str(user_id)))
 
 
-async def _update(request: Request, user_id: str, patch: bool) -> Response:
+async def _update(request: Request, user_id: str, user: dict[str, Any], patch: bool) -> Response:
     """PUT replaces the user, PATCH merges into it; both compare-and-set on `version` and retry."""
     reg = registry(request)
-    user = object_field(await read_json_object(request), "user")
     password = user.get("password")
     for _ in range(MAX_UPDATE_ATTEMPTS):
         row = await _load(reg, user_id)
@@ -158,10 +157,12 @@ async def _update(request: Request, user_id: str, patch: bool) -> Response:
         if not errors:
             await check_unique(reg, doc, errors, own_id=user_id)
         errors.raise_if_any()
-        # Server-kept fields survive a replace.
+        # Server-kept fields survive a replace; a PUT that omits `active` must not re-enable a
+        # deactivated user (that takes `?reactivate=true`, as in FusionAuth).
         for key in ("lastLoginInstant", "passwordLastUpdateInstant"):
             if key in current:
                 doc[key] = current[key]
+        doc.setdefault("active", row["active"])
         password_hash = None
         if isinstance(password, str):
             password_hash = await reg.hasher.hash(password)
@@ -176,13 +177,15 @@ async def _update(request: Request, user_id: str, patch: bool) -> Response:
 
 
 @router.put("/api/user/{user_id:uuid}")
-async def replace(request: Request, user_id: uuid.UUID) -> Response:
-    return await _update(request, str(user_id), patch=False)
+async def replace(request: Request, user_id: uuid.UUID, reactivate: bool = False) -> Response:
+    if reactivate:  # FusionAuth: `PUT ?reactivate=true` without a body re-enables a deactivated user
+        return await _update(request, str(user_id), {"active": True}, patch=True)
+    return await _update(request, str(user_id), object_field(await read_json_object(request), "user"), patch=False)
 
 
 @router.patch("/api/user/{user_id:uuid}")
 async def patch(request: Request, user_id: uuid.UUID) -> Response:
-    return await _update(request, str(user_id), patch=True)
+    return await _update(request, str(user_id), object_field(await read_json_object(request), "user"), patch=True)
 
 
 @router.delete("/api/user/{user_id:uuid}")
@@ -210,9 +213,9 @@ async def _search(request: Request, params: dict[str, Any]) -> Response:
     if text is not None and not isinstance(text, str):
         raise ApiError(400, field_errors={"search.queryString": [{"code": "[invalid]search.queryString",
                                                                   "message": "[queryString] must be a string."}]})
-    if ids is not None and (not isinstance(ids, list) or not all(isinstance(i, str) for i in ids)):
+    if ids is not None and (not isinstance(ids, list) or len(ids) > 500 or not all(isinstance(i, str) for i in ids)):
         raise ApiError(400, field_errors={"search.ids": [{"code": "[invalid]search.ids",
-                                                          "message": "[ids] must be a list of user ids."}]})
+                                                          "message": "[ids] must be a list of at most 500 user ids."}]})
     limit = query_int(params.get("numberOfResults"), "search.numberOfResults", 25, 500)
     start = query_int(params.get("startRow"), "search.startRow", 0, 10**9)
     total, rows = await reg.db.users.search(text, ids, start, limit)
