@@ -232,7 +232,7 @@ async def _browser_login(client: httpx.AsyncClient, p: Provisioned, login_id: st
     """What a browser login leaves behind: the hosted login form posted to /oauth2/authorize
     (an SSO session), then the code exchanged with offline_access (a refresh token)."""
     form = {"client_id": p.client_id, "redirect_uri": REDIRECT_URI, "response_type": "code",
-            "scope": "openid offline_access", "state": "s", "code_challenge": _CHALLENGE,
+            "scope": "offline_access", "state": "s", "code_challenge": _CHALLENGE,
             "code_challenge_method": "S256", "loginId": login_id, "password": p.password, "csrf_token": _CSRF}
     answer = await client.post("/oauth2/authorize", data=form, headers={"Cookie": f"authgate.csrf={_CSRF}"})
     code = parse_qs(urlsplit(answer.headers.get("location", "")).query).get("code", [""])[0]
