@@ -13,7 +13,7 @@ from authgate.config import Settings
 from authgate.registry import Registry
 from authgate.storage import migrate
 from authgate.storage.repos import Conflict
-from authgate.web import errors
+from authgate.web import errors, openapi
 from authgate.web.metrics import Metrics
 from authgate.web.middleware import BodyLimit, Cors, OriginRegistry
 from authgate.web.rate_limit import RateLimit
@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.state.registry = registry or Registry(settings)
     app.state.origins = OriginRegistry(app.state.registry.db)
     errors.install(app)
+    openapi.install(app)
     for name in ROUTERS:
         try:
             module: Any = import_module(name)
