@@ -7,6 +7,8 @@ warnings are about authlib itself, so they are ignored here (and only here).
 """
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 import httpx
@@ -72,6 +74,9 @@ async def test_authlib_code_pkce_via_discovery(client: httpx.AsyncClient, regist
 
         # the same library refuses a tampered id_token
         header, payload, signature = token["id_token"].split(".")
-        forged = f"{header}.{payload[:-2]}AA.{signature}"
+        body = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        body["sub"] = "attacker"
+        payload = base64.urlsafe_b64encode(json.dumps(body).encode()).rstrip(b"=").decode()
+        forged = f"{header}.{payload}.{signature}"
         with pytest.raises(BadSignatureError):
             jwt.decode(forged, jwks, claims_cls=CodeIDToken)
