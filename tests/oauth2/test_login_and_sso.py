@@ -15,7 +15,7 @@ async def test_login_page_is_safe_and_accessible(client: httpx.AsyncClient, worl
     assert response.status_code == 200
     h = response.headers
     assert h["x-frame-options"] == "DENY" and "frame-ancestors 'none'" in h["content-security-policy"]
-    assert h["referrer-policy"] == "no-referrer" and h["cache-control"] == "no-store"
+    assert h["referrer-policy"] == "same-origin" and h["cache-control"] == "no-store"
     assert "script" not in response.text.lower()
     assert '<label for="loginId">' in response.text and '<label for="password">' in response.text
     fields = form_fields(response.text)
@@ -127,3 +127,25 @@ async def test_sso_cookie_is_stored_as_digest(client: httpx.AsyncClient, world: 
     async with world.reg.db.engine.connect() as conn:
         rows = (await conn.execute(select(sso_sessions))).mappings().all()
     assert len(rows) == 1 and value not in str(dict(rows[0]))
+
+
+async def test_authorize_by_post_answers_303(client: httpx.AsyncClient, world: World) -> None:
+    await login(client, authorize_params(world.store["id"], STORE_CB))
+    response = await client.post("/oauth2/authorize", data=authorize_params(world.store["id"], STORE_CB))
+    assert response.status_code == 303 and "code" in redirect_params(response)
+
+
+async def test_hostile_parameters_are_escaped_on_the_page(client: httpx.AsyncClient, world: World) -> None:
+    evil = '"><script>alert(1)</script>'
+    response = await client.get("/oauth2/authorize", params=authorize_params(world.store["id"], STORE_CB, state=evil,
+                                                                              login_hint=evil))
+    assert response.status_code == 200 and "<script>" not in response.text
+    assert form_fields(response.text)["state"] == evil  # carried through intact, as data
+
+
+async def test_oversized_token_parameter_is_refused(client: httpx.AsyncClient, world: World) -> None:
+    from tests.oauth2.conftest import SECRET
+
+    response = await client.post("/oauth2/token", auth=(world.store["id"], SECRET),
+                                 data={"grant_type": "authorization_code", "code": "c" * 5000, "redirect_uri": STORE_CB})
+    assert response.status_code == 400 and response.json()["error"] == "invalid_request"

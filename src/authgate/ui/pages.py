@@ -1,7 +1,9 @@
 """Rendering the hosted pages: one Jinja2 environment loaded once, and the headers every page gets.
 
 Pages are plain HTML + CSS, no JavaScript. Headers: no framing (`X-Frame-Options: DENY`,
-`frame-ancestors 'none'`), no referrer (the URL may carry authorize parameters), never cached.
+`frame-ancestors 'none'`), no referrer to other origins (the URL may carry authorize parameters),
+never cached. `same-origin`, not `no-referrer`: under `no-referrer` Chromium sends `Origin: null`
+on the login form's own POST, and the login CSRF check would refuse every browser login.
 The stylesheet is inline and allowed by its hash, so the CSP needs no 'unsafe-inline'.
 """
 from __future__ import annotations
@@ -34,7 +36,7 @@ def security_headers(form_targets: tuple[str, ...] = ()) -> dict[str, str]:
         "Content-Security-Policy": (f"default-src 'none'; style-src 'sha256-{_CSS_HASH}'; form-action {form_action}; "
                                     "frame-ancestors 'none'; base-uri 'none'"),
         "X-Frame-Options": "DENY",
-        "Referrer-Policy": "no-referrer",
+        "Referrer-Policy": "same-origin",
         "Cache-Control": "no-store",
         "Pragma": "no-cache",
         "X-Content-Type-Options": "nosniff",
