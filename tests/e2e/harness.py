@@ -298,3 +298,18 @@ async def until(predicate: Any, what: str, timeout: float = 15.0) -> None:
 async def wait_past(exp: int) -> None:
     """Sleep until the JWT with this `exp` is expired for a leeway-0 verifier."""
     await asyncio.sleep(max(0.0, exp + 1.05 - time.time()))
+
+
+# --- the IdP's hosted login page --------------------------------------------------------------
+
+async def fill_hosted_login(page: Any, password: str = DEMO_PASSWORD) -> None:
+    """The IdP's own form (src/authgate/ui/templates/login.html), by its labels."""
+    await page.get_by_label("Email or username").fill(DEMO_EMAIL)
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_role("button", name="Log in").click()
+
+
+def fragment_params(location: str) -> dict[str, str]:
+    from urllib.parse import parse_qsl
+
+    return dict(parse_qsl(urlsplit(location).fragment))
