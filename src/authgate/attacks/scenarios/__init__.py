@@ -55,3 +55,15 @@ MITIGATION_NO_JS_TOKEN = {
     "code-pkce-cookie": "code + PKCE with HttpOnly cookies: JavaScript never holds a token",
     "bff": "BFF: the browser has only an opaque HttpOnly session id; tokens stay on the backend",
 }
+
+
+def __getattr__(name: str):  # type: ignore[no-untyped-def]
+    """`scenarios._02` etc.: a scenario module by number (their file names start with digits)."""
+    if name.startswith("_") and name[1:].isdigit():
+        import importlib
+        import pkgutil
+
+        for info in pkgutil.iter_modules(__path__):
+            if info.name.startswith(name[1:] + "_"):
+                return importlib.import_module(f"{__name__}.{info.name}")
+    raise AttributeError(name)
