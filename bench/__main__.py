@@ -10,6 +10,7 @@ import datetime
 import os
 import platform
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,7 +37,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--concurrency", type=int, default=32, help="connections per phase (login: a quarter)")
     ap.add_argument("--memory-tokens", type=int, help="browser logins (refresh token + SSO session) made in the "
                     "memory phase (quick 2000, full 20000)")
-    ap.add_argument("--memory-seconds", type=float, help="time cap for those logins (quick 20, full 300)")
+    ap.add_argument("--memory-seconds", type=float, help="time cap for those logins, after up to half as long of warm-up logins (quick 20, full 300)")
     ap.add_argument("--only", help=f"comma-separated subset of {','.join(PHASES)}")
     ap.add_argument("--no-peer", action="store_true", help="skip node-oidc-provider")
     ap.add_argument("--loader", choices=("py", "wrk"), default="py",
@@ -123,12 +124,14 @@ def run(args: argparse.Namespace) -> Report:
     else:
         peer_reason, peer_cc, peer_intro = _measure_peer(plan, report)
 
-    database_url = authgate.fresh_postgres_url() if args.postgres else ""
     api_key = "bench-" + secrets.token_urlsafe(24)
     main_phases = args.only & {"login", "refresh", "introspect", "store"}
     if main_phases:
+        database_url = _database_url(args, report)
         try:
             _log("authgate serve")
+            if database_url is None:
+                raise RuntimeError("no database")
             server = authgate.start(work / "data", plan.log_dir, api_key=api_key, database_url=database_url)
         except Exception as exc:  # noqa: BLE001
             _failed(report, "authgate start", exc)
@@ -141,11 +144,25 @@ def run(args: argparse.Namespace) -> Report:
                 server.stop()
     if "memory" in args.only:
         _measure_memory(args, plan, report, work, api_key)
+    for leftover in work.iterdir():  # databases go, logs stay
+        if leftover.name != "logs":
+            shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink()
     report.run["loadavg_end"] = _loadavg()
     report.notes.append(f"server core 0 (taskset), loader core 1; rate limiting off; logs: {plan.log_dir}")
     if args.postgres:
         report.notes.append("PostgreSQL is the machine's shared server, not pinned: its work lands on either core")
     return report
+
+
+def _database_url(args: argparse.Namespace, report: Report) -> str | None:
+    """Empty for SQLite in the data dir, a freshly recreated PostgreSQL database, or None if that failed."""
+    if not args.postgres:
+        return ""
+    try:
+        return authgate.fresh_postgres_url()
+    except Exception as exc:  # noqa: BLE001
+        report.notes.append(f"PostgreSQL unavailable: {exc}")
+        return None
 
 
 def _measure_peer(plan: scenarios.Plan, report: Report):
@@ -179,7 +196,7 @@ def _node_version() -> str:
 
 def _measure_authgate(args, plan, report, server, api_key, hashes, peer_cc, peer_intro, peer_reason) -> None:
     try:
-        p = authgate.provision(server.base_url, api_key, users=max(8, plan.login_concurrency * 2))
+        p = authgate.provision(server.base_url, api_key, users=max(8, plan.login_concurrency))
     except Exception as exc:  # noqa: BLE001
         _failed(report, "provisioning (admin API)", exc)
         return
@@ -202,10 +219,13 @@ def _measure_authgate(args, plan, report, server, api_key, hashes, peer_cc, peer
         _log("refresh")
         ref = dict(reference=peer_cc_name, reference_value=cc_rps, reference_cpu=cc_cpu, goal=">= 1.0x",
                    goal_ratio=1.0)
-        for metric, fn in (("POST /api/jwt/refresh (OneTimeUse)", scenarios.api_refresh),
-                           ("POST /oauth2/token refresh_token (rotating)", scenarios.oauth_refresh)):
+        live: list[str] = []
+        for metric in ("POST /api/jwt/refresh (OneTimeUse)", "POST /oauth2/token refresh_token (rotating)"):
             try:
-                result, note = fn(plan, p)
+                if metric.startswith("POST /api"):
+                    result, note, live = scenarios.api_refresh(plan, p)
+                else:
+                    result, note = scenarios.oauth_refresh(plan, p, live)
                 row = report.add(Row.from_load(metric, result, **ref))
                 anchor = f"{result.rps / KEYCLOAK_ANCHOR:.1f}x Keycloak 26's published 120 refresh/s/vCPU"
                 row.note = "; ".join(n for n in (note, anchor, row.note) if n)
@@ -245,12 +265,14 @@ def _measure_memory(args, plan, report, work: Path, api_key: str) -> None:
     metric = "RSS per 100k refresh tokens + SSO sessions"
     ref = dict(unit="MB", reference="goal 50 MB", reference_value=50.0, goal="<= 50 MB", goal_ratio=1.0,
                lower_is_better=True)
-    database_url = authgate.fresh_postgres_url() if args.postgres else ""
+    database_url = _database_url(args, report)
     # Cheap argon2 for this server only, so that N logins fit the time bound; hashing memory is
     # transient and tokens/sessions do not depend on it.
     env = {"AUTHGATE_ARGON2_MEMORY_KIB": "1024", "AUTHGATE_ARGON2_TIME_COST": "1"}
     try:
         _log("memory (fresh authgate serve)")
+        if database_url is None:
+            raise RuntimeError("no database")
         server = authgate.start(work / "data-memory", plan.log_dir, api_key=api_key, database_url=database_url,
                                 extra_env=env, name="authgate-memory")
     except Exception as exc:  # noqa: BLE001

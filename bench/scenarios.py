@@ -119,7 +119,8 @@ def seed_refresh_tokens(p: Provisioned, count: int) -> list[dict]:
         return [authgate.login(client, p, p.users[i % len(p.users)]) for i in range(count)]
 
 
-def api_refresh(plan: Plan, p: Provisioned) -> tuple[LoadResult, str]:
+def api_refresh(plan: Plan, p: Provisioned) -> tuple[LoadResult, str, list[str]]:
+    """Also returns the chains' live tokens, which the OAuth phase can carry on with."""
     seeds = [s["refreshToken"] for s in seed_refresh_tokens(p, plan.concurrency)]
 
     def make(token: str) -> bytes:
@@ -128,7 +129,7 @@ def api_refresh(plan: Plan, p: Provisioned) -> tuple[LoadResult, str]:
 
     work = RotatingRefresh(seeds, make, "refreshToken")
     result = _run_py(p.base_url, work, plan.concurrency, plan.duration, plan.warmup, plan.cpu_probe)
-    return result, _rotation_note(work)
+    return result, _rotation_note(work), [t for t in work.tokens if t]
 
 
 def _rotation_note(work: RotatingRefresh) -> str:
@@ -137,18 +138,22 @@ def _rotation_note(work: RotatingRefresh) -> str:
     return "" if not work.same else f"{work.same} responses kept the old token"
 
 
-def oauth_seed_tokens(p: Provisioned, count: int) -> tuple[list[str], str]:
+def oauth_seed_tokens(p: Provisioned, count: int, live: list[str] | None = None) -> tuple[list[str], str]:
     """Refresh tokens the /oauth2/token refresh grant accepts: /api/login's (FusionAuth accepts
-    them at the token endpoint), else the password grant's (offline_access)."""
+    them at the token endpoint; `live` ones left by the /api/jwt/refresh phase first), else the
+    password grant's (offline_access)."""
     auth = {"Authorization": basic(p.client_id, p.client_secret)}
+    live = list(live or [])
+    how = "the /api/jwt/refresh phase's live tokens" if live else "tokens from /api/login"
     with httpx.Client(timeout=30) as client:
-        first = authgate.login(client, p, p.users[0])["refreshToken"]
+        first = live.pop() if live else authgate.login(client, p, p.users[0])["refreshToken"]
         probe = client.post(p.base_url + "/oauth2/token", headers=auth,
                             data={"grant_type": "refresh_token", "refresh_token": first})
         if probe.status_code == 200 and probe.json().get("refresh_token"):
-            tokens = [probe.json()["refresh_token"]]
-            tokens += [s["refreshToken"] for s in seed_refresh_tokens(p, count - 1)]
-            return tokens, "seeded by /api/login"
+            tokens = [probe.json()["refresh_token"], *live[:count - 1]]
+            if len(tokens) < count:
+                tokens += [s["refreshToken"] for s in seed_refresh_tokens(p, count - len(tokens))]
+            return tokens, f"seeded with {how}"
         tokens = []
         for i in range(count):
             response = client.post(p.base_url + "/oauth2/token", headers=auth, data={
@@ -161,8 +166,8 @@ def oauth_seed_tokens(p: Provisioned, count: int) -> tuple[list[str], str]:
         return tokens, "seeded by the password grant"
 
 
-def oauth_refresh(plan: Plan, p: Provisioned) -> tuple[LoadResult, str]:
-    seeds, how = oauth_seed_tokens(p, plan.concurrency)
+def oauth_refresh(plan: Plan, p: Provisioned, live: list[str] | None = None) -> tuple[LoadResult, str]:
+    seeds, how = oauth_seed_tokens(p, plan.concurrency, live)
     auth = {"Authorization": basic(p.client_id, p.client_secret)}
 
     def make(token: str) -> bytes:
@@ -244,44 +249,71 @@ async def _browser_login(client: httpx.AsyncClient, p: Provisioned, login_id: st
         raise RuntimeError(f"code exchange: {tokens.status_code} {tokens.text[:200]}")
 
 
-async def _browser_logins(p: Provisioned, count: int, concurrency: int, seconds: float) -> int:
-    """`count` browser logins, or as many as fit in `seconds`."""
+async def _browser_logins(p: Provisioned, count: int, concurrency: int, seconds: float,
+                          sample: Callable[[int], None] | None = None) -> int:
+    """`count` browser logins, or as many as fit in `seconds`; `sample(done)` every 0.2 s."""
     left = count
+    done = 0
     deadline = time.monotonic() + seconds
 
-    async def worker(client: httpx.AsyncClient, index: int) -> int:
-        nonlocal left
-        done = 0
+    async def worker(client: httpx.AsyncClient, index: int) -> None:
+        nonlocal left, done
+        mine = 0
         while left > 0 and time.monotonic() < deadline:
             left -= 1
-            await _browser_login(client, p, p.users[(index + done * concurrency) % len(p.users)])
+            await _browser_login(client, p, p.users[(index + mine * concurrency) % len(p.users)])
+            mine += 1
             done += 1
-        return done
+
+    async def sampler() -> None:
+        while True:
+            sample(done)
+            await asyncio.sleep(0.2)
 
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=p.base_url, timeout=30, limits=limits) as client:
-        return sum(await asyncio.wait_for(asyncio.gather(*(worker(client, i) for i in range(concurrency))),
-                                          seconds + 60))
+    sampling = asyncio.ensure_future(sampler()) if sample else None
+    try:
+        async with httpx.AsyncClient(base_url=p.base_url, timeout=30, limits=limits) as client:
+            await asyncio.wait_for(asyncio.gather(*(worker(client, i) for i in range(concurrency))), seconds + 60)
+    finally:
+        if sampling:
+            sampling.cancel()
+    return done
+
+
+def slope(points: list[tuple[float, float]]) -> float:
+    """Least-squares slope of y over x: steadier than two end points when RSS moves in steps."""
+    n = len(points)
+    mean_x = sum(x for x, _ in points) / n
+    mean_y = sum(y for _, y in points) / n
+    var = sum((x - mean_x) ** 2 for x, _ in points)
+    return sum((x - mean_x) * (y - mean_y) for x, y in points) / var if var else 0.0
 
 
 def memory(plan: Plan, server: ServerProcess, p: Provisioned) -> tuple[float, int, str]:
     """MB of server RSS growth per 100,000 browser logins, each leaving a live SSO session and
-    a live refresh token."""
-    def logins(count: int, seconds: float) -> int:
+    a live refresh token: the slope of VmRSS over logins done, sampled every 0.2 s."""
+    samples: list[tuple[float, float]] = []
+
+    def logins(count: int, seconds: float, sample: Callable[[int], None] | None = None) -> int:
         loop = loader.new_event_loop()
         try:
-            return loop.run_until_complete(_browser_logins(p, count, plan.login_concurrency, seconds))
+            return loop.run_until_complete(_browser_logins(p, count, plan.login_concurrency, seconds, sample))
         finally:
             loop.close()
 
-    logins(max(20, plan.memory_tokens // 10), plan.memory_seconds / 5)  # warm caches, pools, arenas
+    logins(max(20, plan.memory_tokens // 5), plan.memory_seconds / 2)  # warm caches, pools, arenas
     time.sleep(0.5)
     before = server.rss_kib()
     started = time.perf_counter()
-    made = logins(plan.memory_tokens, plan.memory_seconds)
+    made = logins(plan.memory_tokens, plan.memory_seconds, lambda done: samples.append((done, server.rss_kib())))
     elapsed = time.perf_counter() - started
     time.sleep(0.5)
     after = server.rss_kib()
-    mb_per_100k = (after - before) / 1024 / made * 100_000
+    samples.append((made, after))
+    if made < 2:
+        raise RuntimeError(f"only {made} logins in {elapsed:.0f}s")
+    mb_per_100k = slope(samples) * 100_000 / 1024
     return mb_per_100k, made, (f"RSS {before / 1024:.1f} -> {after / 1024:.1f} MB over {made:,} browser logins "
-                               f"(hosted login form + code exchange with offline_access, {made / elapsed:.0f}/s)")
+                               f"(hosted login form + code exchange with offline_access, {made / elapsed:.0f}/s); "
+                               f"slope of {len(samples)} samples")

@@ -43,3 +43,11 @@ def test_cpu_normalized_ratio_discounts_a_shared_core() -> None:
     assert row.ratio == 0.5 and row.met is False
     assert row.cpu_normalized_ratio == 1.0
     assert Row("refresh", value=100.0, reference_value=200.0).cpu_normalized_ratio is None
+
+
+def test_memory_slope_is_least_squares() -> None:
+    from bench.scenarios import slope
+
+    assert slope([(0, 100.0), (10, 110.0), (20, 120.0)]) == 1.0
+    assert slope([(0, 100.0), (10, 100.0), (20, 104.0), (30, 104.0)]) == 0.16
+    assert slope([(5, 1.0), (5, 2.0)]) == 0.0
