@@ -162,8 +162,10 @@ class Traffic:
     def __init__(self, context: Any) -> None:
         self.requests: list[Sent] = []
         self.page_errors: list[str] = []
+        self.fetch_bodies: list[tuple[str, str]] = []  # (url, body) of every fetch() answer a page got
         self._tasks: list[asyncio.Task[None]] = []
         context.on("request", self._on_request)
+        context.on("response", self._on_response)
         context.on("page", lambda page: page.on("pageerror", lambda exc: self.page_errors.append(str(exc))))
 
     def _on_request(self, request: Any) -> None:
@@ -176,6 +178,16 @@ class Traffic:
         try:
             sent.headers = await request.all_headers()
         except Exception:  # noqa: BLE001 - the page may be gone; the sync headers stay
+            pass
+
+    def _on_response(self, response: Any) -> None:
+        if response.request.resource_type in ("fetch", "xhr"):
+            self._tasks.append(asyncio.get_running_loop().create_task(self._body(response)))
+
+    async def _body(self, response: Any) -> None:
+        try:
+            self.fetch_bodies.append((response.url, await response.text()))
+        except Exception:  # noqa: BLE001 - a body may be gone after a navigation
             pass
 
     async def settle(self) -> list[Sent]:
