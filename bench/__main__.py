@@ -279,7 +279,7 @@ def _measure_memory(args, plan, report, work: Path, api_key: str) -> None:
         _failed(report, metric, exc, **ref)
         return
     try:
-        p = authgate.provision(server.base_url, api_key, users=50)
+        p = authgate.provision(server.base_url, api_key, users=10)
         mb, made, note = scenarios.memory(plan, server, p)
         report.add(Row(metric, value=mb, note=f"{note}; argon2 m=1024 KiB t=1 for this server", **ref))
     except Exception as exc:  # noqa: BLE001

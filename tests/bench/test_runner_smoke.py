@@ -25,7 +25,7 @@ def test_quick_run_without_peer_prints_every_row(tmp_path: Path) -> None:
     # A subprocess: the runner pins itself to core 1, which must not leak into pytest.
     proc = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--no-peer", "--duration", "0.5", "--warmup", "0.2",
-         "--concurrency", "4", "--memory-tokens", "40", "--memory-seconds", "5", "--out", str(tmp_path)],
+         "--concurrency", "4", "--memory-tokens", "40", "--memory-seconds", "3", "--out", str(tmp_path)],
         cwd=REPO, capture_output=True, text=True, timeout=180,
         env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")},
     )
