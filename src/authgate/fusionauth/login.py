@@ -19,6 +19,7 @@ from authgate.fusionauth.auth import api_key, registry
 from authgate.fusionauth.present import user_json
 from authgate.fusionauth.schemas import LoginRequest
 from authgate.registry import Registry
+from authgate.storage.repos.login_failures import NOBODY
 from authgate.tokens import access, refresh
 from authgate.tokens.policy import token_policy
 from authgate.web import cookies
@@ -37,7 +38,10 @@ async def authenticate(reg: Registry, login_id: str, password: str) -> dict[str,
     s = reg.settings
     user = await reg.db.users.find_by_login_id(login_id)
     if user is None:
-        await reg.hasher.verify(None, password)  # same cost as a real verify: no timing oracle
+        # The same argon2 cost and database work as a wrong password: no timing oracle (CWE-208).
+        await reg.db.login_failures.get(NOBODY)
+        await reg.hasher.verify(None, password)
+        await reg.db.login_failures.rehearse(s.failed_login_window_seconds, s.failed_login_threshold, s.lockout_seconds)
         raise LOGIN_FAILED
     failures = await reg.db.login_failures.get(user["id"])
     if failures and (failures["locked_until_instant"] or 0) > clock.now_ms():

@@ -6,8 +6,11 @@ from sqlalchemy import case, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from authgate.clock import clock
-from authgate.storage.repos.base import Repo
+from authgate.storage.repos.base import Repo, first
 from authgate.storage.schema import login_failures as lf
+
+
+NOBODY = "00000000-0000-0000-0000-000000000000"  # matches no user: ids are random UUIDs
 
 
 class LoginFailures(Repo):
@@ -16,29 +19,40 @@ class LoginFailures(Repo):
     async def get(self, user_id: str) -> dict[str, Any] | None:
         return await self._one(select(lf).where(lf.c.user_id == user_id))
 
-    async def record(self, user_id: str, window_seconds: int, threshold: int, lockout_seconds: int) -> dict[str, Any]:
-        """Count one failure atomically (count = count + 1 in SQL, so concurrent failures are all counted)."""
-        now = clock.now_ms()
+    @staticmethod
+    def _count(user_id: str, now: int, window_seconds: int, threshold: int, lockout_seconds: int) -> Any:
+        """One statement: count the failure (count = count + 1 in SQL) and lock at the threshold."""
         window_open = lf.c.window_start_instant > now - window_seconds * 1000
-        stmt = update(lf).where(lf.c.user_id == user_id).values(
-            count=case((window_open, lf.c.count + 1), else_=1),
+        new_count = case((window_open, lf.c.count + 1), else_=1)
+        return update(lf).where(lf.c.user_id == user_id).values(
+            count=new_count,
             window_start_instant=case((window_open, lf.c.window_start_instant), else_=now),
-        )
+            locked_until_instant=case((new_count >= threshold, now + lockout_seconds * 1000), else_=lf.c.locked_until_instant),
+        ).returning(lf.c.user_id, lf.c.count, lf.c.window_start_instant, lf.c.locked_until_instant)
+
+    async def record(self, user_id: str, window_seconds: int, threshold: int, lockout_seconds: int) -> dict[str, Any]:
+        """Count one failure atomically, so concurrent failures are all counted and lock exactly at the threshold."""
+        now = clock.now_ms()
         for _ in range(3):
-            if await self._write(stmt) == 1:
-                break
+            async with self.engine.begin() as conn:
+                row = first(await conn.execute(self._count(user_id, now, window_seconds, threshold, lockout_seconds)))
+            if row is not None:
+                return row
+            values = {"user_id": user_id, "count": 1, "window_start_instant": now,
+                      "locked_until_instant": now + lockout_seconds * 1000 if threshold <= 1 else None}
             try:
                 async with self.engine.begin() as conn:
-                    await conn.execute(lf.insert().values(user_id=user_id, count=1, window_start_instant=now,
-                                                          locked_until_instant=None))
-                break
+                    await conn.execute(lf.insert().values(**values))
+                return values
             except IntegrityError:
                 continue  # another request inserted first: count ours with the update
-        await self._write(update(lf).where(lf.c.user_id == user_id, lf.c.count >= threshold)
-                          .values(locked_until_instant=now + lockout_seconds * 1000))
-        row = await self.get(user_id)
-        assert row is not None
-        return row
+        raise RuntimeError(f"could not count a login failure for {user_id}")
+
+    async def rehearse(self, window_seconds: int, threshold: int, lockout_seconds: int) -> None:
+        """Run `get` + `record`'s statement against no row, so that a login id nobody has costs the
+        database what a wrong password costs (CWE-208: no timing oracle for user enumeration)."""
+        async with self.engine.begin() as conn:
+            await conn.execute(self._count(NOBODY, clock.now_ms(), window_seconds, threshold, lockout_seconds))
 
     async def reset(self, user_id: str) -> None:
         await self._write(delete(lf).where(lf.c.user_id == user_id))
