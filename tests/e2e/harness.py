@@ -163,10 +163,20 @@ class Traffic:
         self.requests: list[Sent] = []
         self.page_errors: list[str] = []
         self.fetch_bodies: list[tuple[str, str]] = []  # (url, body) of every fetch() answer a page got
+        self.navigations: list[str] = []  # URLs committed in a top-level frame, fragment included
         self._tasks: list[asyncio.Task[None]] = []
         context.on("request", self._on_request)
         context.on("response", self._on_response)
-        context.on("page", lambda page: page.on("pageerror", lambda exc: self.page_errors.append(str(exc))))
+        context.on("page", self._on_page)
+
+    def _on_page(self, page: Any) -> None:
+        page.on("pageerror", lambda exc: self.page_errors.append(str(exc)))
+        page.on("framenavigated", lambda frame: self.navigations.append(frame.url) if frame.parent_frame is None else None)
+
+    def committed(self, host_prefix: str) -> list[str]:
+        """Top-level pages the browser actually showed on that host. A redirect (the SSO 302)
+        commits nothing on the IdP, so on "idp" this counts hosted login pages shown."""
+        return [u for u in self.navigations if (urlsplit(u).hostname or "").startswith(host_prefix + ".")]
 
     def _on_request(self, request: Any) -> None:
         sent = Sent(request.url, request.method, request.is_navigation_request(), request.post_data,

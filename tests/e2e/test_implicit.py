@@ -98,6 +98,11 @@ async def test_seed_002_implicit_localstorage(browser, tmp_path):  # type: ignor
         assert len(landing) == 1 and landing[0].query == "" and landing[0].status == 200
         assert store.url == cfg.store_url + "/"
         assert await stored_jwt(store) == jwt
+        # The browser did have the token, in the fragment of the page it committed, and showed
+        # exactly one IdP page: the login form.
+        assert [fragment_params(u).get("access_token") for u in traffic.committed("store")
+                if "/oauth-redirect#" in u] == [jwt]
+        assert len(traffic.committed("idp")) == 1
 
         # 6. GET /api/load-shopping-cart with Authorization: Bearer <JWT> -> the cart.
         cart = stack.requests("store", "/api/load-shopping-cart")[-1]
@@ -136,6 +141,7 @@ async def test_seed_002_implicit_localstorage(browser, tmp_path):  # type: ignor
         assert forums_jwt and claims(forums_jwt)["aud"] == FORUMS_ID
         assert stack.requests("forums", "/api/load-posts")[-1].status == 200
         assert forums.url == cfg.forums_url + "/"
+        assert len(traffic.committed("idp")) == 1  # the browser never showed the IdP again
         await shot(forums, "forums-by-sso-no-form")
 
         # 9. Attack: any script on the page reads localStorage; the Hacker replays the JWT.
@@ -224,6 +230,7 @@ async def test_seed_000_implicit_cookie(browser, tmp_path):  # type: ignore[no-u
                       same_site="Strict")
         assert cookies[("forums.authgate.localhost", "app_jwt")]["value"] == forums_jwt
         assert stack.requests("forums", "/api/load-posts")[-1].cookies == {"app_jwt": forums_jwt}
+        assert len(traffic.committed("idp")) == 1  # one login form in the whole run, at the start
         await shot(forums, "forums-by-sso-no-form")
 
         # Attack: the JWT taken from the wire (the cookie-drop body) replayed as a cookie and as

@@ -211,5 +211,6 @@ async def test_seed_001_native_refresh_cookie(browser, tmp_path):  # type: ignor
         assert await assert_no_jwt_in_urls(stack, traffic) > 20
         assert_idp_cookies_stay_on_idp(stack, traffic)
         assert not stack.requests("idp", "/oauth2/authorize")  # this workflow never redirects
+        assert traffic.committed("idp") == []  # the browser never showed an IdP page
         assert traffic.page_errors == []
         await context.close()

@@ -107,7 +107,7 @@ async def test_code_pkce_cookie_no_token_in_javascript(browser, tmp_path):  # ty
         await forums.goto(cfg.forums_url + "/")
         await forums.get_by_role("button", name="Log in").click()
         await expect(forums.locator("#data")).to_be_visible()
-        assert stack.login_forms_rendered() == 1
+        assert stack.login_forms_rendered() == 1 and len(traffic.committed("idp")) == 1
         forums_jwt = (await jar(context))[(FORUMS, "app_jwt")]["value"]
         assert claims(forums_jwt)["aud"] == FORUMS_ID
         await assert_no_token_readable(forums, context, "forums by SSO")
@@ -179,7 +179,7 @@ async def test_bff_no_token_in_javascript(browser, tmp_path):  # type: ignore[no
         await forums.goto(cfg.forums_url + "/")
         await forums.get_by_role("button", name="Log in").click()
         await expect(forums.locator("#data")).to_be_visible()
-        assert stack.login_forms_rendered() == 1  # SSO
+        assert stack.login_forms_rendered() == 1 and len(traffic.committed("idp")) == 1  # SSO
         assert {name for host, name in await jar(context) if host == FORUMS} == {"bff_session"}
         await assert_no_token_readable(forums, context, "forums by SSO")
         await shot(forums, "forums-by-sso-no-form")
