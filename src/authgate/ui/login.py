@@ -3,6 +3,8 @@
 The form repeats the authorize parameters as hidden fields, so the POST is validated by the same
 step table as the GET. CSRF: a random token in an HttpOnly, SameSite=Strict cookie must equal the
 form's hidden `csrf_token` (double submit), and a cross-origin `Origin` header is refused.
+`Origin: null` (what Chromium sends from a `Referrer-Policy: no-referrer` page) is treated as
+unknown: a cross-site POST still fails, because the Strict cookie is not sent with it.
 Bad credentials get one message whether the user exists or not; lockout (409) comes from the core
 `authenticate()`, shared with /api/login.
 """
@@ -56,7 +58,7 @@ def show(ctx: AuthorizeContext, error: str | None = None, login_id: str | None =
 
 def _check_csrf(ctx: AuthorizeContext) -> None:
     origin = ctx.request.headers.get("origin")
-    if origin is not None and origin != origin_of(ctx.reg.issuer):
+    if origin not in (None, "null") and origin != origin_of(ctx.reg.issuer):
         raise ErrorPage("The login form was submitted from another site.", f"login POST with Origin {origin[:100]!r}", 403)
     cookie = ctx.request.cookies.get(CSRF_COOKIE) or ""
     field = ctx.params.get("csrf_token") or ""

@@ -1,9 +1,9 @@
 """Rendering the hosted pages: one Jinja2 environment loaded once, and the headers every page gets.
 
 Pages are plain HTML + CSS, no JavaScript. Headers: no framing (`X-Frame-Options: DENY`,
-`frame-ancestors 'none'`), no referrer to other origins (the URL may carry authorize parameters),
-never cached. `same-origin`, not `no-referrer`: under `no-referrer` Chromium sends `Origin: null`
-on the login form's own POST, and the login CSRF check would refuse every browser login.
+`frame-ancestors 'none'`), no referrer (`no-referrer`: the URL may carry authorize parameters),
+never cached. Under `no-referrer` Chromium sends `Origin: null` on the login form's own POST;
+ui/login.py treats that as "origin unknown" and relies on its SameSite=Strict CSRF token.
 The stylesheet is inline and allowed by its hash, so the CSP needs no 'unsafe-inline'.
 """
 from __future__ import annotations
@@ -36,7 +36,7 @@ def security_headers(form_targets: tuple[str, ...] = ()) -> dict[str, str]:
         "Content-Security-Policy": (f"default-src 'none'; style-src 'sha256-{_CSS_HASH}'; form-action {form_action}; "
                                     "frame-ancestors 'none'; base-uri 'none'"),
         "X-Frame-Options": "DENY",
-        "Referrer-Policy": "same-origin",
+        "Referrer-Policy": "no-referrer",
         "Cache-Control": "no-store",
         "Pragma": "no-cache",
         "X-Content-Type-Options": "nosniff",
