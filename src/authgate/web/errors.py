@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from authgate.errors import ApiError, InvalidRequest, OAuthError
@@ -88,6 +89,19 @@ def install(app: FastAPI) -> None:
         code = {404: "[NotFound]", 405: "[MethodNotAllowed]", 413: "[RequestTooLarge]"}.get(exc.status_code, "[Error]")
         return JSONResponse({"generalErrors": [{"code": code, "message": str(exc.detail)}]},
                             status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(DBAPIError)
+    async def _unstorable(request: Request, exc: DBAPIError) -> Response:
+        # SQLSTATE class 22 (data exception): the input cannot be stored or compared as given, e.g. a
+        # NUL character (22021) or a value longer than its column (22001) on PostgreSQL. The client's fault.
+        if not str(getattr(exc.orig, "sqlstate", None) or "").startswith("22"):
+            return await _unexpected(request, exc)
+        log.info("refused unstorable input on %s %s: %s", request.method, request.url.path, str(exc.orig)[:200])
+        if _is_oauth(request):
+            return oauth_error_response(InvalidRequest("A parameter contains characters or a length that is not allowed."))
+        return JSONResponse({"generalErrors": [{"code": "[invalid]request",
+                                                "message": "A field contains characters or a length that is not allowed."}]},
+                            status_code=400)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

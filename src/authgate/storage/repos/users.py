@@ -65,6 +65,8 @@ class Users(Repo):
         cond: Any = True
         if ids:
             cond = users.c.id.in_(ids)
+        elif text and "\x00" in text:
+            return 0, []  # SQLite's LIKE stops at a NUL (matching everything), PostgreSQL refuses it: nobody matches
         elif text and text.strip() not in ("", "*"):
             like = f"%{text.strip().lower().replace('*', '')}%"
             cond = or_(users.c.email.like(like), users.c.username.like(like))
