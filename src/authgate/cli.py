@@ -157,3 +157,28 @@ def demo(mode: str = typer.Option("implicit-localstorage", help="Workflow mode o
     from authgate.demo import run_demo
 
     run_demo(mode=mode, data_dir=data_dir, jwt_ttl=jwt_ttl)
+
+
+@app.command()
+def attacks(mode: list[str] = typer.Option([], "--mode", help="Workflow mode to attack (repeatable; default: all five)."),
+            format: str = typer.Option("md", "--format", help="md, html or json (comma-separated for several)."),
+            out: Path = typer.Option(Path("report"), "--out", help="Directory for attacks.md / .html / .json."),
+            scenario: list[str] = typer.Option([], "--scenario", help="Only scenarios whose id starts with this (repeatable)."),
+            jwt_ttl: int = typer.Option(8, "--jwt-ttl", help="Access token lifetime in seconds for the attacked stacks.")) -> None:
+    """Run every attack scenario in every workflow mode (real Chromium, real servers) and write the matrix."""
+    from authgate.attacks.harness import MODES, run_matrix
+    from authgate.attacks.report import MARK, write
+
+    modes = mode or list(MODES)
+    unknown = [m for m in modes if m not in MODES]
+    if unknown:
+        raise typer.BadParameter(f"unknown mode(s) {unknown}; choose from {', '.join(MODES)}")
+    logging.getLogger().setLevel(logging.ERROR)  # scenarios provoke refusals and warnings on purpose
+
+    def progress(cell: Any) -> None:
+        typer.echo(f"{cell.scenario:34} {cell.mode:22} {MARK[cell.status]:12} {cell.seconds:5.1f}s")
+
+    matrix = asyncio.run(run_matrix(modes, scenario or None, jwt_ttl=jwt_ttl, progress=progress))
+    for path in write(matrix, out, [f.strip() for f in format.split(",") if f.strip()]):
+        typer.echo(f"wrote {path}")
+    typer.echo(f"{len(matrix.cells)} cells in {matrix.seconds:.0f}s")

@@ -177,6 +177,7 @@ class Ctx:
         h = {"Host": self.host(app), **(headers or {})}
         if cookies:
             h["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+        self.attacker.cookies.clear()  # the attacker sends only what the scenario says: no jar across calls
         return await self.attacker.request(method, f"http://127.0.0.1:{self.port(app)}{path}", headers=h, **kw)
 
     # the victim, in the browser
@@ -300,9 +301,10 @@ async def run_mode(mode: str, mods: list[ModuleType], browser: Any, sink: Sink, 
         return cells + [_stamp(not_run(sink_or_browser_missing()), m, mode) for m in todo]
     cfg = StackConfig(mode=mode, data_dir=data_root / mode, idp_port=free_port(), store_port=free_port(),
                       forums_port=free_port(), jwt_ttl=jwt_ttl, leeway_seconds=0, vulnerable_demo=True)
+    stack = Stack(cfg)
     try:
-        stack = Stack(cfg)
-        await stack.start()
+        async with _START_LOCK:  # IdP start-up runs Alembic migrations, which are not safe side by side in one process
+            await stack.start()
     except Exception as exc:  # noqa: BLE001
         with contextlib.suppress(Exception):
             await stack.stop()
@@ -315,6 +317,9 @@ async def run_mode(mode: str, mods: list[ModuleType], browser: Any, sink: Sink, 
     finally:
         await stack.stop()
     return cells
+
+
+_START_LOCK = asyncio.Lock()
 
 
 def _stamp(cell: Cell, mod: ModuleType, mode: str) -> Cell:
@@ -341,7 +346,7 @@ def chromium_problem() -> str | None:
 
 async def run_matrix(modes: Sequence[str] = MODES, only: Sequence[str] | None = None, *,
                      jwt_ttl: int = DEFAULT_JWT_TTL, data_dir: Path | None = None,
-                     progress: Callable[[Cell], None] | None = None) -> Matrix:
+                     progress: Callable[[Cell], None] | None = None, parallel: int = 3) -> Matrix:
     global _BROWSER_PROBLEM
     began = time.perf_counter()
     mods = load_scenarios(only)
@@ -365,11 +370,19 @@ async def run_matrix(modes: Sequence[str] = MODES, only: Sequence[str] | None = 
             except Exception as exc:  # noqa: BLE001
                 problem = f"Chromium did not start: {str(exc).splitlines()[0][:300]}"
         _BROWSER_PROBLEM = problem or ""
-        for mode in modes:
-            mode_cells = await run_mode(mode, mods, browser, sink, jwt_ttl=jwt_ttl, data_root=tmp)
+        # Modes run side by side (own stack, own browser contexts, own sink tags): most of a
+        # scenario's time is waiting (token expiry, page loads), not CPU.
+        gate = asyncio.Semaphore(max(1, parallel))
+
+        async def one(mode: str) -> list[Cell]:
+            async with gate:
+                mode_cells = await run_mode(mode, mods, browser, sink, jwt_ttl=jwt_ttl, data_root=tmp)
             for c in mode_cells:
                 if progress:
                     progress(c)
+            return mode_cells
+
+        for mode_cells in await asyncio.gather(*(one(mode) for mode in modes)):
             cells.extend(mode_cells)
     finally:
         if browser is not None:

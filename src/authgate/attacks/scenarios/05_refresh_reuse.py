@@ -62,6 +62,10 @@ async def run(ctx) -> Cell:  # type: ignore[no-untyped-def]
     else:
         r = await ctx.attack("POST", "store", "/api/refresh", cookies={name: old})
     evidence.append(f"attacker replays the old token: {describe(r)}")
+    live = await ctx.attack("GET", "idp", "/api/jwt/refresh", params={"userId": ctx.stack.user_id},
+                            headers={"Authorization": ctx.stack.api_key})
+    if live.status_code == 200:
+        evidence.append(f"the IdP lists {len(live.json()['refreshTokens'])} live refresh token(s) for the victim after the replay")
 
     # 3. The victim's next refresh: the family should be gone.
     await expire_jwt_and_reload(ctx, page)
@@ -71,7 +75,8 @@ async def run(ctx) -> Cell:  # type: ignore[no-untyped-def]
         await relogin.wait_for(state="visible", timeout=8000)
     except Exception:  # noqa: BLE001
         forced = False
-    last = await page.locator("#event-log li").last.inner_text()
+    lines = await page.locator("#event-log li").all_inner_texts()
+    last = lines[-1] if forced else " / ".join(x.split(" ", 2)[-1] for x in lines[-6:])
     evidence.append(f"victim's next refresh failed: the SPA shows its login again ({last[last.find(' ') + 1:]!r})"
                     if forced else f"victim's session survived the replay (family NOT revoked); SPA: {last!r}")
     if r.status_code == 200:
