@@ -14,8 +14,7 @@ Applies only to native-refresh-cookie: the other modes keep no refresh token in 
 from __future__ import annotations
 
 from authgate.attacks.matrix import Cell, blocked, succeeded
-from authgate.attacks.scenarios import claims_of, short
-from authgate.demo import FORUMS_ID
+from authgate.attacks.scenarios import short
 
 ID = "06-refresh-cookie-clobbering"
 TITLE = "Refresh-cookie clobbering between Store and Forums"
@@ -34,19 +33,17 @@ async def run(ctx) -> Cell:  # type: ignore[no-untyped-def]
     forums = await ctx.victim("forums", context=store.context)
     after = (await ctx.cookies(store.context, "idp")).get("refresh_token", "")
     evidence = [f"IdP refresh_token cookie after the Store login {short(before)}, after the Forums login {short(after)}"]
-    r = await ctx.attack("POST", "idp", "/api/jwt/refresh", json={"refreshToken": after})
-    if r.status_code == 200:
-        evidence.append(f"the cookie's token now mints JWTs with aud={claims_of(r.json()['token']).get('aud')} "
-                        f"({'the Forums' if claims_of(r.json()['token']).get('aud') == FORUMS_ID else '?'})")
+    # (No probe of the new cookie at the IdP here: using it would rotate it under the browser.)
     await forums.close()
     await store.context.clear_cookies(name="app_jwt", domain=ctx.host("store").split(":")[0])
     await store.click("#reload-button")
     lost = True
     try:
-        await store.locator("#login-error").filter(has_text="Another app replaced your session").wait_for(timeout=8000)
+        await store.locator("#login-form").wait_for(state="visible", timeout=8000)
     except Exception:  # noqa: BLE001
         lost = False
-    evidence.append(f"Store SPA: {(await store.locator('#event-log li').last.inner_text())!r}")
+    lines = await store.locator("#event-log li").all_inner_texts()
+    evidence.append("Store SPA after its next refresh: " + " / ".join(x.split(" ", 2)[-1] for x in lines[-3:]))
     if before == after or not lost:
         return blocked("the Store kept its own refresh token", evidence)
     return succeeded(stolen="nothing: the Store's refresh token was overwritten by the Forums' (session confusion)",

@@ -1,0 +1,91 @@
+"""The attack matrix, pinned cell by cell: a regression in any mitigation (or a new hole) fails here.
+
+Runs `authgate attacks` end to end once (every scenario in every workflow mode, real Chromium,
+real servers) and compares each cell's status with the table below, which follows the seeds
+(FusionAuth's articles) and the mitigations authgate wires in.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from authgate.attacks.harness import MODES, chromium_problem, run_matrix
+from authgate.attacks.matrix import BLOCKED, NA, SUCCEEDED
+from authgate.attacks.report import html_page, markdown
+
+pytestmark = pytest.mark.e2e
+
+S, B, N = SUCCEEDED, BLOCKED, NA
+# columns: implicit-localstorage, implicit-cookie, native-refresh-cookie, code-pkce-cookie, bff
+EXPECTED: dict[str, tuple[str, str, str, str, str]] = {
+    # a stolen JWT works wherever the browser holds one, until exp (logout does not end it at the Store)
+    "01-stolen-jwt-replay": (S, S, S, S, N),
+    # nothing readable by page script except in implicit-localstorage
+    "02-xss-read-storage": (S, B, B, B, B),
+    # the JWT passes through JavaScript in the cookie drop (and /api/login's body) -- not in code/bff
+    "03-xss-hook-fetch": (N, S, S, B, B),
+    # native: a public client without DPoP; code-pkce-cookie: /oauth2/token wants the secret, but
+    # FusionAuth's /api/jwt/refresh takes the stolen cookie's token without client authentication
+    "04-stolen-refresh-token": (N, N, S, S, N),
+    # rotation + reuse detection (OneTimeUse, default): the family is revoked, the victim re-logs in
+    "05-refresh-reuse-after-rotation": (N, N, B, B, N),
+    # one refresh_token cookie on the IdP origin for every native-mode app
+    "06-refresh-cookie-clobbering": (N, N, S, N, N),
+    # SSO (implicit) or the HttpOnly refresh cookie (native) lets injected script mint a new JWT
+    "07-xss-silent-relogin": (S, S, S, B, B),
+    # DPoP holds at the IdP, but the Store ignores cnf.jkt and the /api/login refresh token is unbound
+    "08-dpop-replay": (N, N, S, N, N),
+    # Origin check everywhere, plus X-CSRF-Token in bff
+    "09-csrf": (N, B, B, B, B),
+    # the normal build's CSP stops scenario 2's inline payload in every mode
+    "10-xss-under-strict-csp": (B, B, B, B, B),
+}
+
+
+@pytest.fixture(scope="module")
+def matrix(tmp_path_factory):  # type: ignore[no-untyped-def]
+    problem = chromium_problem()
+    if problem:
+        pytest.skip(problem)
+    return asyncio.run(run_matrix(MODES, data_dir=tmp_path_factory.mktemp("attacks")))
+
+
+def test_every_cell_matches_the_expected_table(matrix) -> None:  # type: ignore[no-untyped-def]
+    assert [s.id for s in matrix.scenarios] == list(EXPECTED)
+    wrong = []
+    for scenario, row in EXPECTED.items():
+        for mode, want in zip(MODES, row):
+            cell = matrix.cell(scenario, mode)
+            if cell.status != want:
+                wrong.append(f"{scenario} / {mode}: expected {want}, got {cell.status} "
+                             f"({cell.reason or cell.mitigation}; evidence: {cell.evidence})")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_cells_explain_themselves(matrix) -> None:  # type: ignore[no-untyped-def]
+    for cell in matrix.cells:
+        if cell.status == SUCCEEDED:
+            assert cell.stolen and cell.usable_for and cell.evidence, cell
+        elif cell.status == BLOCKED:
+            assert cell.mitigation and cell.evidence, cell
+        else:
+            assert cell.reason, cell
+
+
+def test_specific_findings_are_measured(matrix) -> None:  # type: ignore[no-untyped-def]
+    stolen_jwt = matrix.cell("01-stolen-jwt-replay", "native-refresh-cookie")
+    assert any("after exp" in e and "401" in e for e in stolen_jwt.evidence)  # short lifetime ends it
+    reuse = matrix.cell("05-refresh-reuse-after-rotation", "native-refresh-cookie")
+    assert any("login again" in e for e in reuse.evidence)  # the legitimate session had to re-login
+    csp = matrix.cell("10-xss-under-strict-csp", "implicit-localstorage")
+    assert any("0 request" in e for e in csp.evidence)
+
+
+def test_reports_render(matrix) -> None:  # type: ignore[no-untyped-def]
+    md = markdown(matrix)
+    assert md.count("\n| ") >= len(EXPECTED) and "🔴" in md
+    page = html_page(matrix)
+    assert page.startswith("<!doctype html>") and "<script" not in page and "http://" not in page.split("<style>")[0]
+    json.dumps(matrix.to_json())

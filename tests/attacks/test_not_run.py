@@ -1,0 +1,18 @@
+"""A scenario that cannot run is `not run` with the reason -- never `blocked`; n/a cells stay n/a."""
+from __future__ import annotations
+
+import asyncio
+
+from authgate.attacks import harness
+from authgate.attacks.matrix import NA, NOT_RUN
+
+
+def test_missing_chromium_is_not_run_with_reason(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(harness, "CHROMIUM", str(tmp_path / "no-chromium"))
+    matrix = asyncio.run(harness.run_matrix(["bff", "native-refresh-cookie"], data_dir=tmp_path))
+    assert {c.status for c in matrix.cells} == {NA, NOT_RUN}
+    for cell in matrix.cells:
+        if cell.status == NOT_RUN:
+            assert "Chromium not found" in cell.reason
+    assert matrix.cell("06-refresh-cookie-clobbering", "bff").status == NA
+    assert matrix.cell("06-refresh-cookie-clobbering", "native-refresh-cookie").status == NOT_RUN
