@@ -37,7 +37,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--concurrency", type=int, default=32, help="connections per phase (login: a quarter)")
     ap.add_argument("--memory-tokens", type=int, help="browser logins (refresh token + SSO session) made in the "
                     "memory phase (quick 2000, full 20000)")
-    ap.add_argument("--memory-seconds", type=float, help="time cap for those logins, after up to half as long of warm-up logins (quick 20, full 300)")
+    ap.add_argument("--memory-seconds", type=float, help="time cap for those logins, after up to half as long of warm-up logins (quick 15, full 300)")
     ap.add_argument("--only", help=f"comma-separated subset of {','.join(PHASES)}")
     ap.add_argument("--no-peer", action="store_true", help="skip node-oidc-provider")
     ap.add_argument("--loader", choices=("py", "wrk"), default="py",
@@ -51,7 +51,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.duration = args.duration or (4.0 if args.quick else 15.0)
     args.warmup = args.warmup if args.warmup is not None else (1.0 if args.quick else 3.0)
     args.memory_tokens = args.memory_tokens or (2000 if args.quick else 20000)
-    args.memory_seconds = args.memory_seconds or (20.0 if args.quick else 300.0)
+    args.memory_seconds = args.memory_seconds or (15.0 if args.quick else 300.0)
     return args
 
 
