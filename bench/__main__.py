@@ -37,7 +37,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--concurrency", type=int, default=32, help="connections per phase (login: a quarter)")
     ap.add_argument("--memory-tokens", type=int, help="browser logins (refresh token + SSO session) made in the "
                     "memory phase (quick 2000, full 20000)")
-    ap.add_argument("--memory-seconds", type=float, help="time cap for those logins, after up to half as long of warm-up logins (quick 15, full 300)")
+    ap.add_argument("--memory-seconds", type=float,
+                    help="time cap for those logins, after up to half as long of warm-up logins (quick 15, full 300)")
     ap.add_argument("--only", help=f"comma-separated subset of {','.join(PHASES)}")
     ap.add_argument("--no-peer", action="store_true", help="skip node-oidc-provider")
     ap.add_argument("--loader", choices=("py", "wrk"), default="py",

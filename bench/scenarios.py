@@ -160,8 +160,9 @@ def oauth_seed_tokens(p: Provisioned, count: int, live: list[str] | None = None)
                 "grant_type": "password", "username": p.users[i % len(p.users)], "password": p.password,
                 "scope": "openid offline_access"})
             if response.status_code != 200 or "refresh_token" not in response.json():
-                raise RuntimeError(f"no OAuth refresh token: /api/login's -> {probe.status_code} "
-                                   f"{probe.text[:150]}; password grant -> {response.status_code} {response.text[:150]}")
+                raise RuntimeError(
+                    f"no OAuth refresh token: /api/login's -> {probe.status_code} {probe.text[:150]}; "
+                    f"password grant -> {response.status_code} {response.text[:150]}")
             tokens.append(response.json()["refresh_token"])
         return tokens, "seeded by the password grant"
 
