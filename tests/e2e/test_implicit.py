@@ -4,17 +4,19 @@ every step of WORKFLOWS.md in order, watched from the browser and from each serv
 The JWT travels in the fragment of the IdP's redirect (its `Location` header, asserted here);
 Chromium keeps the fragment to itself, so the Store's backend sees `/oauth-redirect` with no
 query and no token, and the SPA clears the address bar to `/`. Expiry is seen by waiting out a
-4-second JWT; recovery is the IdP's SSO session answering authorize with a 302 and no form.
+short-lived JWT; recovery is the IdP's SSO session answering authorize with a 302 and no form.
 """
 from __future__ import annotations
 
+import json
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.async_api import expect
 
-from .harness import (DEMO_EMAIL, EXPECT_TIMEOUT, FORUMS_ID, STORE_ID, RecordingStack, Seen, Shots, Traffic,
-                      assert_cookie, assert_expiry_401, assert_idp_cookies_stay_on_idp, assert_no_jwt_in_urls,
+from .harness import (DEMO_EMAIL, EXPECT_TIMEOUT, FORUMS_ID, JWT_TTL_IMPLICIT, STORE_ID, RecordingStack, Seen, Shots,
+                      Traffic, assert_cookie, assert_expiry_401, assert_idp_cookies_stay_on_idp, assert_no_jwt_in_urls,
                       claims, fill_hosted_login, fragment_params, jar, running_stack, until, wait_past)
 
 pytestmark = pytest.mark.e2e
@@ -30,7 +32,7 @@ def authorize_answers(stack: RecordingStack) -> list[Seen]:
             if s.status in (302, 303) and "#access_token=" in (s.response_header("location") or "")]
 
 
-async def log_in_at_idp(page, stack: RecordingStack, traffic: Traffic, client_id: str, shot) -> Seen:  # type: ignore[no-untyped-def]
+async def log_in_at_idp(page: Any, stack: RecordingStack, traffic: Traffic, client_id: str, shot: Shots) -> Seen:
     """Steps 2-4: click "Log in" -> authorize (query asserted) -> hosted form -> 303 + fragment."""
     app_url = stack.cfg.store_url if client_id == STORE_ID else stack.cfg.forums_url
     await page.get_by_role("button", name="Log in").click()
@@ -71,7 +73,7 @@ def redirect_landings(stack: RecordingStack, server: str) -> list[Seen]:
 async def test_seed_002_implicit_localstorage(browser, tmp_path):  # type: ignore[no-untyped-def]
     mode = "implicit-localstorage"
     shot = Shots(mode)
-    async with running_stack(tmp_path, mode) as stack:
+    async with running_stack(tmp_path, mode, jwt_ttl=JWT_TTL_IMPLICIT) as stack:
         cfg = stack.cfg
         context = await browser.new_context()
         traffic = Traffic(context)
@@ -161,7 +163,7 @@ async def test_seed_002_implicit_localstorage(browser, tmp_path):  # type: ignor
 async def test_seed_000_implicit_cookie(browser, tmp_path):  # type: ignore[no-untyped-def]
     mode = "implicit-cookie"
     shot = Shots(mode)
-    async with running_stack(tmp_path, mode) as stack:
+    async with running_stack(tmp_path, mode, jwt_ttl=JWT_TTL_IMPLICIT) as stack:
         cfg = stack.cfg
         context = await browser.new_context()
         traffic = Traffic(context)
@@ -187,7 +189,7 @@ async def test_seed_000_implicit_cookie(browser, tmp_path):  # type: ignore[no-u
         assert store.url == cfg.store_url + "/"
         drop = stack.requests("store", "/api/cookie-drop")
         assert len(drop) == 1 and drop[0].status == 200 and drop[0].headers["origin"] == cfg.store_url
-        sent = [r for r in traffic.to("store", "/api/cookie-drop")]
+        sent = traffic.to("store", "/api/cookie-drop")
         assert len(sent) == 1 and jwt in (sent[0].post_data or "")
         cookies = await jar(context)
         assert_cookie(cookies.get((STORE, "app_jwt")), host=STORE, same_site="Strict")
@@ -235,8 +237,7 @@ async def test_seed_000_implicit_cookie(browser, tmp_path):  # type: ignore[no-u
 
         # Attack: the JWT taken from the wire (the cookie-drop body) replayed as a cookie and as
         # a header -> the cart, until exp. The Forums' JWT is refused by the Store (audience).
-        stolen = [r for r in traffic.to("store", "/api/cookie-drop")][-1].post_data or ""
-        stolen_jwt = __import__("json").loads(stolen)["token"]
+        stolen_jwt = json.loads(traffic.to("store", "/api/cookie-drop")[-1].post_data or "{}")["token"]
         async with stack.http("store") as hacker:
             for headers in ({"Cookie": f"app_jwt={stolen_jwt}"}, {"Authorization": f"Bearer {stolen_jwt}"}):
                 replay = await hacker.get("/api/load-shopping-cart", headers=headers)

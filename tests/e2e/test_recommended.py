@@ -5,6 +5,7 @@ and sessionStorage, and in the body of every fetch() answer the pages received.
 """
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -25,7 +26,7 @@ def token_calls(stack: RecordingStack) -> list:  # type: ignore[type-arg]
     return stack.requests("idp", "/oauth2/token", "POST")
 
 
-async def login_through_backend(page, stack: RecordingStack, traffic: Traffic, context, shot) -> None:  # type: ignore[no-untyped-def]
+async def login_through_backend(page: Any, stack: RecordingStack, traffic: Traffic, context: Any, shot: Shots) -> None:
     """Log in -> GET /api/login (302, PKCE S256) -> hosted form -> 303 to /api/oauth-callback?code
     -> the backend exchanges the code server to server -> 303 to /."""
     calls_before = len(token_calls(stack))
