@@ -19,6 +19,7 @@ from authgate.storage.db import Database
 
 ALGORITHMS = ("RS256", "ES256", "HS256")
 _CURRENT_TTL = 2.0
+_MISS_REFRESH = 1.0
 
 
 @dataclass(frozen=True)
@@ -59,9 +60,10 @@ class KeyRing:
     def __init__(self, db: Database, max_token_ttl_seconds: int) -> None:
         self._db = db
         self._max_ttl = max_token_ttl_seconds
-        self._parsed: dict[str, SigningKey] = {}
-        self._current: dict[str, tuple[float, SigningKey]] = {}
-        self._jwks: tuple[float, dict[str, Any]] | None = None
+        self._parsed: dict[str, SigningKey] = {}  # parse cache: PEMs are parsed once per process
+        self._live: dict[str, SigningKey] = {}
+        self._jwks: dict[str, Any] = {"keys": []}
+        self._loaded = -1e9
 
     def _cache(self, row: dict[str, Any]) -> SigningKey:
         cached = self._parsed.get(row["id"])
@@ -90,22 +92,34 @@ class KeyRing:
         return new
 
     def invalidate(self) -> None:
-        self._current.clear()
-        self._jwks = None
+        self._loaded = -1e9
 
     def forget(self, kid: str) -> None:
         """Drop a deleted key, so tokens it signed stop verifying in this process at once."""
         self._parsed.pop(kid, None)
+        self._live.pop(kid, None)
         self.invalidate()
+
+    async def _published(self, refresh: bool = False) -> dict[str, SigningKey]:
+        """Keys that may verify tokens, by kid, re-read from the database every few seconds so a
+        key rotated, retired or deleted on another node is honoured here too."""
+        now = time.monotonic()
+        stale = now - self._loaded > _CURRENT_TTL
+        # An unknown kid may re-read at most once a second: random kids cannot hammer the database.
+        if stale or (refresh and now - self._loaded > _MISS_REFRESH):
+            rows = await self._db.signing_keys.published()
+            self._live = {r["id"]: self._cache(r) for r in rows}
+            self._jwks = {"keys": [k.public.as_dict(private=False) for k in self._live.values() if k.algorithm != "HS256"]}
+            self._loaded = now
+        return self._live
 
     async def get(self, kid: str) -> SigningKey | None:
         if not isinstance(kid, str) or len(kid) > 64:
             return None
-        cached = self._parsed.get(kid)
-        if cached is not None:
-            return cached
-        row = await self._db.signing_keys.get(kid)
-        return self._cache(row) if row else None
+        key = (await self._published()).get(kid)
+        if key is None:
+            key = (await self._published(refresh=True)).get(kid)
+        return key
 
     async def signing_key(self, key_id: str | None = None, algorithm: str = "RS256") -> SigningKey:
         """The key an application signs with: its pinned `accessTokenKeyId`, else the newest live key."""
@@ -113,22 +127,11 @@ class KeyRing:
             key = await self.get(key_id)
             if key is not None and key.private is not None:
                 return key
-        now = time.monotonic()
-        hit = self._current.get(algorithm)
-        if hit and now - hit[0] < _CURRENT_TTL:
-            return hit[1]
-        rows = [r for r in await self._db.signing_keys.published() if r["algorithm"] == algorithm and r["retire_instant"] is None]
-        if not rows:
+        active = [k for k in (await self._published()).values() if k.algorithm == algorithm and k.retire_instant is None]
+        if not active:
             raise LookupError(f"no active {algorithm} signing key")
-        key = self._cache(rows[-1])
-        self._current[algorithm] = (now, key)
-        return key
+        return max(active, key=lambda k: (k.row["insert_instant"], k.kid))
 
     async def jwks(self) -> dict[str, Any]:
-        now = time.monotonic()
-        if self._jwks and now - self._jwks[0] < _CURRENT_TTL:
-            return self._jwks[1]
-        keys = [self._cache(r) for r in await self._db.signing_keys.published() if r["algorithm"] != "HS256"]
-        doc = {"keys": [k.public.as_dict(private=False) for k in keys]}
-        self._jwks = (now, doc)
-        return doc
+        await self._published()
+        return self._jwks
