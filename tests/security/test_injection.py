@@ -83,3 +83,42 @@ async def test_user_search(client, registry, admin, seeded):
         r = await client.get("/api/user", params={"email": payload}, headers=admin)
         assert r.status_code in (400, 404), r.text
     await _unharmed(client, registry, app)
+
+
+async def test_nul_characters_in_stored_fields(client, admin, registry):
+    """CWE-158 (NUL byte): PostgreSQL cannot store U+0000; a NUL in a user's fields is a 400 there (it was
+    a 500), and never a 500 on either backend."""
+    for user in ({"email": "nul\u0000@example.com", "password": "password123"},
+                 {"email": "ok@example.com", "password": "password123", "firstName": "a\u0000b"},
+                 {"username": "x" * 400, "password": "password123"}):
+        r = await client.post("/api/user", json={"user": user}, headers=admin)
+        assert r.status_code in (200, 400), (user, r.status_code, r.text[:200])
+        if r.status_code == 200:
+            await client.delete(f"/api/user/{r.json()['user']['id']}?hardDelete=true", headers=admin)
+
+
+# JSON escapes of lone UTF-16 surrogates parse in Python but are no Unicode text; each was a 500.
+SURROGATE_BODIES = [
+    ("/api/user", b'{"user": {"email": "\\ud800@example.com", "password": "password123"}}'),
+    ("/api/user", b'{"user": {"email": "s@example.com", "password": "password123", "firstName": "\\udfff"}}'),
+    ("/api/jwt/refresh", b'{"refreshToken": "\\ud800"}'),
+    ("/api/user/search", b'{"search": {"queryString": "\\ud800"}}'),
+    ("/api/application", b'{"application": {"name": "\\ud800"}}'),
+    ("/api/user/registration", b'{"user": {"username": "\\ud83d", "password": "password123"}, "registration": {}}'),
+]
+
+
+async def test_lone_surrogates_in_hand_parsed_bodies(client, admin):
+    """RFC 8259 section 8.2 / CWE-172 (encoding error): `"\\ud800"` is a 400, it was a 500 (UnicodeEncodeError
+    when the value was hashed or stored) on both backends."""
+    for path, raw in SURROGATE_BODIES:
+        r = await client.post(path, content=raw, headers={"Content-Type": "application/json", **admin})
+        assert r.status_code == 400, (path, raw, r.status_code, r.text[:200])
+        assert r.json()["generalErrors"][0]["code"] == "[invalid]json"
+
+
+async def test_values_longer_than_their_column(client, admin):
+    """CWE-20: an application name over its column's 255 characters is never a 500 (PostgreSQL raised
+    SQLSTATE 22001, now a 400)."""
+    r = await client.post("/api/application", json={"application": {"name": "n" * 300}}, headers=admin)
+    assert r.status_code in (200, 400), r.text[:200]

@@ -34,19 +34,26 @@ class BodyLimit:
                 if not value.isdigit() or int(value) > self.limit:
                     return await self._too_large(scope, send)
         seen = 0
-        started = False
+        started = exceeded = False
 
         async def capped_receive() -> dict[str, Any]:
-            nonlocal seen
+            nonlocal seen, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
+                    exceeded = True
                     raise _TooLarge()
             return message
 
         async def tracking_send(message: dict[str, Any]) -> None:
             nonlocal started
+            if exceeded:
+                # The app caught our exception (FastAPI turns a failed body read into a 400): answer 413 anyway.
+                if not started and message["type"] == "http.response.start":
+                    started = True
+                    await self._too_large(scope, send)
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
