@@ -166,3 +166,8 @@ class JwtVerifier:
         audiences = aud if isinstance(aud, list) else [aud]
         if self._audience not in audiences:
             raise TokenRejected("The access token was issued for another application", f"aud={aud!r}")
+        cnf = claims.get("cnf")
+        if isinstance(cnf, dict) and cnf.get("jkt"):
+            # RFC 9449 section 7: a DPoP-bound token is only good with a proof of its key. This app
+            # takes bearer tokens only, so accepting it would turn a stolen bound token into a bearer one.
+            raise TokenRejected("The access token is bound to a DPoP key; this app accepts bearer tokens only", "cnf.jkt present")

@@ -26,17 +26,18 @@ EXPECTED: dict[str, tuple[str, str, str, str, str]] = {
     "02-xss-read-storage": (S, B, B, B, B),
     # the JWT passes through JavaScript in the cookie drop (and /api/login's body) -- not in code/bff
     "03-xss-hook-fetch": (N, S, S, B, B),
-    # native: a public client without DPoP; code-pkce-cookie: /oauth2/token wants the secret, but
-    # FusionAuth's /api/jwt/refresh takes the stolen cookie's token without client authentication
-    "04-stolen-refresh-token": (N, N, S, S, N),
+    # native: a public client without DPoP; code-pkce-cookie: the token was issued to a confidential
+    # client, so /oauth2/token wants its secret and /api/jwt/refresh (no client auth) refuses it
+    "04-stolen-refresh-token": (N, N, S, B, N),
     # rotation + reuse detection (OneTimeUse, default): the family is revoked, the victim re-logs in
     "05-refresh-reuse-after-rotation": (N, N, B, B, N),
     # one refresh_token cookie on the IdP origin for every native-mode app
     "06-refresh-cookie-clobbering": (N, N, S, N, N),
     # SSO (implicit) or the HttpOnly refresh cookie (native) lets injected script mint a new JWT
     "07-xss-silent-relogin": (S, S, S, B, B),
-    # DPoP holds at the IdP, but the Store ignores cnf.jkt and the /api/login refresh token is unbound
-    "08-dpop-replay": (N, N, S, N, N),
+    # DPoP: the IdP checks the proof, the DPoP refresh binds the rotated refresh token, and the
+    # Store refuses a bound token presented as Bearer
+    "08-dpop-replay": (N, N, B, N, N),
     # Origin check everywhere, plus X-CSRF-Token in bff
     "09-csrf": (N, B, B, B, B),
     # the normal build's CSP stops scenario 2's inline payload in every mode

@@ -47,6 +47,7 @@ async def test_audience_may_be_a_list(verifier, idp):
     (lambda idp: "not-a-jwt", "malformed"),
     (lambda idp: "a.b.c.d.e", "malformed"),
     (lambda idp: "!!!.e30.sig", "malformed"),
+    (lambda idp: idp.mint(cnf={"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}), "bound to a DPoP key"),
 ])
 async def test_bad_tokens_are_rejected(verifier, idp, make, message):
     with pytest.raises(TokenRejected, match=message):

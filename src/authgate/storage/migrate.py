@@ -4,6 +4,7 @@ Readiness means: the database answers and no migration is pending (Hydra's rule)
 """
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,13 @@ def _config(connection: Any = None) -> Config:
     return cfg
 
 
+_upgrading = asyncio.Lock()
+
+
 async def upgrade(engine: AsyncEngine) -> None:
-    async with engine.begin() as conn:
+    # Alembic keeps its migration context in module globals: two upgrades interleaved in one
+    # event loop (two IdPs in one process) would run against each other's connection.
+    async with _upgrading, engine.begin() as conn:
         # PostgreSQL: serialise concurrent `serve` start-ups of several nodes on one database.
         if conn.dialect.name == "postgresql":
             from sqlalchemy import text

@@ -78,6 +78,10 @@ async def exchange(reg: Registry, token: str, *, client_id: str | None = None, d
         raise RefreshError("not_found")
     if client_id is not None and row["application_id"] != client_id:
         raise RefreshError("wrong_client")
+    if client_id is None and row["doc"].get("confidential"):
+        # Issued to a confidential client: only that client, authenticated at /oauth2/token, may
+        # use it -- never a bare POST to /api/jwt/refresh (RFC 6749 section 6).
+        raise RefreshError("wrong_client")
     if row["revoked_instant"] is not None:
         raise RefreshError("revoked")
     if row["used_instant"] is not None:
@@ -99,8 +103,13 @@ async def exchange(reg: Registry, token: str, *, client_id: str | None = None, d
     if rotated:
         if not await reg.db.refresh_tokens.consume(row["id"]):
             raise await _reuse_detected(reg, row)  # lost a race with another use of the same token
+        doc = row["doc"]
+        if dpop_jkt and not bound and not doc.get("confidential"):
+            # RFC 9449 section 5: a public client's refresh token is bound to the key of its first
+            # DPoP proof, so a later thief without the private key cannot use the rotated token.
+            doc = {**doc, "jkt": dpop_jkt}
         new_token, new_row = await create(
-            reg, user_id=user["id"], app=app, session_id=row["session_id"], doc=row["doc"], family_id=row["family_id"],
+            reg, user_id=user["id"], app=app, session_id=row["session_id"], doc=doc, family_id=row["family_id"],
             start_instant=row["start_instant"],
             expires_instant=_expiry(policy, row["start_instant"], now) if policy.expiration != "Fixed" else row["expires_instant"],
         )

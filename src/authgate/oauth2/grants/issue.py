@@ -35,6 +35,8 @@ async def user_tokens(reg: Registry, client: Client, user: dict[str, Any], *, sc
         doc: dict[str, Any] = {"scope": scope, "auth_time": auth_time, "authenticationType": auth_type}
         if jkt and client.public:
             doc["jkt"] = jkt
+        if not client.public:
+            doc["confidential"] = True  # usable only with this client's authentication
         body["refresh_token"], row = await refresh.create(reg, user_id=user["id"], app=client.app, session_id=sid,
                                                           doc=doc, family_id=grant_id)
         body["refresh_token_id"] = row["id"]
