@@ -127,3 +127,41 @@ def test_rate_limit_counters_are_shared_through_redis(cluster):
         r = httpx.post(f"{node.url}/api/login", headers=ip, json=body)
         assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
     assert httpx.post(f"{a.url}/api/login", headers=_ip(), json=body).status_code == 404  # another client is not limited
+
+
+def test_sso_session_created_on_a_is_honoured_by_b(cluster):
+    """Log in through A's hosted form; B's /oauth2/authorize then redirects with a code at once (no form),
+    and B redeems it: the SSO session lives in the shared database, not in a node's memory."""
+    from tests.oauth2.conftest import authorize_params, form_fields, pkce_pair, redirect_params
+
+    a, b, _ = cluster
+    callback, secret = "http://store.test/oauth-redirect", "store-secret-0123456789abcdefghij"
+    app = httpx.post(f"{a.url}/api/application", headers=nodes.ADMIN, json={"application": {
+        "name": f"SSO {uuid.uuid4().hex[:6]}", "loginConfiguration": {"generateRefreshTokens": True},
+        "oauthConfiguration": {"authorizedRedirectURLs": [callback], "clientSecret": secret,
+                               "requireClientAuthentication": True,
+                               "enabledGrants": ["authorization_code", "refresh_token"]}}})
+    assert app.status_code == 200, app.text
+    app_id = app.json()["application"]["id"]
+    email, password = _email(), "password123"
+    user = httpx.post(f"{a.url}/api/user/registration", headers=nodes.ADMIN, json={
+        "user": {"email": email, "password": password}, "registration": {"applicationId": app_id}})
+    assert user.status_code == 200, user.text
+    with httpx.Client(headers=_ip()) as browser:  # one cookie jar: both nodes are 127.0.0.1
+        _, challenge = pkce_pair()
+        params = authorize_params(app_id, callback, code_challenge=challenge, code_challenge_method="S256")
+        page = browser.get(f"{a.url}/oauth2/authorize", params=params)
+        assert page.status_code == 200 and 'name="password"' in page.text
+        fields = {**form_fields(page.text), "loginId": email, "password": password}
+        on_a = browser.post(f"{a.url}/oauth2/authorize", data=fields)
+        assert redirect_params(on_a)["code"]
+        assert browser.cookies.get("fusionauth.sso")
+        verifier, challenge = pkce_pair()
+        params = authorize_params(app_id, callback, code_challenge=challenge, code_challenge_method="S256")
+        on_b = browser.get(f"{b.url}/oauth2/authorize", params=params)
+        code = redirect_params(on_b)["code"]  # a redirect, not the login form
+        assert redirect_params(on_b)["state"] == params["state"]
+        token = browser.post(f"{b.url}/oauth2/token", auth=(app_id, secret), data={
+            "grant_type": "authorization_code", "code": code, "redirect_uri": callback, "code_verifier": verifier})
+        assert token.status_code == 200, token.text
+        assert token.json()["access_token"]
