@@ -66,13 +66,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     errors.install(app)
     openapi.install(app)
     for name in ROUTERS:
-        try:
-            module: Any = import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue  # a router not written yet
-        app.include_router(module.router)
+        app.include_router(import_module(name).router)
     if app.state.registry.limiter is not None:
         app.add_middleware(RateLimit, limiter=app.state.registry.limiter)
     app.add_middleware(Cors, origins=app.state.origins)
