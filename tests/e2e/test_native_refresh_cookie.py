@@ -136,9 +136,12 @@ async def test_seed_001_native_refresh_cookie(browser, tmp_path):  # type: ignor
 
         # 6. Log in to the Store again, then to the Forums (its own form: no SSO in this
         #    workflow). The Forums' /api/login overwrites the Store's refresh_token cookie.
+        carts = n_store("/api/load-shopping-cart", 200)
         ok = await submit_own_form(store)
         store_jwt = (await ok.json())["token"]
-        await expect(store.locator("#items li").first).to_have_text("2 x Earl Grey tea, 100 g")
+        # (the old cart is still in the hidden DOM: wait for the new load, not for the text)
+        await until(lambda: n_store("/api/load-shopping-cart", 200) == carts + 1, "the cart after the re-login")
+        await expect(store.locator("#data")).to_be_visible()
         store_refresh = (await jar(context))[(IDP, "refresh_token")]["value"]
 
         forums = await context.new_page()
@@ -192,8 +195,10 @@ async def test_seed_001_native_refresh_cookie(browser, tmp_path):  # type: ignor
         assert last(stack, "idp", "/api/jwt/refresh").cookies["refresh_token"] == rotated
 
         # 7. Attacks. Log the Store in once more, then the Hacker, holding copies of the cookies:
-        ok = await submit_own_form(store)
-        await expect(store.locator("#items li").first).to_have_text("2 x Earl Grey tea, 100 g")
+        carts = n_store("/api/load-shopping-cart", 200)
+        await submit_own_form(store)
+        await until(lambda: n_store("/api/load-shopping-cart", 200) == carts + 1, "the cart after the re-login")
+        await expect(store.locator("#data")).to_be_visible()
         cookies = await jar(context)
         stolen_refresh = cookies[(IDP, "refresh_token")]["value"]
         stolen_jwt = cookies[(STORE, "app_jwt")]["value"]
