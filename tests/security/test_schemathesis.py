@@ -6,9 +6,11 @@ schema declared for its status (FusionAuth/RFC 6749 error shapes included). CWE-
 """
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +22,10 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
 from authgate.web.app import create_app
-from tests.conftest import API_KEY, make_settings
+from tests.conftest import API_KEY, _pg_exec, make_settings
 
 # Per operation and mode; raise it (AUTHGATE_FUZZ_EXAMPLES=200) for a long exploratory run.
-MAX_EXAMPLES = {GenerationMode.POSITIVE: 10, GenerationMode.NEGATIVE: 5}
+MAX_EXAMPLES = {GenerationMode.POSITIVE: 8, GenerationMode.NEGATIVE: 4}
 _OVERRIDE = int(os.environ.get("AUTHGATE_FUZZ_EXAMPLES", "0"))
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 
@@ -39,8 +41,12 @@ def _fuzz(operation: Any, mode: GenerationMode) -> None:
 
 
 def test_no_server_errors_and_declared_shapes():
+    backend = os.environ.get("AUTHGATE_FUZZ_BACKEND", "sqlite")  # postgres: stricter types, for long runs
+    schema_name = f"t_{uuid.uuid4().hex[:12]}" if backend == "postgres" else None
+    if schema_name:
+        asyncio.run(_pg_exec(f"CREATE SCHEMA {schema_name}"))
     with tempfile.TemporaryDirectory() as data:
-        app = create_app(make_settings("sqlite", Path(data), argon2_memory_kib=1024, argon2_time_cost=1))
+        app = create_app(make_settings(backend, Path(data), schema_name, argon2_memory_kib=1024, argon2_time_cost=1))
         schema = schemathesis.openapi.from_asgi("/openapi.json", app)
         failures: dict[str, str] = {}
         timings: dict[str, float] = {}
@@ -57,5 +63,7 @@ def test_no_server_errors_and_declared_shapes():
                     failures[f"{operation.label} [{mode.value}]"] = str(exc)[:1500]
                 timings[f"{operation.label} [{mode.value}]"] = time.monotonic() - started
         schemathesis.python.asgi.shutdown_lifespans()
+    if schema_name:
+        asyncio.run(_pg_exec(f"DROP SCHEMA {schema_name} CASCADE"))
     print("slowest:", sorted(timings.items(), key=lambda kv: -kv[1])[:5])
     assert not failures, "\n\n".join(f"{k}:\n{v}" for k, v in failures.items())
