@@ -31,10 +31,13 @@ async def test_one_time_use_rotates_and_reuse_revokes_the_family(client, registr
     assert second != first and r.json()["token"]
     claims = (await client.get("/api/jwt/validate", headers={"Authorization": "Bearer " + r.json()["token"]})).json()["jwt"]
     assert claims["authenticationType"] == "REFRESH_TOKEN"
-    # The stolen first token comes back: refused, and the legitimate second one dies with it.
+    # The stolen first token comes back: refused, and the legitimate second one dies with it,
+    # as do the access tokens the family issued.
     replay = await _refresh(client, first)
     assert replay.status_code == 400 and replay.json()["fieldErrors"]["refreshToken"][0]["code"] == "[invalid]refreshToken"
     assert (await _refresh(client, second)).status_code == 400
+    bearer = {"Authorization": "Bearer " + r.json()["token"]}
+    assert (await client.get("/api/jwt/validate", headers=bearer)).status_code == 401
 
 
 async def test_reusable_policy_keeps_the_same_token(client, registry):

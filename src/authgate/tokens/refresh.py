@@ -65,6 +65,9 @@ async def create(reg: Registry, *, user_id: str, app: dict[str, Any] | None, ses
 
 async def _reuse_detected(reg: Registry, row: dict[str, Any]) -> RefreshError:
     revoked = await reg.db.refresh_tokens.revoke_family(row["family_id"])
+    # The family's access tokens carry `gid` = family id: /api/jwt/validate, introspection and
+    # userinfo refuse them from now on, not only at their `exp`.
+    await reg.db.revoked_grants.revoke(row["family_id"], reg.settings.access_token_ttl_seconds)
     log.warning("refresh token reuse: family %s revoked (%d tokens) for user %s", row["family_id"], revoked, row["user_id"])
     return RefreshError("reused")
 
