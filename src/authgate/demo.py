@@ -85,7 +85,13 @@ class Stack:
         config = uvicorn.Config(app, host=self.cfg.bind, port=port, log_level="warning", access_log=False,
                                 lifespan="on", timeout_graceful_shutdown=2)
         server = uvicorn.Server(config)
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # the demo owns Ctrl-C
+        # The demo owns Ctrl-C. uvicorn >= 0.29 swaps in its own SIGINT handler for the life of
+        # serve() (`capture_signals`) and re-raises the signal on exit; with three servers that
+        # chain races our `stop.set()` (asyncio's wakeup fd sees the first SIGINT too), so a
+        # re-raised SIGINT could find `should_exit` already set and force-exit a server without
+        # its lifespan shutdown ("CancelledError" tracebacks on Ctrl-C). Keep uvicorn out of it.
+        server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
+        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # older uvicorn
         task = asyncio.create_task(server.serve())
         self._servers.append((server, task))
         while not server.started:
