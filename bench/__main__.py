@@ -11,6 +11,7 @@ import os
 import platform
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -291,6 +292,8 @@ def _measure_memory(args, plan, report, work: Path, api_key: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # SIGTERM (e.g. `timeout`) unwinds like Ctrl-C, so every started server is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     report = run(args)
     print(report.markdown())
     md, js = report.write(args.out)
