@@ -1,5 +1,9 @@
 """Browser E2E fixtures: real Chromium (Debian's, never a downloaded one) driven by Playwright's
-async API in the test's own event loop, next to the in-process `Stack` (see harness.py)."""
+async API in the test's own event loop, next to the in-process `Stack` (see harness.py).
+
+Run: `.venv/bin/pytest tests/e2e` (about 1.5 minutes; `-m "not e2e"` leaves them out). Screenshots
+of each workflow's key steps land in test-artifacts/<workflow>/<nn>-<step>.png (git-ignored), the
+demo's measured readiness in test-artifacts/demo/readiness.txt."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
