@@ -152,11 +152,13 @@ def key_rotate(algorithm: str = typer.Option("RS256", help="RS256 or ES256."), d
 @app.command()
 def demo(mode: str = typer.Option("implicit-localstorage", help="Workflow mode of the example apps."),
          data_dir: Optional[Path] = DataDir,
-         jwt_ttl: int = typer.Option(60, help="Access token lifetime in seconds (short, so expiry can be seen).")) -> None:
+         jwt_ttl: int = typer.Option(60, help="Access token lifetime in seconds (short, so expiry can be seen)."),
+         xss_demo: bool = typer.Option(False, "--xss-demo", help="Serve the deliberately injectable ?xss= hook "
+                                       "(and a relaxed CSP) so you can try the attacks by hand. Never in production.")) -> None:
     """Start the IdP, the Store and the Forums on *.authgate.localhost and print their URLs."""
     from authgate.demo import run_demo
 
-    run_demo(mode=mode, data_dir=data_dir, jwt_ttl=jwt_ttl)
+    run_demo(mode=mode, data_dir=data_dir, jwt_ttl=jwt_ttl, vulnerable=xss_demo)
 
 
 @app.command()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import secrets
 import signal
 import time
@@ -176,6 +177,9 @@ def run_demo(mode: str = "implicit-localstorage", data_dir: Path | None = None, 
              vulnerable: bool = False) -> None:
     cfg = StackConfig(mode=mode, data_dir=data_dir or Path("./authgate-data/demo"), jwt_ttl=jwt_ttl,
                       leeway_seconds=0, vulnerable_demo=vulnerable)
+    # The demo's own output is the URLs and the apps' pages; start-up chatter would bury them.
+    for noisy in ("alembic", "httpx", "authgate"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
     async def main() -> None:
         began = time.perf_counter()
