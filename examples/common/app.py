@@ -37,7 +37,7 @@ from .cookies import ACCESS_COOKIE, Signer, clear_cookie, seconds_until, set_coo
 from .errors import ApiError, api_error_handler, token_rejected_handler
 from .jwt_verifier import JwksCache, JwtVerifier, TokenRejected, http_jwks_fetcher
 from .oauth_client import OAuthClient
-from .security import security_headers
+from .security import SecurityHeaders, security_headers
 
 STATIC_DIR = Path(__file__).parent / "static"
 _HOOK = '<section id="demo-hook" hidden></section>'
@@ -90,15 +90,7 @@ def create_example_app(cfg: ExampleConfig, spec: AppSpec, *, http: httpx.AsyncCl
     app.add_exception_handler(ApiError, api_error_handler)
     app.add_exception_handler(TokenRejected, token_rejected_handler)
     app.add_exception_handler(RequestValidationError, _bad_request)
-    headers = security_headers(cfg)
-
-    @app.middleware("http")
-    async def add_security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response = await call_next(request)
-        response.headers.update(headers)
-        if request.url.path.startswith("/api/"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.add_middleware(SecurityHeaders, headers=security_headers(cfg))
 
     page = _render_index(cfg, spec)
 

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 MAX_TOKEN_BYTES = 8192  # a FusionAuth access token is well under 2 KB
 MAX_KID_CHARS = 256
+VERIFIED_CACHE_SIZE = 10_000  # verified tokens remembered, bounded; the oldest is dropped first
 _KEY_TYPE_FOR_ALG = {"RS256": "RSA", "ES256": "EC"}
 
 JwksFetcher = Callable[[], Awaitable[dict[str, Any]]]
@@ -62,6 +63,10 @@ class JwksCache:
         async with self._lock:  # concurrent misses share one fetch
             if kid not in self._keys and self._may_refetch():
                 await self._refresh()
+        return self._keys.get(kid)
+
+    def cached(self, kid: str) -> Any | None:
+        """The key we hold for `kid` now, without fetching."""
         return self._keys.get(kid)
 
     def _may_refetch(self) -> bool:
@@ -114,9 +119,28 @@ class JwtVerifier:
         self._algorithms = algorithms
         self._leeway = leeway
         self._clock = clock
+        # token -> (claims, exp, kid, key): tokens that passed every check, reused only while now < exp
+        # (the leeway is not extended to cached answers) and while the JWKS still holds the very key
+        # that verified them (a key the IdP retired stops its tokens at once). Failures are never cached.
+        self._verified: dict[str, tuple[dict[str, Any], float, str, Any]] = {}
 
     async def verify(self, token: str, *, nonce: str | None = None) -> dict[str, Any]:
         """Return the claims of a valid token, else raise TokenRejected."""
+        if nonce is None:
+            hit = self._verified.get(token) if isinstance(token, str) else None
+            if hit is not None:
+                if self._clock() < hit[1] and self._jwks.cached(hit[2]) is hit[3]:
+                    return dict(hit[0])
+                del self._verified[token]
+        claims, kid, key = await self._verify(token, nonce)
+        exp = claims.get("exp")
+        if nonce is None and isinstance(exp, (int, float)) and not isinstance(exp, bool):
+            if len(self._verified) >= VERIFIED_CACHE_SIZE:
+                del self._verified[next(iter(self._verified))]  # oldest first
+            self._verified[token] = (dict(claims), float(exp), kid, key)
+        return claims
+
+    async def _verify(self, token: str, nonce: str | None) -> tuple[dict[str, Any], str, Any]:
         header = self._header(token)
         alg = header.get("alg")
         if alg not in self._algorithms:
@@ -132,7 +156,7 @@ class JwtVerifier:
         except (JoseError, ValueError) as exc:
             raise TokenRejected("The access token signature or format is invalid", repr(exc)) from exc
         self._check_claims(claims, nonce)
-        return claims
+        return claims, kid, key
 
     def _header(self, token: str) -> dict[str, Any]:
         if not isinstance(token, str) or len(token) > MAX_TOKEN_BYTES or token.count(".") != 2:

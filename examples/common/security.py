@@ -1,6 +1,8 @@
 """Response headers and request checks that every example page gets."""
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Request
 
 from .config import ExampleConfig
@@ -37,6 +39,33 @@ def security_headers(cfg: ExampleConfig) -> dict[str, str]:
         "Referrer-Policy": "no-referrer",
         "X-Frame-Options": "DENY",
     }
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware adding `security_headers` (replacing any of the same name) to every
+    response, and `Cache-Control: no-store` to /api/ responses that set none. Plain ASGI rather
+    than `@app.middleware("http")`, which wraps each request in an extra task and stream."""
+
+    def __init__(self, app: Any, headers: dict[str, str]) -> None:
+        self.app = app
+        self.headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        self.names = {k for k, _ in self.headers}
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        api = scope["path"].startswith("/api/")
+
+        async def add_headers(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in self.names]
+                headers += self.headers
+                if api and not any(k.lower() == b"cache-control" for k, _ in headers):
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, add_headers)
 
 
 def require_same_origin(request: Request, cfg: ExampleConfig) -> None:

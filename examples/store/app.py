@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from examples.common.app import AppSpec, create_example_app
 from examples.common.config import ExampleConfig
-from examples.common.db import connect, init_schema
+from examples.common.db import Connections, connect, init_schema
 from examples.common.errors import ApiError
 
 SCHEMA = """
@@ -50,15 +50,23 @@ def _seed(db_path: Any) -> None:
         conn.executemany("INSERT OR IGNORE INTO products VALUES (?, ?, ?)", PRODUCTS)
 
 
+_CART = ("SELECT p.id, p.name, p.price_cents, c.quantity FROM cart_items c JOIN products p"
+         " ON p.id = c.product_id WHERE c.user_id = ? ORDER BY p.name")
+
+
 def _load_cart(db_path: Any) -> Callable[[str, dict[str, Any]], dict[str, Any]]:
+    conns = Connections(db_path)
+
     def load(sub: str, claims: dict[str, Any]) -> dict[str, Any]:
-        with connect(db_path) as conn:
-            if conn.execute("INSERT OR IGNORE INTO seeded_users VALUES (?)", (sub,)).rowcount:
-                conn.executemany("INSERT OR IGNORE INTO cart_items VALUES (?, ?, ?)",
-                                 [(sub, product, qty) for product, qty in STARTER_CART])
-            rows = conn.execute(
-                "SELECT p.id, p.name, p.price_cents, c.quantity FROM cart_items c JOIN products p"
-                " ON p.id = c.product_id WHERE c.user_id = ? ORDER BY p.name", (sub,)).fetchall()
+        with conns() as conn:
+            rows = conn.execute(_CART, (sub,)).fetchall()
+            # A read stays a read: the starter cart is written only the first time we meet a user
+            # (an empty cart and no seeded_users row), never on every page view.
+            if not rows and not conn.execute("SELECT 1 FROM seeded_users WHERE user_id = ?", (sub,)).fetchone():
+                if conn.execute("INSERT OR IGNORE INTO seeded_users VALUES (?)", (sub,)).rowcount:
+                    conn.executemany("INSERT OR IGNORE INTO cart_items VALUES (?, ?, ?)",
+                                     [(sub, product, qty) for product, qty in STARTER_CART])
+                rows = conn.execute(_CART, (sub,)).fetchall()
             products = conn.execute("SELECT id, name FROM products ORDER BY name").fetchall()
         items = [{"id": r["id"], "text": f"{r['quantity']} x {r['name']}", "quantity": r["quantity"],
                   "priceCents": r["price_cents"]} for r in rows]
@@ -73,9 +81,11 @@ def _load_cart(db_path: Any) -> Callable[[str, dict[str, Any]], dict[str, Any]]:
 
 
 def _add_to_cart(db_path: Any) -> Callable[[str, dict[str, Any], dict[str, Any]], dict[str, Any]]:
+    conns = Connections(db_path)
+
     def add(sub: str, claims: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
         product = body.get("productId")
-        with connect(db_path) as conn:
+        with conns() as conn:
             if not isinstance(product, str) or not conn.execute(
                     "SELECT 1 FROM products WHERE id = ?", (product,)).fetchone():
                 raise ApiError(400, "invalid_request", "Unknown productId")

@@ -179,3 +179,27 @@ async def test_key_removed_from_jwks_is_no_longer_accepted(verifier, idp):
 def test_symmetric_algorithms_cannot_be_configured():
     with pytest.raises(ValueError):
         JwtVerifier(JwksCache(lambda: None), issuer=ISSUER, audience="a", algorithms=("HS256",))  # type: ignore
+
+
+async def test_a_verified_token_is_remembered_only_until_its_exp(verifier, idp, clock, monkeypatch):
+    token = idp.mint(exp_in=60)
+    first = await verifier.verify(token)
+    decode = pytest.fail  # a cached answer must not decode again
+    monkeypatch.setattr("examples.common.jwt_verifier.jwt.decode", lambda *a, **k: decode("decoded again"))
+    assert await verifier.verify(token) == first
+    monkeypatch.undo()
+    clock.now += 61  # past exp, within the leeway: verified afresh (and still accepted by the leeway)
+    calls = []
+    real = verifier._verify
+    monkeypatch.setattr(verifier, "_verify", lambda *a: calls.append(1) or real(*a))
+    assert await verifier.verify(token)
+    assert calls == [1]
+
+
+async def test_a_rejected_token_is_never_remembered(verifier, idp, clock):
+    token = idp.mint(nbf=int(clock()) + 120)
+    for _ in range(2):
+        with pytest.raises(TokenRejected):
+            await verifier.verify(token)
+    clock.now += 121
+    assert await verifier.verify(token)  # valid now, and only now
