@@ -13,6 +13,13 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AUTHGATE_", extra="ignore")
 
@@ -42,7 +49,9 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = 19456
     argon2_time_cost: int = 2
     argon2_parallelism: int = 1
-    password_threads: int = Field(default_factory=lambda: os.cpu_count() or 1)
+    # Argon2 threads: the cores this process may run on (its affinity under taskset/cgroups), not
+    # the machine's: two hash threads on one pinned core only take turns.
+    password_threads: int = Field(default_factory=lambda: _usable_cores())
 
     max_body_bytes: int = 1_048_576
     # "memory://" or "redis://127.0.0.1:6379"; empty disables rate limiting.
