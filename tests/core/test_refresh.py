@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+from http.cookiejar import DefaultCookiePolicy
 
 import pytest
 
@@ -109,7 +110,10 @@ async def test_concurrent_use_of_one_token_yields_exactly_one_success(client, re
     app = await make_application(registry)
     await make_user(registry, apps=[app])
     token = (await _login(client, app))["refreshToken"]
+    # Racers share no cookie jar: a winner's refresh_token cookie must not reach a later racer.
+    client.cookies.jar.set_policy(DefaultCookiePolicy(allowed_domains=[]))
     results = await asyncio.gather(*[client.post("/api/jwt/refresh", json={"refreshToken": token}) for _ in range(20)])
+    client.cookies.jar.set_policy(DefaultCookiePolicy())
     assert sorted(r.status_code for r in results).count(200) == 1
     winner = next(r for r in results if r.status_code == 200).json()["refreshToken"]
     # Reuse detection fired for the losers, so the family (and the winner's new token) is revoked.

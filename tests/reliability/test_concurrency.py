@@ -6,6 +6,7 @@ refresh race against a real `authgate serve` on PostgreSQL over real HTTP.
 from __future__ import annotations
 
 import asyncio
+from http.cookiejar import DefaultCookiePolicy
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,10 @@ async def test_concurrent_refreshes_of_one_token_have_exactly_one_winner(client,
                                                   "applicationId": app["id"]})
     client.cookies.clear()
     first = login.json()["refreshToken"]
+    # Racers share no cookie jar: a winner's refresh_token cookie must not reach a later racer.
+    client.cookies.jar.set_policy(DefaultCookiePolicy(allowed_domains=[]))
     winner = _assert_one_winner(await _race_refresh(client.post, first))
+    client.cookies.jar.set_policy(DefaultCookiePolicy())
     # Reuse detection revoked the whole family, the winner's new token included.
     family = await _family(registry, (await registry.db.refresh_tokens.find_by_token(first))["family_id"])
     assert len(family) == 2 and all(row["revoked_instant"] is not None for row in family)
