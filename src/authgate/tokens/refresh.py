@@ -73,10 +73,13 @@ async def _reuse_detected(reg: Registry, row: dict[str, Any]) -> RefreshError:
 
 
 async def exchange(reg: Registry, token: str, *, client_id: str | None = None, dpop_jkt: str | None = None,
-                   scope: str | None = None) -> Refreshed:
+                   scope: str | None = None, row: dict[str, Any] | None = None) -> Refreshed:
+    """`row`: the token's row if the caller has just read it (`find_by_token(token)`), saving a read;
+    the consume below stays the only arbiter of who spends it."""
     if not token or not isinstance(token, str) or len(token) > 512:
         raise RefreshError("not_found")
-    row = await reg.db.refresh_tokens.find_by_token(token)
+    if row is None:
+        row = await reg.db.refresh_tokens.find_by_token(token)
     if row is None:
         raise RefreshError("not_found")
     if client_id is not None and row["application_id"] != client_id:
@@ -96,10 +99,12 @@ async def exchange(reg: Registry, token: str, *, client_id: str | None = None, d
     if bound and bound != dpop_jkt:
         raise RefreshError("dpop_mismatch")
     app = await reg.apps.get(row["application_id"]) if row["application_id"] else None
-    user = await reg.db.users.get(row["user_id"])
+    if app is not None:
+        user, registration = await reg.db.users.get_with_registration(row["user_id"], app["id"])
+    else:
+        user, registration = await reg.db.users.get(row["user_id"]), None
     if user is None or not user["active"] or (row["application_id"] and (app is None or not app["active"])):
         raise RefreshError("inactive")
-    registration = await reg.db.registrations.get(user["id"], app["id"]) if app else None
     policy = token_policy(app["doc"] if app else None, reg.settings)
     rotated = policy.one_time_use
     new_token, new_row = token, row

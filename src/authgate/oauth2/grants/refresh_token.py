@@ -33,7 +33,7 @@ async def grant(reg: Registry, client: Client, params: Params, jkt: str | None) 
             raise InvalidScope("The requested scope exceeds the scope originally granted.", detail=f"{requested} > {granted}")
         scope = " ".join(requested)
     try:
-        result = await exchange(reg, token, client_id=client.client_id, dpop_jkt=jkt, scope=scope)
+        result = await exchange(reg, token, client_id=client.client_id, dpop_jkt=jkt, scope=scope, row=row)
     except RefreshError as exc:
         raise InvalidGrant(_GENERIC, reason=f"refresh_token_{exc.reason}", detail=f"refresh refused: {exc.reason}") from None
     bound = (result.claims.get("cnf") or {}).get("jkt")

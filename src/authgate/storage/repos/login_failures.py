@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import case, delete, select, update
+from sqlalchemy import bindparam, case, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from authgate.clock import clock
@@ -13,11 +13,14 @@ from authgate.storage.schema import login_failures as lf
 NOBODY = "00000000-0000-0000-0000-000000000000"  # matches no user: ids are random UUIDs
 
 
+_GET = select(lf).where(lf.c.user_id == bindparam("p_user"))
+
+
 class LoginFailures(Repo):
     table = lf
 
     async def get(self, user_id: str) -> dict[str, Any] | None:
-        return await self._one(select(lf).where(lf.c.user_id == user_id))
+        return await self._one(_GET, {"p_user": user_id})
 
     @staticmethod
     def _count(user_id: str, now: int, window_seconds: int, threshold: int, lockout_seconds: int) -> Any:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, bindparam, select, update
 
 from authgate.clock import clock
 from authgate.storage.db import digest
@@ -10,6 +10,12 @@ from authgate.storage.repos.base import Repo
 from authgate.storage.schema import refresh_tokens as rt
 
 _LIVE = and_(rt.c.revoked_instant.is_(None), rt.c.used_instant.is_(None))
+_BY_DIGEST = select(rt).where(rt.c.token_digest == bindparam("p_digest"))
+_CONSUME = update(rt).where(rt.c.id == bindparam("p_id"), _LIVE).values(used_instant=bindparam("p_now"))
+# A no-op UPDATE: it takes the row lock (waiting out a concurrent revocation of the family) and
+# RETURNING reads the row as that revocation left it.
+_LOCK_AND_READ = (update(rt).where(rt.c.id == bindparam("p_id")).values(used_instant=rt.c.used_instant)
+                  .returning(rt.c.revoked_instant))
 
 
 class RefreshTokens(Repo):
@@ -19,25 +25,24 @@ class RefreshTokens(Repo):
         return await self._insert({"token_digest": digest(token), "used_instant": None, "revoked_instant": None, **values})
 
     async def find_by_token(self, token: str) -> dict[str, Any] | None:
-        return await self._one(select(rt).where(rt.c.token_digest == digest(token)))
+        return await self._one(_BY_DIGEST, {"p_digest": digest(token)})
 
     async def get(self, token_id: str) -> dict[str, Any] | None:
         return await self._one(select(rt).where(rt.c.id == token_id))
 
     async def consume(self, token_id: str) -> bool:
         """Mark a live token used (rotation). Exactly one concurrent caller gets True."""
-        stmt = update(rt).where(rt.c.id == token_id, _LIVE).values(used_instant=clock.now_ms())
-        return await self._write(stmt) == 1
+        return await self._write(_CONSUME, {"p_id": token_id, "p_now": clock.now_ms()}) == 1
 
     async def revoked_after_use(self, token_id: str) -> bool:
         """Whether a token this caller consumed has since been revoked (a replay revoked its family).
 
         The no-op UPDATE takes the row lock, so a concurrent revocation of the family that could not
-        see the caller's new token yet is waited for, and the SELECT after it sees its result.
+        see the caller's new token yet is waited for, and its RETURNING sees that revocation's result
+        (PostgreSQL re-reads a row updated by the transaction it waited for).
         """
         async with self.engine.begin() as conn:
-            await conn.execute(update(rt).where(rt.c.id == token_id).values(used_instant=rt.c.used_instant))
-            revoked = (await conn.execute(select(rt.c.revoked_instant).where(rt.c.id == token_id))).scalar_one_or_none()
+            revoked = (await conn.execute(_LOCK_AND_READ, {"p_id": token_id})).scalar_one_or_none()
         return revoked is not None
 
     async def extend(self, token_id: str, expires_instant: int) -> None:

@@ -2,11 +2,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from authgate.clock import clock
 from authgate.storage.repos.base import Repo, new_id
 from authgate.storage.schema import registrations
+
+
+_ONE = select(registrations).where(registrations.c.user_id == bindparam("p_user"),
+                                   registrations.c.application_id == bindparam("p_app"))
+_FOR_USER = select(registrations).where(registrations.c.user_id == bindparam("p_user")).order_by(registrations.c.insert_instant)
 
 
 class Registrations(Repo):
@@ -20,12 +25,10 @@ class Registrations(Repo):
         })
 
     async def get(self, user_id: str, application_id: str) -> dict[str, Any] | None:
-        return await self._one(select(registrations).where(
-            registrations.c.user_id == user_id, registrations.c.application_id == application_id))
+        return await self._one(_ONE, {"p_user": user_id, "p_app": application_id})
 
     async def for_user(self, user_id: str) -> list[dict[str, Any]]:
-        return await self._all(select(registrations).where(registrations.c.user_id == user_id)
-                               .order_by(registrations.c.insert_instant))
+        return await self._all(_FOR_USER, {"p_user": user_id})
 
     async def update_doc(self, user_id: str, application_id: str, doc: dict[str, Any]) -> bool:
         stmt = update(registrations).where(

@@ -2,11 +2,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 
 from authgate.clock import clock
 from authgate.storage.repos.base import Repo, new_id
-from authgate.storage.schema import users
+from authgate.storage.schema import registrations, users
+
+
+_BY_ID = select(users).where(users.c.id == bindparam("p_id"))
+# A user and their registration for one application, in one statement (refresh reads both).
+_WITH_REGISTRATION = (
+    select(users, *(c.label(f"r_{c.name}") for c in registrations.c))
+    .select_from(users.outerjoin(registrations, and_(registrations.c.user_id == users.c.id,
+                                                     registrations.c.application_id == bindparam("p_app"))))
+    .where(users.c.id == bindparam("p_id"))
+)
+_BY_LOGIN_ID = select(users).where(or_(users.c.email == bindparam("p_key"), users.c.username == bindparam("p_key"))).limit(1)
 
 
 def _norm(value: str | None) -> str | None:
@@ -25,11 +36,19 @@ class Users(Repo):
         })
 
     async def get(self, user_id: str) -> dict[str, Any] | None:
-        return await self._one(select(users).where(users.c.id == user_id))
+        return await self._one(_BY_ID, {"p_id": user_id})
+
+    async def get_with_registration(self, user_id: str, application_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """(user, their registration for the application or None); (None, None) without the user."""
+        row = await self._one(_WITH_REGISTRATION, {"p_id": user_id, "p_app": application_id})
+        if row is None:
+            return None, None
+        registration = {name[2:]: row.pop(name) for name in [k for k in row if k.startswith("r_")]}
+        return row, registration if registration["id"] is not None else None
 
     async def find_by_login_id(self, login_id: str) -> dict[str, Any] | None:
         key = _norm(login_id)
-        return await self._one(select(users).where(or_(users.c.email == key, users.c.username == key)).limit(1))
+        return await self._one(_BY_LOGIN_ID, {"p_key": key})
 
     async def find_by(self, *, email: str | None = None, username: str | None = None) -> dict[str, Any] | None:
         if email:
