@@ -56,8 +56,30 @@ def generate_material(algorithm: str, length: int | None = None) -> dict[str, st
     return {"public_pem": key.as_pem(private=False).decode(), "private_pem": key.as_pem(private=True).decode()}
 
 
+class BoundedCache:
+    """A dict that forgets its oldest entry past `size` entries."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: dict[Any, Any] = {}
+
+    def get(self, key: Any) -> Any:
+        return self._entries.get(key)
+
+    def put(self, key: Any, value: Any) -> None:
+        self._entries.pop(key, None)
+        self._entries[key] = value
+        if len(self._entries) > self._size:
+            del self._entries[next(iter(self._entries))]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
 class KeyRing:
     def __init__(self, db: Database, max_token_ttl_seconds: int) -> None:
+        # JWTs whose signature verified, with the key that did (tokens/jwt.py `verify`).
+        self.verified_tokens = BoundedCache(4096)
         self._db = db
         self._max_ttl = max_token_ttl_seconds
         self._parsed: dict[str, SigningKey] = {}  # parse cache: PEMs are parsed once per process

@@ -50,8 +50,14 @@ def unverified_header(token: str) -> dict[str, Any]:
 async def verify(keys: KeyRing, token: str, *, issuer: str, audience: str | list[str] | None = None,
                  algorithms: tuple[str, ...] = ALGORITHMS, typ: str | None = None,
                  allow_expired: bool = False) -> dict[str, Any]:
-    """Verified claims of `token`, or TokenInvalid/TokenExpired (`allow_expired`: OIDC id_token_hint)."""
-    header = unverified_header(token)
+    """Verified claims of `token`, or TokenInvalid/TokenExpired (`allow_expired`: OIDC id_token_hint).
+
+    A token whose signature verified is remembered (bounded) with the key object that verified
+    it: presented again, only the signature check and the parsing are skipped, and only while `kid`
+    still names that very key (a key deleted or re-read since is a miss). Every other check runs.
+    """
+    cached = keys.verified_tokens.get(token) if isinstance(token, str) else None
+    header = cached[0] if cached is not None else unverified_header(token)
     alg, kid = header.get("alg"), header.get("kid")
     if alg not in algorithms:
         raise TokenInvalid(f"algorithm {alg!r} not allowed")
@@ -64,11 +70,15 @@ async def verify(keys: KeyRing, token: str, *, issuer: str, audience: str | list
         raise TokenInvalid("unknown kid")
     if key.algorithm != alg:
         raise TokenInvalid("alg does not match the key")
-    try:
-        decoded = jwt.decode(token, key.public, algorithms=[key.algorithm])
-    except (JoseError, ValueError) as exc:
-        raise TokenInvalid(f"bad signature: {exc}") from exc
-    claims = dict(decoded.claims)
+    if cached is not None and cached[2] is key:
+        claims = dict(cached[1])
+    else:
+        try:
+            decoded = jwt.decode(token, key.public, algorithms=[key.algorithm])
+        except (JoseError, ValueError) as exc:
+            raise TokenInvalid(f"bad signature: {exc}") from exc
+        claims = dict(decoded.claims)
+        keys.verified_tokens.put(token, (header, dict(claims), key))
     try:
         check_claims(claims, issuer=issuer, audience=audience)
     except TokenExpired:

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from authgate.clock import clock
@@ -26,10 +30,33 @@ class Nonces(Repo):
         return True
 
 
+_REVOKED = select(revoked_grants.c.grant_id).where(revoked_grants.c.grant_id == bindparam("p_id"))
+
+
 class RevokedGrants(Repo):
-    """Grants whose access tokens must no longer validate (code replay, logout)."""
+    """Grants whose access tokens must no longer validate (code replay, logout).
+
+    Every token validation asks, so answers are cached per process: "revoked" for good (a
+    revocation is never undone; the row outlives the grant's tokens), "not revoked" for at most
+    `NOT_REVOKED_TTL` seconds. A revocation made through this repository is seen here at once; one
+    made by another node (or another Registry on the same database) within that window.
+    """
 
     table = revoked_grants
+    NOT_REVOKED_TTL = 1.0
+    MAX_CACHED = 50_000  # bounded memory: past it the oldest entries are dropped (a miss re-reads)
+
+    def __init__(self, engine: Any, timer: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(engine)
+        self.timer = timer
+        self._revoked: dict[str, None] = {}  # insertion-ordered set
+        self._checked: dict[str, float] = {}  # grant id -> when the database said "not revoked"
+
+    def _remember(self, cache: dict[str, Any], key: str, value: Any) -> None:
+        cache.pop(key, None)
+        cache[key] = value
+        if len(cache) > self.MAX_CACHED:
+            del cache[next(iter(cache))]
 
     async def revoke(self, grant_id: str, ttl_seconds: int) -> None:
         now = clock.now_ms()
@@ -37,6 +64,20 @@ class RevokedGrants(Repo):
             await self._insert({"grant_id": grant_id, "revoked_instant": now, "expires_instant": now + ttl_seconds * 1000})
         except Conflict:
             pass  # already revoked
+        self._checked.pop(grant_id, None)
+        self._remember(self._revoked, grant_id, None)
 
     async def is_revoked(self, grant_id: str) -> bool:
-        return await self._one(select(revoked_grants.c.grant_id).where(revoked_grants.c.grant_id == grant_id)) is not None
+        if grant_id in self._revoked:
+            return True
+        checked = self._checked.get(grant_id)
+        if checked is not None and self.timer() - checked < self.NOT_REVOKED_TTL:
+            return False
+        started = self.timer()
+        revoked = await self._one(_REVOKED, {"p_id": grant_id}) is not None
+        if revoked:
+            self._checked.pop(grant_id, None)
+            self._remember(self._revoked, grant_id, None)
+        elif grant_id not in self._revoked:  # a revoke() may have landed while we read
+            self._remember(self._checked, grant_id, started)
+        return revoked
