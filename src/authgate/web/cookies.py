@@ -13,7 +13,8 @@ SSO = "fusionauth.sso"
 
 
 def is_https(request: Request) -> bool:
-    return request.url.scheme == "https" or request.headers.get("x-forwarded-proto", "") == "https"
+    # The scope's scheme is what `request.url.scheme` reports, without building the whole URL.
+    return request.scope.get("scheme") == "https" or request.headers.get("x-forwarded-proto", "") == "https"
 
 
 def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int | None) -> None:

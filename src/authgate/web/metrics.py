@@ -11,6 +11,17 @@ LATENCY = Histogram("authgate_http_request_seconds", "HTTP request latency", ["r
                     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5))
 
 
+_children: dict[tuple[str, str, str], tuple[Any, Any]] = {}  # labelled series, looked up once each
+
+
+def _series(method: str, route: str, status: str) -> tuple[Any, Any]:
+    key = (method, route, status)
+    found = _children.get(key)
+    if found is None:
+        found = _children[key] = (REQUESTS.labels(method, route, status), LATENCY.labels(route))
+    return found
+
+
 class Metrics:
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -30,6 +41,6 @@ class Metrics:
         try:
             await self.app(scope, receive, capture)
         finally:
-            route = getattr(scope.get("route"), "path", "unmatched")
-            REQUESTS.labels(scope["method"], route, str(status)).inc()
-            LATENCY.labels(route).observe(time.perf_counter() - start)
+            requests, latency = _series(scope["method"], getattr(scope.get("route"), "path", "unmatched"), str(status))
+            requests.inc()
+            latency.observe(time.perf_counter() - start)
