@@ -73,8 +73,10 @@ def create_example_app(cfg: ExampleConfig, spec: AppSpec, *, http: httpx.AsyncCl
         if owns_http:
             await http.aclose()
 
+    # FastAPI's native OpenTelemetry hook looks up the global providers on every request; the
+    # examples export no traces, so it is off.
     app = FastAPI(title=f"authgate example: {cfg.name}", lifespan=lifespan, docs_url=None, redoc_url=None,
-                  openapi_url=None)
+                  openapi_url=None, telemetry={"tracing": False, "metrics": False, "logs": False})
     jwks = JwksCache(http_jwks_fetcher(http, cfg.idp_internal_url.rstrip("/") + "/.well-known/jwks.json"),
                      min_interval=cfg.jwks_min_refetch_seconds)
     verifier = JwtVerifier(jwks, issuer=cfg.issuer, audience=cfg.client_id, algorithms=cfg.allowed_algorithms,
