@@ -83,6 +83,7 @@ async def test_seed_002_implicit_localstorage(browser, tmp_path):  # type: ignor
         # 1. GET / -> SPA; no JWT in localStorage -> "Log in" (the backend is not even asked).
         await store.goto(cfg.store_url + "/")
         await expect(store.locator("#mode")).to_have_text(mode)
+        await expect(store.locator("#mode-warning")).to_contain_text("Insecure seed workflow")
         await expect(store.get_by_role("button", name="Log in")).to_be_visible()
         assert await stored_jwt(store) is None
         assert not stack.requests("store", "/api/user")
@@ -172,6 +173,7 @@ async def test_seed_000_implicit_cookie(browser, tmp_path):  # type: ignore[no-u
         # 1. GET / -> SPA; its start-up check GET /api/user -> 404 -> "Log in".
         await store.goto(cfg.store_url + "/")
         await expect(store.locator("#mode")).to_have_text(mode)
+        await expect(store.locator("#mode-warning")).to_contain_text("Insecure seed workflow")
         await expect(store.get_by_role("button", name="Log in")).to_be_visible()
         assert [s.status for s in stack.requests("store", "/api/user")] == [404]
         await shot(store, "store-logged-out")

@@ -36,6 +36,17 @@ function pickMode() {
   return backendMode(cfg);
 }
 
+// The seed workflows are shown because the product demonstrates them, labelled for what they are.
+const WARNINGS = {
+  'implicit-localstorage': 'Insecure seed workflow: the JWT sits in localStorage, readable by any script on this page.',
+  'implicit-cookie': 'Insecure seed workflow: the JWT passes through page JavaScript on its way to the cookie.',
+  'native-refresh-cookie': 'Seed workflow: the JWT passes through page JavaScript, and any script here can mint new ones.',
+};
+if (WARNINGS[cfg.mode]) {
+  $('mode-warning').textContent = WARNINGS[cfg.mode] + ' Run "authgate attacks" to see what that allows.';
+  $('mode-warning').hidden = false;
+}
+
 const mode = pickMode();
 renderLog();
 $('login-button').addEventListener('click', () => mode.login());
