@@ -28,6 +28,11 @@ def _settings(data_dir: Optional[Path] = None, **more: Any) -> Settings:
     return Settings().with_overrides(data_dir=data_dir, **more)
 
 
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(1)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"authgate {__version__}")
@@ -91,13 +96,27 @@ def user_create(email: str, password: str = typer.Option(..., prompt=True, hide_
                 register: list[str] = typer.Option([], help="Application id to register the user to (repeatable)."),
                 data_dir: Optional[Path] = DataDir) -> None:
     """Create a user (and optionally register it to applications)."""
-    async def work(reg: Any) -> dict[str, Any]:
-        user = await reg.db.users.create({"email": email}, await reg.hasher.hash(password))
+    from authgate.storage.repos import Conflict
+
+    if len(password) < 8:
+        _fail("the password must have at least 8 characters")
+
+    async def work(reg: Any) -> dict[str, Any] | str:
+        # Check everything before writing anything: a failed command leaves no half-made user.
+        for app_id in register:
+            if await reg.db.applications.get(app_id) is None:
+                return f"no application with id {app_id!r} (see `authgate app list`)"
+        try:
+            user = await reg.db.users.create({"email": email}, await reg.hasher.hash(password))
+        except Conflict:
+            return f"a user with the email {email!r} already exists"
         for app_id in register:
             await reg.db.registrations.create(user["id"], app_id, {"roles": []})
         return user
 
     user = _with_registry(_settings(data_dir), work)
+    if isinstance(user, str):
+        _fail(user)
     typer.echo(json.dumps({"id": user["id"], "email": user["email"]}))
 
 
