@@ -17,6 +17,8 @@ _WITH_REGISTRATION = (
                                                      registrations.c.application_id == bindparam("p_app"))))
     .where(users.c.id == bindparam("p_id"))
 )
+_TOUCH = update(users).where(users.c.id == bindparam("p_id")).values(doc=bindparam("p_doc", type_=users.c.doc.type))
+_TOUCH_IF_VERSION = _TOUCH.where(users.c.version == bindparam("p_version"))
 _BY_LOGIN_ID = select(users).where(or_(users.c.email == bindparam("p_key"), users.c.username == bindparam("p_key"))).limit(1)
 
 
@@ -72,10 +74,10 @@ class Users(Repo):
     async def touch_login(self, user_id: str, doc: dict[str, Any], expected_version: int | None = None) -> None:
         """Store the doc with login bookkeeping; skipped if the user was edited since it was read,
         so an admin's concurrent edit is never overwritten by a stale copy."""
-        stmt = update(users).where(users.c.id == user_id)
-        if expected_version is not None:
-            stmt = stmt.where(users.c.version == expected_version)
-        await self._write(stmt.values(doc=doc))
+        if expected_version is None:
+            await self._write(_TOUCH, {"p_id": user_id, "p_doc": doc})
+        else:
+            await self._write(_TOUCH_IF_VERSION, {"p_id": user_id, "p_doc": doc, "p_version": expected_version})
 
     async def delete(self, user_id: str) -> bool:
         return await self._write(delete(users).where(users.c.id == user_id)) == 1
