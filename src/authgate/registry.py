@@ -31,7 +31,8 @@ class AppCache:
         if hit and now - hit[0] < _APP_CACHE_TTL:
             return hit[1]
         row = await self._db.applications.get(app_id)
-        self._entries[app_id] = (now, row)
+        if row is not None:  # misses are not kept: random client_ids must not grow the cache
+            self._entries[app_id] = (now, row)
         return row
 
     def invalidate(self, app_id: str | None = None) -> None:

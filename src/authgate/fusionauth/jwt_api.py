@@ -112,6 +112,10 @@ async def revoke_refresh_tokens(request: Request, token_id: str | None = None, t
 async def validate_access_token(reg: Registry, token: str) -> dict[str, Any]:
     """Claims of a live access token issued here (signature, iss, exp, not revoked), else TokenInvalid."""
     claims = await jwt.verify(reg.keys, token, issuer=reg.issuer)
+    if "authenticationType" not in claims:
+        # Every access token says how it was obtained; an id_token does not and is no credential
+        # for an API (OpenID Connect Core 2: it is for the client, not for resource servers).
+        raise jwt.TokenInvalid("not an access token")
     if claims.get("gid") and await reg.db.revoked_grants.is_revoked(claims["gid"]):
         raise jwt.TokenInvalid("grant revoked")
     if claims.get("sid") and claims["sid"] != claims.get("gid") and await reg.db.revoked_grants.is_revoked(claims["sid"]):
@@ -161,11 +165,15 @@ async def logout(request: Request, refreshToken: str | None = None, global_: boo
     if isinstance(token, str) and token:
         row = await reg.db.refresh_tokens.find_by_token(token)
         if row is not None:
+            families = {row["family_id"]}
             if is_global:
+                # Every session's access tokens die too, not only the presented one's.
+                families |= {t["family_id"] for t in await reg.db.refresh_tokens.live_for_user(row["user_id"])}
                 await reg.db.refresh_tokens.revoke_for_user(row["user_id"])
             else:
                 await reg.db.refresh_tokens.revoke_family(row["family_id"])
-            await reg.db.revoked_grants.revoke(row["family_id"], reg.settings.access_token_ttl_seconds)
+            for family in families:
+                await reg.db.revoked_grants.revoke(family, reg.settings.access_token_ttl_seconds)
     response = Response(status_code=200)
     cookies.clear_cookie(request, response, cookies.ACCESS_TOKEN)
     cookies.clear_cookie(request, response, cookies.REFRESH_TOKEN)

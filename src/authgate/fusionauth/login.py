@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
+from authgate.accounts import expired
 from authgate.clock import clock
 from authgate.errors import ApiError, field_error, general_error
 from authgate.fusionauth.auth import api_key, registry
@@ -61,8 +62,7 @@ async def authenticate(reg: Registry, login_id: str, password: str) -> dict[str,
         await reg.db.users.set_password_hash(user["id"], await reg.hasher.hash(password))
     if not user["active"]:
         raise general_error(423, "[UserLockedException]", "The user account is locked.")
-    expiry = user["doc"].get("expiry")
-    if isinstance(expiry, int) and expiry <= clock.now_ms():
+    if expired(user):
         raise general_error(410, "[UserExpiredException]", "The user account has expired.")
     return user
 

@@ -62,10 +62,12 @@ def validate_user(user: dict[str, Any], errors: Errors, prefix: str = "user", *,
 
 async def check_unique(reg: Registry, doc: dict[str, Any], errors: Errors, prefix: str = "user",
                        own_id: str | None = None) -> None:
+    # Login ids are looked up in both columns, so a value must be unique across both: a username
+    # equal to someone's email would make `loginId` ambiguous.
     for key in ("email", "username"):
         value = doc.get(key)
         if isinstance(value, str) and value:
-            other = await reg.db.users.find_by(**{key: value})
+            other = await reg.db.users.find_by_login_id(value)
             if other is not None and other["id"] != own_id:
                 errors.add(f"{prefix}.{key}", "duplicate", f"A user with this [{key}] already exists.")
 

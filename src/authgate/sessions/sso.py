@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import Request, Response
 
+from authgate.accounts import usable
 from authgate.clock import clock
 from authgate.oauth2.grants.revoke import revocation_ttl
 from authgate.registry import Registry
@@ -46,8 +47,8 @@ async def current(reg: Registry, request: Request) -> SsoSession | None:
     if row is None:
         return None
     user = await reg.db.users.get(row["user_id"])
-    if user is None or not user["active"]:
-        return None
+    if not usable(user):
+        return None  # deactivated or expired since the login: the session no longer counts
     return SsoSession(row, user)
 
 

@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from authgate.accounts import usable
 from authgate.clock import clock
 from authgate.registry import Registry
 from authgate.tokens import access
@@ -103,7 +104,7 @@ async def exchange(reg: Registry, token: str, *, client_id: str | None = None, d
         user, registration = await reg.db.users.get_with_registration(row["user_id"], app["id"])
     else:
         user, registration = await reg.db.users.get(row["user_id"]), None
-    if user is None or not user["active"] or (row["application_id"] and (app is None or not app["active"])):
+    if not usable(user) or (row["application_id"] and (app is None or not app["active"])):
         raise RefreshError("inactive")
     policy = token_policy(app["doc"] if app else None, reg.settings)
     rotated = policy.one_time_use

@@ -26,7 +26,9 @@ async def grant(reg: Registry, client: Client, params: Params, jkt: str | None) 
         raise InvalidRequest("The refresh_token parameter is required.")
     row = await reg.db.refresh_tokens.find_by_token(token)
     scope = None
-    if params.get("scope") is not None and row is not None:
+    # Only the owner's scope is compared: another client's token must fail as invalid_grant in
+    # `exchange`, without learning whether it exists or what it was granted.
+    if params.get("scope") is not None and row is not None and row["application_id"] == client.client_id:
         granted = set((row["doc"].get("scope") or "").split())
         requested = parse_scope(params.get("scope"))
         if not set(requested) <= granted:
