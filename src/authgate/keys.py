@@ -108,10 +108,20 @@ class KeyRing:
         """New current key; the old ones stay published until every token they signed has expired."""
         old = [r for r in await self._db.signing_keys.published() if r["algorithm"] == algorithm and r["retire_instant"] is None]
         new = await self.generate(algorithm, f"{algorithm} key rotated {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}")
+        keep = max([self._max_ttl] + await self._app_token_ttls())
         for row in old:
-            await self._db.signing_keys.retire(row["id"], clock.now_ms() + self._max_ttl * 1000)
+            await self._db.signing_keys.retire(row["id"], clock.now_ms() + keep * 1000)
         self.invalidate()
         return new
+
+    async def _app_token_ttls(self) -> list[int]:
+        """Each application's access token lifetime: an old key must outlive the longest of them."""
+        ttls = []
+        for app in await self._db.applications.list():
+            ttl = (app["doc"].get("jwtConfiguration") or {}).get("timeToLiveInSeconds")
+            if isinstance(ttl, int) and ttl > 0:
+                ttls.append(ttl)
+        return ttls
 
     def invalidate(self) -> None:
         self._loaded = -1e9

@@ -113,3 +113,19 @@ async def test_rotation_keeps_old_key_published_until_its_tokens_expire(client, 
     clock.advance(registry.keys._max_ttl + 5)
     registry.keys.invalidate()
     assert {k["kid"] for k in (await registry.keys.jwks())["keys"]} == {new.kid}
+
+
+async def test_rotation_keeps_the_old_key_as_long_as_the_longest_application_token_lives(client, registry):
+    three_days = 3 * 86400
+    app = await make_application(registry, name="Long", jwtConfiguration={"timeToLiveInSeconds": three_days})
+    await make_user(registry, email="long@example.com", apps=[app])
+    r = await client.post("/api/login", json={"loginId": "long@example.com", "password": "password", "applicationId": app["id"]})
+    client.cookies.clear()
+    token = r.json()["token"]
+    await registry.keys.rotate()
+    clock.advance(2 * 86400)
+    registry.keys.invalidate()
+    assert await _status(client, token) == 200
+    clock.advance(86400 + 10)
+    registry.keys.invalidate()
+    assert await _status(client, token) == 401
