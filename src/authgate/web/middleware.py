@@ -13,7 +13,11 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-async def _send_json(send: Send, status: int, body: dict[str, Any], extra: list[tuple[bytes, bytes]] | None = None) -> None:
+async def send_error(scope: Scope, send: Send, status: int, oauth: dict[str, str], general: dict[str, str],
+                     extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    """An error answered before the app runs, in the caller's protocol: RFC 6749 on /oauth2,
+    FusionAuth's `generalErrors` elsewhere."""
+    body: dict[str, Any] = oauth if scope["path"].startswith("/oauth2") else {"generalErrors": [general]}
     data = json.dumps(body).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()), *(extra or [])]
     await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -64,11 +68,10 @@ class BodyLimit:
                 await self._too_large(scope, send)
 
     async def _too_large(self, scope: Scope, send: Send) -> None:
-        if scope["path"].startswith("/oauth2"):
-            body: dict[str, Any] = {"error": "invalid_request", "error_description": "The request body is too large."}
-        else:
-            body = {"generalErrors": [{"code": "[RequestTooLarge]", "message": f"The request body exceeds {self.limit} bytes."}]}
-        await _send_json(send, 413, body, [(b"connection", b"close")])
+        await send_error(scope, send, 413,
+                         {"error": "invalid_request", "error_description": "The request body is too large."},
+                         {"code": "[RequestTooLarge]", "message": f"The request body exceeds {self.limit} bytes."},
+                         [(b"connection", b"close")])
 
 
 class _TooLarge(Exception):

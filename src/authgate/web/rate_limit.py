@@ -6,7 +6,6 @@ accounts. Over the limit: 429 with `Retry-After`, in the caller's protocol's err
 """
 from __future__ import annotations
 
-import json
 import math
 import time
 from typing import Any
@@ -14,6 +13,8 @@ from typing import Any
 from limits import parse
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
+
+from authgate.web.middleware import send_error
 
 LIMITED = {("POST", "/api/login"), ("POST", "/oauth2/token"), ("POST", "/oauth2/authorize"), ("POST", "/api/jwt/refresh")}
 
@@ -49,12 +50,7 @@ class RateLimit:
             return await self.app(scope, receive, send)
         stats = await self.limiter.get_window_stats(self.item, scope["path"], client)
         retry = max(1, math.ceil(stats.reset_time - time.time()))
-        if scope["path"].startswith("/oauth2"):
-            body: dict[str, Any] = {"error": "slow_down", "error_description": "Too many requests; retry later."}
-        else:
-            body = {"generalErrors": [{"code": "[TooManyRequests]", "message": f"Too many requests; retry in {retry} seconds."}]}
-        data = json.dumps(body).encode()
-        await send({"type": "http.response.start", "status": 429, "headers": [
-            (b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()),
-            (b"retry-after", str(retry).encode())]})
-        await send({"type": "http.response.body", "body": data})
+        await send_error(scope, send, 429,
+                         {"error": "slow_down", "error_description": "Too many requests; retry later."},
+                         {"code": "[TooManyRequests]", "message": f"Too many requests; retry in {retry} seconds."},
+                         [(b"retry-after", str(retry).encode())])
