@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     rate_limit_storage: str = "memory://"
     rate_limit_login: str = "120/minute"
     log_level: str = "info"
+    # FastAPI's own OpenTelemetry spans and metrics (FastAPI >= 0.16x), for operators who run a
+    # collector. Off by default: asking "is a provider configured?" costs ~15 us a request, and
+    # /metrics (Prometheus) is always on.
+    opentelemetry: bool = False
 
     @classmethod
     def settings_customise_sources(

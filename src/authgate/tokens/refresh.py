@@ -49,18 +49,26 @@ def _expiry(policy: TokenPolicy, start: int, now: int) -> int:
     return start + ttl
 
 
-async def create(reg: Registry, *, user_id: str, app: dict[str, Any] | None, session_id: str | None = None,
-                 doc: dict[str, Any] | None = None, family_id: str | None = None, start_instant: int | None = None,
-                 expires_instant: int | None = None) -> tuple[str, dict[str, Any]]:
+def _values(reg: Registry, *, user_id: str, app: dict[str, Any] | None, session_id: str | None,
+            doc: dict[str, Any] | None, family_id: str | None, start_instant: int | None,
+            expires_instant: int | None) -> dict[str, Any]:
     now = clock.now_ms()
     policy = token_policy(app["doc"] if app else None, reg.settings)
     start = start_instant or now
-    token = secrets.token_urlsafe(48)
-    row = await reg.db.refresh_tokens.create(token, {
+    return {
         "id": str(uuid.uuid4()), "family_id": family_id or str(uuid.uuid4()), "user_id": user_id,
         "application_id": app["id"] if app else None, "session_id": session_id, "start_instant": start,
         "insert_instant": now, "expires_instant": expires_instant or _expiry(policy, start, now), "doc": doc or {},
-    })
+    }
+
+
+async def create(reg: Registry, *, user_id: str, app: dict[str, Any] | None, session_id: str | None = None,
+                 doc: dict[str, Any] | None = None, family_id: str | None = None, start_instant: int | None = None,
+                 expires_instant: int | None = None) -> tuple[str, dict[str, Any]]:
+    token = secrets.token_urlsafe(48)
+    row = await reg.db.refresh_tokens.create(token, _values(
+        reg, user_id=user_id, app=app, session_id=session_id, doc=doc, family_id=family_id,
+        start_instant=start_instant, expires_instant=expires_instant))
     return token, row
 
 
@@ -110,21 +118,20 @@ async def exchange(reg: Registry, token: str, *, client_id: str | None = None, d
     rotated = policy.one_time_use
     new_token, new_row = token, row
     if rotated:
-        if not await reg.db.refresh_tokens.consume(row["id"]):
-            raise await _reuse_detected(reg, row)  # lost a race with another use of the same token
         doc = row["doc"]
         if dpop_jkt and not bound and not doc.get("confidential"):
             # RFC 9449 section 5: a public client's refresh token is bound to the key of its first
             # DPoP proof, so a later thief without the private key cannot use the rotated token.
             doc = {**doc, "jkt": dpop_jkt}
-        new_token, new_row = await create(
+        new_token = secrets.token_urlsafe(48)
+        rotated_row = await reg.db.refresh_tokens.rotate(row["id"], new_token, _values(
             reg, user_id=user["id"], app=app, session_id=row["session_id"], doc=doc, family_id=row["family_id"],
             start_instant=row["start_instant"],
             expires_instant=_expiry(policy, row["start_instant"], now) if policy.expiration != "Fixed" else row["expires_instant"],
-        )
-        if await reg.db.refresh_tokens.revoked_after_use(row["id"]):
-            # A replay revoked the family between our consume and our insert: the new token dies too.
-            await reg.db.refresh_tokens.revoke(new_row["id"])
+        ))
+        if rotated_row is None:
+            raise await _reuse_detected(reg, row)  # lost a race with another use of the same token
+        new_row = rotated_row
     elif policy.expiration != "Fixed":
         await reg.db.refresh_tokens.extend(row["id"], _expiry(policy, row["start_instant"], now))
     jkt = bound or dpop_jkt  # RFC 9449 section 5: a proof on refresh binds the new access token

@@ -1,6 +1,7 @@
 """The application factory: routers, error rendering, middleware, start-up."""
 from __future__ import annotations
 
+import inspect
 import logging
 from contextlib import asynccontextmanager
 from importlib import import_module
@@ -13,7 +14,7 @@ from authgate.config import Settings
 from authgate.registry import Registry
 from authgate.storage import migrate
 from authgate.storage.repos import Conflict
-from authgate.web import errors, openapi
+from authgate.web import errors, fastlane, openapi
 from authgate.web.metrics import Metrics
 from authgate.web.middleware import BodyLimit, Cors, OriginRegistry
 from authgate.web.rate_limit import RateLimit
@@ -61,14 +62,20 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         if owns_registry:
             await app.state.registry.close()
 
+    options: dict[str, Any] = {}
+    if "telemetry" in inspect.signature(FastAPI).parameters:
+        on = settings.opentelemetry
+        options["telemetry"] = {"tracing": on, "metrics": on, "logs": on}
     app = FastAPI(title="authgate", version=__version__, lifespan=lifespan,
-                  docs_url=None, redoc_url=None)
+                  docs_url=None, redoc_url=None, **options)
     app.state.registry = registry or Registry(settings)
     app.state.origins = OriginRegistry(app.state.registry.db)
     errors.install(app)
     openapi.install(app)
-    for name in ROUTERS:
-        app.include_router(import_module(name).router)
+    routers = [import_module(name).router for name in ROUTERS]
+    for router in routers:
+        app.include_router(router)
+    fastlane.install(app, routers)
     if app.state.registry.limiter is not None:
         app.add_middleware(RateLimit, limiter=app.state.registry.limiter)
     app.add_middleware(Cors, origins=app.state.origins)

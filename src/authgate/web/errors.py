@@ -127,8 +127,9 @@ async def read_json_object(request: Request) -> dict[str, Any]:
         raise ApiError(400, general_errors=[{"code": "[invalid]request", "message": "The request body must be a JSON object."}])
     try:
         # "\ud800" is valid JSON syntax but no Unicode text (RFC 8259 section 8.2): it would fail later,
-        # when hashed or stored, as a 500.
-        json.dumps(data, ensure_ascii=False).encode("utf-8")
+        # when hashed or stored, as a 500. Only a \u escape can make one (UTF-8 input cannot).
+        if b"\\u" in raw:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
         raise ApiError(400, general_errors=[{"code": "[invalid]json", "message": "The request body is not valid Unicode."}],
                        detail="lone surrogate in a JSON string") from None

@@ -9,6 +9,8 @@ from sqlalchemy.engine import Result
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from authgate.storage.inline import InlineEngine
+
 
 class Conflict(Exception):
     """A unique constraint refused the write (duplicate email, token, ...)."""
@@ -29,33 +31,50 @@ def all_rows(result: Result[Any]) -> list[dict[str, Any]]:
 
 class Repo:
     """Hot-path statements are built once at import with `bindparam`s and run with parameters:
-    building a statement and its cache key costs about as much as running it on SQLite."""
+    building a statement and its cache key costs about as much as running it on SQLite.
+
+    On SQLite such a statement (one passed with `params`) runs prepared on a raw connection
+    (`InlineEngine.transaction`); statements with literals, and PostgreSQL, go through SQLAlchemy.
+    """
 
     table: Table
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._insert_stmt = self.table.insert()
+        self._columns = frozenset(c.key for c in self.table.columns)
+        self.inline: InlineEngine | None = engine if isinstance(engine, InlineEngine) else None
 
     async def _insert(self, values: dict[str, Any]) -> dict[str, Any]:
         try:
-            async with self.engine.begin() as conn:
-                await conn.execute(self._insert_stmt, values)
+            if self.inline is not None and values.keys() == self._columns:  # no column defaults to apply
+                with self.inline.transaction() as tx:
+                    tx.write(self.inline.prepared(self._insert_stmt, sorted(values)), values)
+            else:
+                async with self.engine.begin() as conn:
+                    await conn.execute(self._insert_stmt, values)
         except IntegrityError as exc:
             raise Conflict(str(exc.orig)) from exc
         return values
 
     async def _one(self, stmt: Any, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        if self.inline is not None and params is not None:
+            return self.inline.read_one(stmt, params)
         async with self.engine.connect() as conn:
             return first(await conn.execute(stmt, params))
 
     async def _all(self, stmt: Any, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        if self.inline is not None and params is not None:
+            return self.inline.read_all(stmt, params)
         async with self.engine.connect() as conn:
             return all_rows(await conn.execute(stmt, params))
 
     async def _write(self, stmt: Any, params: dict[str, Any] | None = None) -> int:
         """Run one write statement in its own transaction; returns the affected row count."""
         try:
+            if self.inline is not None and params is not None:
+                with self.inline.transaction() as tx:
+                    return tx.write(stmt, params)
             async with self.engine.begin() as conn:
                 return (await conn.execute(stmt, params)).rowcount
         except IntegrityError as exc:

@@ -22,7 +22,36 @@ class RefreshTokens(Repo):
     table = rt
 
     async def create(self, token: str, values: dict[str, Any]) -> dict[str, Any]:
-        return await self._insert({"token_digest": digest(token), "used_instant": None, "revoked_instant": None, **values})
+        return await self._insert(self._row(token, values))
+
+    @staticmethod
+    def _row(token: str, values: dict[str, Any]) -> dict[str, Any]:
+        return {"token_digest": digest(token), "used_instant": None, "revoked_instant": None, **values}
+
+    async def rotate(self, token_id: str, successor: str, values: dict[str, Any]) -> dict[str, Any] | None:
+        """Spend live token `token_id` and store `successor` in its place; None when the token was
+        no longer live (another use won the race), and then nothing is stored.
+
+        A replay of the spent token revokes the family (`revoke_family`); the successor must not
+        survive that whichever runs first.
+        """
+        row = self._row(successor, values)
+        if self.inline is not None:
+            # One SQLite transaction: writers are serialised, so a revocation of the family runs
+            # wholly before it (the consume finds nothing) or wholly after (and sees the successor).
+            with self.inline.transaction() as tx:
+                if tx.write(_CONSUME, {"p_id": token_id, "p_now": clock.now_ms()}) != 1:
+                    return None
+                tx.write(self.inline.prepared(self._insert_stmt, sorted(row)), row)
+            return row
+        # PostgreSQL: under READ COMMITTED a revocation waiting on our consumed row would not see a
+        # successor inserted by the same transaction, so consume, insert, then look again.
+        if not await self.consume(token_id):
+            return None
+        await self._insert(row)
+        if await self.revoked_after_use(token_id):
+            await self.revoke(row["id"])
+        return row
 
     async def find_by_token(self, token: str) -> dict[str, Any] | None:
         return await self._one(_BY_DIGEST, {"p_digest": digest(token)})
