@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 from pathlib import Path
@@ -70,7 +71,12 @@ def serve(host: Optional[str] = typer.Option(None, help="Interface to bind (defa
     from authgate.web.app import create_app
 
     settings = _settings(data_dir, host=host, port=port)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level,
+    application = create_app(settings)
+    # What is loaded by now lives as long as the process: keep it out of the garbage collector's
+    # full passes, which otherwise re-walk every module and route on each request burst.
+    gc.collect()
+    gc.freeze()
+    uvicorn.run(application, host=settings.host, port=settings.port, log_level=settings.log_level,
                 access_log=False, proxy_headers=True)
 
 

@@ -87,11 +87,26 @@ async def verify(keys: KeyRing, token: str, *, issuer: str, audience: str | list
     return claims
 
 
+_registries: dict[tuple[str, tuple[str, ...] | None], JWTClaimsRegistry] = {}
+
+
+def _claims_registry(issuer: str, audience: str | list[str] | None) -> JWTClaimsRegistry:
+    """One registry per (issuer, audience) asked about: building one costs as much as using it."""
+    auds = None if audience is None else (audience,) if isinstance(audience, str) else tuple(audience)
+    registry = _registries.get((issuer, auds))
+    if registry is None:
+        options: dict[str, Any] = {"iss": {"essential": True, "value": issuer}, "exp": {"essential": True}}
+        if auds is not None:
+            options["aud"] = {"essential": True, "values": list(auds)}
+        registry = JWTClaimsRegistry(now=lambda: int(clock.now()), leeway=LEEWAY_SECONDS, **options)
+        if len(_registries) >= 256:  # audiences come from requests; keep the map bounded
+            _registries.clear()
+        _registries[(issuer, auds)] = registry
+    return registry
+
+
 def check_claims(claims: dict[str, Any], *, issuer: str, audience: str | list[str] | None) -> None:
-    options: dict[str, Any] = {"iss": {"essential": True, "value": issuer}, "exp": {"essential": True}}
-    if audience is not None:
-        options["aud"] = {"essential": True, "values": [audience] if isinstance(audience, str) else list(audience)}
-    registry = JWTClaimsRegistry(now=lambda: int(clock.now()), leeway=LEEWAY_SECONDS, **options)
+    registry = _claims_registry(issuer, audience)
     try:
         registry.validate(claims)
     except JoseError as exc:

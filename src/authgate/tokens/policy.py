@@ -23,7 +23,24 @@ class TokenPolicy:
     login_refresh_tokens: bool
 
 
+# Policies of the application documents the app cache holds (a refresh reads it three times):
+# keyed by id, kept with the objects themselves so an id is never reused while cached.
+_cache: dict[tuple[int, int], tuple[Any, Settings, TokenPolicy]] = {}
+
+
 def token_policy(app_doc: dict[str, Any] | None, settings: Settings) -> TokenPolicy:
+    key = (id(app_doc), id(settings))
+    hit = _cache.get(key)
+    if hit is not None and hit[0] is app_doc and hit[1] is settings:
+        return hit[2]
+    policy = _read(app_doc, settings)
+    if len(_cache) >= 1024:
+        _cache.clear()
+    _cache[key] = (app_doc, settings, policy)
+    return policy
+
+
+def _read(app_doc: dict[str, Any] | None, settings: Settings) -> TokenPolicy:
     jc = (app_doc or {}).get("jwtConfiguration") or {}
     lc = (app_doc or {}).get("loginConfiguration") or {}
     sliding = jc.get("refreshTokenSlidingWindowConfiguration") or {}
