@@ -8,6 +8,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from authgate.config import Settings
+from authgate.storage.checkpoint import AUTOCHECKPOINT_PAGES
 from authgate.storage.inline import inline_sqlite_engine
 
 
@@ -23,6 +24,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA synchronous=NORMAL")
+    # storage/checkpoint.py checkpoints in the background; this is only the bound on the log.
+    cur.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
     cur.close()
 
 

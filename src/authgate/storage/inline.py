@@ -14,6 +14,7 @@ file is one node; several nodes share PostgreSQL, which keeps asyncpg.
 """
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -22,6 +23,8 @@ from typing import Any
 from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import Connection, Dialect, Engine, Result
 from sqlalchemy.exc import IntegrityError
+
+from authgate.storage.checkpoint import Checkpointer
 
 
 class InlineConnection:
@@ -132,6 +135,9 @@ class InlineEngine:
         self.sync_engine = sync_engine
         self._prepared: dict[Any, Prepared] = {}
         self._raw: Any = None
+        self._group: asyncio.Future[None] | None = None
+        path = sync_engine.url.database
+        self._checkpointer = Checkpointer(path) if path and path != ":memory:" else None
 
     def prepared(self, statement: Any, column_keys: list[str] | None = None) -> Prepared:
         if isinstance(statement, Prepared):
@@ -157,15 +163,53 @@ class InlineEngine:
         return Transaction(self, self._connection()).all(statement, values)
 
     @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
-        """Commit when the block ends (a read-only block commits nothing), roll back on error."""
+    def unit(self) -> Iterator[Transaction]:
+        """Writes that stand or fall together, committed with the other units of this loop turn.
+
+        Group commit: a commit (writing the pages to the log) costs more than the statements of a
+        token rotation, and the requests that arrived together can share one. The block must not
+        suspend (it holds the connection); await `committed()` after it before answering anyone.
+        A unit that raises is rolled back alone (a savepoint); the others stand.
+        """
         conn = self._connection()
+        if self._checkpointer is not None:
+            self._checkpointer.start()  # first write: from now on the log grows
+        if not conn.in_transaction:
+            conn.execute("BEGIN")
+        conn.execute("SAVEPOINT unit")
         try:
             yield Transaction(self, conn)
         except BaseException:
-            conn.rollback()
+            conn.execute("ROLLBACK TO unit")
+            conn.execute("RELEASE unit")
             raise
-        conn.commit()
+        conn.execute("RELEASE unit")
+        if self._group is None:
+            loop = asyncio.get_running_loop()
+            self._group = loop.create_future()
+            loop.call_soon(self._flush)
+
+    async def committed(self) -> None:
+        """Wait for the group commit of the units run so far (raises if it failed)."""
+        if self._group is not None:
+            # shield: one waiter's cancellation must not cancel the commit the others wait for
+            await asyncio.shield(self._group)
+
+    def _flush(self) -> None:
+        group, self._group = self._group, None
+        if self._raw is None or group is None:
+            return
+        conn = self._raw.driver_connection
+        try:
+            conn.commit()
+        except Exception as exc:  # e.g. disk full: every unit of the group is lost, and told so
+            conn.rollback()
+            if not group.done():
+                group.set_exception(exc)
+                group.exception()  # marked retrieved: no warning if every waiter was cancelled
+            return
+        if not group.done():
+            group.set_result(None)
 
     @property
     def dialect(self) -> Dialect:
@@ -182,10 +226,18 @@ class InlineEngine:
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[InlineConnection]:
+        # Another connection is about to write: the pending group must commit first, or its lock
+        # would make this write wait out busy_timeout on the very thread that could release it.
+        self._flush()
+        if self._checkpointer is not None:
+            self._checkpointer.start()
         with self.sync_engine.begin() as conn:
             yield InlineConnection(conn)
 
     async def dispose(self) -> None:
+        self._flush()
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         if self._raw is not None:
             self._raw.close()
             self._raw = None

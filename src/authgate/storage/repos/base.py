@@ -48,8 +48,9 @@ class Repo:
     async def _insert(self, values: dict[str, Any]) -> dict[str, Any]:
         try:
             if self.inline is not None and values.keys() == self._columns:  # no column defaults to apply
-                with self.inline.transaction() as tx:
+                with self.inline.unit() as tx:
                     tx.write(self.inline.prepared(self._insert_stmt, sorted(values)), values)
+                await self.inline.committed()
             else:
                 async with self.engine.begin() as conn:
                     await conn.execute(self._insert_stmt, values)
@@ -73,8 +74,10 @@ class Repo:
         """Run one write statement in its own transaction; returns the affected row count."""
         try:
             if self.inline is not None and params is not None:
-                with self.inline.transaction() as tx:
-                    return tx.write(stmt, params)
+                with self.inline.unit() as tx:
+                    count = tx.write(stmt, params)
+                await self.inline.committed()
+                return count
             async with self.engine.begin() as conn:
                 return (await conn.execute(stmt, params)).rowcount
         except IntegrityError as exc:

@@ -37,13 +37,14 @@ class RefreshTokens(Repo):
         """
         row = self._row(successor, values)
         if self.inline is not None:
-            # One SQLite transaction: writers are serialised, so a revocation of the family runs
+            # One SQLite unit of work: writers are serialised, so a revocation of the family runs
             # wholly before it (the consume finds nothing) or wholly after (and sees the successor).
-            with self.inline.transaction() as tx:
-                if tx.write(_CONSUME, {"p_id": token_id, "p_now": clock.now_ms()}) != 1:
-                    return None
-                tx.write(self.inline.prepared(self._insert_stmt, sorted(row)), row)
-            return row
+            with self.inline.unit() as tx:
+                won = tx.write(_CONSUME, {"p_id": token_id, "p_now": clock.now_ms()}) == 1
+                if won:
+                    tx.write(self.inline.prepared(self._insert_stmt, sorted(row)), row)
+            await self.inline.committed()
+            return row if won else None
         # PostgreSQL: under READ COMMITTED a revocation waiting on our consumed row would not see a
         # successor inserted by the same transaction, so consume, insert, then look again.
         if not await self.consume(token_id):
