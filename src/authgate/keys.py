@@ -84,6 +84,7 @@ class KeyRing:
         self._max_ttl = max_token_ttl_seconds
         self._parsed: dict[str, SigningKey] = {}  # parse cache: PEMs are parsed once per process
         self._live: dict[str, SigningKey] = {}
+        self._newest: dict[str, tuple[dict[str, SigningKey], SigningKey]] = {}  # algorithm -> (of which read, key)
         self._jwks: dict[str, Any] = {"keys": []}
         self._loaded = -1e9
 
@@ -159,10 +160,16 @@ class KeyRing:
             key = await self.get(key_id)
             if key is not None and key.private is not None:
                 return key
-        active = [k for k in (await self._published()).values() if k.algorithm == algorithm and k.retire_instant is None]
+        live = await self._published()
+        hit = self._newest.get(algorithm)
+        if hit is not None and hit[0] is live:  # the same read of the key table: the same answer
+            return hit[1]
+        active = [k for k in live.values() if k.algorithm == algorithm and k.retire_instant is None]
         if not active:
             raise LookupError(f"no active {algorithm} signing key")
-        return max(active, key=lambda k: (k.row["insert_instant"], k.kid))
+        newest = max(active, key=lambda k: (k.row["insert_instant"], k.kid))
+        self._newest[algorithm] = (live, newest)
+        return newest
 
     async def jwks(self) -> dict[str, Any]:
         await self._published()

@@ -81,16 +81,25 @@ async def _reuse_detected(reg: Registry, row: dict[str, Any]) -> RefreshError:
     return RefreshError("reused")
 
 
-async def exchange(reg: Registry, token: str, *, client_id: str | None = None, dpop_jkt: str | None = None,
-                   scope: str | None = None, row: dict[str, Any] | None = None) -> Refreshed:
-    """`row`: the token's row if the caller has just read it (`find_by_token(token)`), saving a read;
-    the consume below stays the only arbiter of who spends it."""
+Found = tuple[dict[str, Any], dict[str, Any], "dict[str, Any] | None"]  # token row, user, registration
+
+
+async def find(reg: Registry, token: str) -> Found | None:
+    """The token with its holder, in one read; None for anything that is not a stored token."""
     if not token or not isinstance(token, str) or len(token) > 512:
+        return None
+    return await reg.db.refresh_tokens.find_with_holder(token)
+
+
+async def exchange(reg: Registry, token: str, *, client_id: str | None = None, dpop_jkt: str | None = None,
+                   scope: str | None = None, found: Found | None = None) -> Refreshed:
+    """`found`: what `find(token)` returned if the caller has just called it, saving a read;
+    the consume below stays the only arbiter of who spends the token."""
+    if found is None:
+        found = await find(reg, token)
+    if found is None:
         raise RefreshError("not_found")
-    if row is None:
-        row = await reg.db.refresh_tokens.find_by_token(token)
-    if row is None:
-        raise RefreshError("not_found")
+    row, user, registration = found
     if client_id is not None and row["application_id"] != client_id:
         raise RefreshError("wrong_client")
     if client_id is None and row["doc"].get("confidential"):
@@ -108,10 +117,6 @@ async def exchange(reg: Registry, token: str, *, client_id: str | None = None, d
     if bound and bound != dpop_jkt:
         raise RefreshError("dpop_mismatch")
     app = await reg.apps.get(row["application_id"]) if row["application_id"] else None
-    if app is not None:
-        user, registration = await reg.db.users.get_with_registration(row["user_id"], app["id"])
-    else:
-        user, registration = await reg.db.users.get(row["user_id"]), None
     if not usable(user) or (row["application_id"] and (app is None or not app["active"])):
         raise RefreshError("inactive")
     policy = token_policy(app["doc"] if app else None, reg.settings)

@@ -15,7 +15,7 @@ from authgate.oauth2.clients import Client
 from authgate.oauth2.grants.issue import token_type
 from authgate.oauth2.params import Params
 from authgate.registry import Registry
-from authgate.tokens.refresh import RefreshError, exchange
+from authgate.tokens.refresh import RefreshError, exchange, find
 
 _GENERIC = "The refresh token is invalid, expired or revoked."
 
@@ -24,7 +24,8 @@ async def grant(reg: Registry, client: Client, params: Params, jkt: str | None) 
     token = params.get("refresh_token")
     if token is None:
         raise InvalidRequest("The refresh_token parameter is required.")
-    row = await reg.db.refresh_tokens.find_by_token(token)
+    found = await find(reg, token)
+    row = found[0] if found is not None else None
     scope = None
     # Only the owner's scope is compared: another client's token must fail as invalid_grant in
     # `exchange`, without learning whether it exists or what it was granted.
@@ -35,7 +36,7 @@ async def grant(reg: Registry, client: Client, params: Params, jkt: str | None) 
             raise InvalidScope("The requested scope exceeds the scope originally granted.", detail=f"{requested} > {granted}")
         scope = " ".join(requested)
     try:
-        result = await exchange(reg, token, client_id=client.client_id, dpop_jkt=jkt, scope=scope, row=row)
+        result = await exchange(reg, token, client_id=client.client_id, dpop_jkt=jkt, scope=scope, found=found)
     except RefreshError as exc:
         raise InvalidGrant(_GENERIC, reason=f"refresh_token_{exc.reason}", detail=f"refresh refused: {exc.reason}") from None
     bound = (result.claims.get("cnf") or {}).get("jkt")

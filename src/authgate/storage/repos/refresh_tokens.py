@@ -7,10 +7,19 @@ from sqlalchemy import and_, bindparam, select, update
 from authgate.clock import clock
 from authgate.storage.db import digest
 from authgate.storage.repos.base import Repo
-from authgate.storage.schema import refresh_tokens as rt
+from authgate.storage.schema import refresh_tokens as rt, registrations, users
 
 _LIVE = and_(rt.c.revoked_instant.is_(None), rt.c.used_instant.is_(None))
 _BY_DIGEST = select(rt).where(rt.c.token_digest == bindparam("p_digest"))
+# A token with its user and the user's registration for the token's application: what a refresh
+# needs, in one statement. Token columns are prefixed t_, registration columns r_.
+_WITH_HOLDER = (
+    select(*(c.label(f"t_{c.name}") for c in rt.c), users, *(c.label(f"r_{c.name}") for c in registrations.c))
+    .select_from(rt.join(users, users.c.id == rt.c.user_id)
+                 .outerjoin(registrations, and_(registrations.c.user_id == rt.c.user_id,
+                                                registrations.c.application_id == rt.c.application_id)))
+    .where(rt.c.token_digest == bindparam("p_digest"))
+)
 _CONSUME = update(rt).where(rt.c.id == bindparam("p_id"), _LIVE).values(used_instant=bindparam("p_now"))
 # A no-op UPDATE: it takes the row lock (waiting out a concurrent revocation of the family) and
 # RETURNING reads the row as that revocation left it.
@@ -56,6 +65,15 @@ class RefreshTokens(Repo):
 
     async def find_by_token(self, token: str) -> dict[str, Any] | None:
         return await self._one(_BY_DIGEST, {"p_digest": digest(token)})
+
+    async def find_with_holder(self, token: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None] | None:
+        """(token row, its user, the user's registration for its application or None), or None."""
+        joined = await self._one(_WITH_HOLDER, {"p_digest": digest(token)})
+        if joined is None:
+            return None
+        token_row = {name[2:]: joined.pop(name) for name in [k for k in joined if k.startswith("t_")]}
+        registration = {name[2:]: joined.pop(name) for name in [k for k in joined if k.startswith("r_")]}
+        return token_row, joined, registration if registration["id"] is not None else None
 
     async def get(self, token_id: str) -> dict[str, Any] | None:
         return await self._one(select(rt).where(rt.c.id == token_id))
