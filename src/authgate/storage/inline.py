@@ -134,7 +134,8 @@ class InlineEngine:
     def __init__(self, sync_engine: Engine) -> None:
         self.sync_engine = sync_engine
         self._prepared: dict[Any, Prepared] = {}
-        self._raw: Any = None
+        self._raw: Any = None  # the connection that writes (units, group commits)
+        self._raw_reader: Any = None
         self._group: asyncio.Future[None] | None = None
         path = sync_engine.url.database
         self._checkpointer = Checkpointer(path) if path and path != ":memory:" else None
@@ -155,12 +156,19 @@ class InlineEngine:
             self._raw = self.sync_engine.raw_connection()  # from the pool: the pragmas are applied
         return self._raw.driver_connection
 
+    def _reader(self) -> sqlite3.Connection:
+        # Not the writing connection: a read must see the last committed state, never the units
+        # of a group that has not committed yet (and may fail to).
+        if self._raw_reader is None:
+            self._raw_reader = self.sync_engine.raw_connection()
+        return self._raw_reader.driver_connection
+
     def read_one(self, statement: Any, values: dict[str, Any]) -> dict[str, Any] | None:
         """Outside any transaction: SQLite reads the last committed state; nothing to commit."""
-        return Transaction(self, self._connection()).one(statement, values)
+        return Transaction(self, self._reader()).one(statement, values)
 
     def read_all(self, statement: Any, values: dict[str, Any]) -> list[dict[str, Any]]:
-        return Transaction(self, self._connection()).all(statement, values)
+        return Transaction(self, self._reader()).all(statement, values)
 
     @contextmanager
     def unit(self) -> Iterator[Transaction]:
@@ -180,8 +188,11 @@ class InlineEngine:
         try:
             yield Transaction(self, conn)
         except BaseException:
-            conn.execute("ROLLBACK TO unit")
-            conn.execute("RELEASE unit")
+            if self._group is None:
+                conn.rollback()  # no other unit is waiting: end the transaction and its write lock now
+            else:
+                conn.execute("ROLLBACK TO unit")
+                conn.execute("RELEASE unit")
             raise
         conn.execute("RELEASE unit")
         if self._group is None:
@@ -238,9 +249,10 @@ class InlineEngine:
         self._flush()
         if self._checkpointer is not None:
             self._checkpointer.stop()
-        if self._raw is not None:
-            self._raw.close()
-            self._raw = None
+        for raw in (self._raw, self._raw_reader):
+            if raw is not None:
+                raw.close()
+        self._raw = self._raw_reader = None
         self.sync_engine.dispose()
 
 
