@@ -140,3 +140,10 @@ async def test_metrics_label_plain_requests_by_their_route(client):
     assert _count("unmatched", "401") == unmatched
     metrics = (await client.get("/metrics")).text
     assert f'authgate_http_requests_total{{method="GET",route="/api/jwt/validate",status="401"}} {before + 1}' in metrics
+
+
+async def test_a_wrong_method_on_an_oauth_endpoint_says_which_are_allowed(client):
+    """RFC 9110 section 15.5.6: a 405 lists the allowed methods, also in RFC 6749's error shape."""
+    r = await client.get("/oauth2/token")
+    assert r.status_code == 405 and r.headers.get("allow") == "POST"
+    assert r.json()["error"] == "invalid_request" and r.headers.get("cache-control") == "no-store"

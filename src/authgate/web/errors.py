@@ -84,7 +84,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if _is_oauth(request):
-            err = InvalidRequest(str(exc.detail), status_code=exc.status_code)
+            # Keep the route's headers (405's Allow, RFC 9110 section 15.5.6) in the OAuth shape too.
+            err = InvalidRequest(str(exc.detail), status_code=exc.status_code, headers=dict(getattr(exc, "headers", None) or {}))
             return oauth_error_response(err)
         code = {404: "[NotFound]", 405: "[MethodNotAllowed]", 413: "[RequestTooLarge]"}.get(exc.status_code, "[Error]")
         return JSONResponse({"generalErrors": [{"code": code, "message": str(exc.detail)}]},
