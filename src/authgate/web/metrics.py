@@ -1,25 +1,52 @@
-"""Prometheus request metrics, labelled by route template (bounded cardinality), not raw path."""
+"""Prometheus request metrics, labelled by route template (bounded cardinality), not raw path.
+
+Counted in plain dicts on the event loop thread and turned into metric families only when
+`/metrics` is scraped: prometheus-client's own Counter and Histogram take a lock and walk the
+buckets in Python on every request (~5 us, a tenth of a token validation).
+"""
 from __future__ import annotations
 
 import time
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import REGISTRY
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 
-REQUESTS = Counter("authgate_http_requests_total", "HTTP requests", ["method", "route", "status"])
-LATENCY = Histogram("authgate_http_request_seconds", "HTTP request latency", ["route"],
-                    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5))
+BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+_requests: defaultdict[tuple[str, str, str], int] = defaultdict(int)  # (method, route, status) -> count
+_latency: dict[str, list[float]] = {}  # route -> per-bucket counts (last: +Inf), then the sum
 
 
-_children: dict[tuple[str, str, str], tuple[Any, Any]] = {}  # labelled series, looked up once each
+def _observe(method: str, route: str, status: int, seconds: float) -> None:
+    _requests[(method, route, str(status))] += 1
+    counts = _latency.get(route)
+    if counts is None:
+        counts = _latency[route] = [0.0] * (len(BUCKETS) + 2)
+    counts[bisect_left(BUCKETS, seconds)] += 1
+    counts[-1] += seconds
 
 
-def _series(method: str, route: str, status: str) -> tuple[Any, Any]:
-    key = (method, route, status)
-    found = _children.get(key)
-    if found is None:
-        found = _children[key] = (REQUESTS.labels(method, route, status), LATENCY.labels(route))
-    return found
+class _Collector:
+    def collect(self) -> Iterator[Metric]:
+        requests = CounterMetricFamily("authgate_http_requests", "HTTP requests", labels=["method", "route", "status"])
+        for labels, count in sorted(_requests.items()):
+            requests.add_metric(list(labels), count)
+        yield requests
+        latency = HistogramMetricFamily("authgate_http_request_seconds", "HTTP request latency", labels=["route"])
+        for route, counts in sorted(_latency.items()):
+            cumulative, buckets = 0.0, []
+            for bound, count in zip((*map(str, BUCKETS), "+Inf"), counts):
+                cumulative += count
+                buckets.append((bound, cumulative))
+            latency.add_metric([route], buckets, counts[-1])
+        yield latency
+
+
+REGISTRY.register(_Collector())
 
 
 class Metrics:
@@ -41,6 +68,4 @@ class Metrics:
         try:
             await self.app(scope, receive, capture)
         finally:
-            requests, latency = _series(scope["method"], getattr(scope.get("route"), "path", "unmatched"), str(status))
-            requests.inc()
-            latency.observe(time.perf_counter() - start)
+            _observe(scope["method"], getattr(scope.get("route"), "path", "unmatched"), status, time.perf_counter() - start)
