@@ -68,6 +68,18 @@ async def test_kid_injection_and_jku_ignored(client, registry):
     assert await _status(client, f"{_b64({**h, 'jku': 'http://evil.example/jwks'})}.{payload}.{sig}") == 401
 
 
+async def test_a_token_validated_before_is_refused_once_it_expires(client, registry):
+    """The verdict on a token seen before is remembered, but never past its exp (plus the leeway)."""
+    token = await _token(client, registry)
+    assert await _status(client, token) == 200
+    clock.advance(registry.settings.access_token_ttl_seconds + 3)  # inside the 5 s leeway
+    assert await _status(client, token) == 200
+    clock.advance(3)
+    assert await _status(client, token) == 401
+    clock.advance(-(registry.settings.access_token_ttl_seconds + 6))
+    assert await _status(client, token) == 200
+
+
 async def test_expired_wrong_issuer_and_oversized_refused(client, registry):
     token = await _token(client, registry)
     clock.advance(registry.settings.access_token_ttl_seconds + 10)

@@ -71,19 +71,28 @@ async def verify(keys: KeyRing, token: str, *, issuer: str, audience: str | list
     if key.algorithm != alg:
         raise TokenInvalid("alg does not match the key")
     if cached is not None and cached[2] is key:
-        claims = dict(cached[1])
+        claims, passed = dict(cached[1]), cached[3]
     else:
         try:
             decoded = jwt.decode(token, key.public, algorithms=[key.algorithm])
         except (JoseError, ValueError) as exc:
             raise TokenInvalid(f"bad signature: {exc}") from exc
-        claims = dict(decoded.claims)
-        keys.verified_tokens.put(token, (header, dict(claims), key))
+        claims, passed = dict(decoded.claims), {}
+        keys.verified_tokens.put(token, (header, dict(claims), key, passed))
+    asked = (issuer, audience if audience is None or isinstance(audience, str) else tuple(audience))
+    until = passed.get(asked)
+    if until is not None and clock.now() < until:
+        return claims  # the same checks passed before, and nothing but `exp` can change their answer
     try:
         check_claims(claims, issuer=issuer, audience=audience)
     except TokenExpired:
         if not allow_expired or claims.get("iss") != issuer:
             raise
+        return claims
+    exp = claims.get("exp")
+    if isinstance(exp, (int, float)) and not isinstance(exp, bool):
+        # iss and aud are fixed, and nbf/iat once satisfied stay so: the verdict holds until exp.
+        passed[asked] = exp + LEEWAY_SECONDS
     return claims
 
 
