@@ -182,19 +182,22 @@ class InlineEngine:
         conn = self._connection()
         if self._checkpointer is not None:
             self._checkpointer.start()  # first write: from now on the log grows
+        alone = self._group is None  # no other unit is waiting for a commit
         if not conn.in_transaction:
             conn.execute("BEGIN")
-        conn.execute("SAVEPOINT unit")
+        if not alone:
+            conn.execute("SAVEPOINT unit")
         try:
             yield Transaction(self, conn)
         except BaseException:
-            if self._group is None:
-                conn.rollback()  # no other unit is waiting: end the transaction and its write lock now
+            if alone:
+                conn.rollback()  # end the transaction and its write lock now
             else:
                 conn.execute("ROLLBACK TO unit")
                 conn.execute("RELEASE unit")
             raise
-        conn.execute("RELEASE unit")
+        if not alone:
+            conn.execute("RELEASE unit")
         if self._group is None:
             loop = asyncio.get_running_loop()
             self._group = loop.create_future()
