@@ -20,6 +20,9 @@ _WITH_HOLDER = (
                                                 registrations.c.application_id == rt.c.application_id)))
     .where(rt.c.token_digest == bindparam("p_digest"))
 )
+_TOKEN_COLUMNS = tuple(c.name for c in rt.c)
+_USER_COLUMNS = tuple(c.name for c in users.c)
+_REGISTRATION_COLUMNS = tuple(c.name for c in registrations.c)
 _CONSUME = update(rt).where(rt.c.id == bindparam("p_id"), _LIVE).values(used_instant=bindparam("p_now"))
 # A no-op UPDATE: it takes the row lock (waiting out a concurrent revocation of the family) and
 # RETURNING reads the row as that revocation left it.
@@ -71,9 +74,10 @@ class RefreshTokens(Repo):
         joined = await self._one(_WITH_HOLDER, {"p_digest": digest(token)})
         if joined is None:
             return None
-        token_row = {name[2:]: joined.pop(name) for name in [k for k in joined if k.startswith("t_")]}
-        registration = {name[2:]: joined.pop(name) for name in [k for k in joined if k.startswith("r_")]}
-        return token_row, joined, registration if registration["id"] is not None else None
+        token_row = {name: joined[f"t_{name}"] for name in _TOKEN_COLUMNS}
+        user = {name: joined[name] for name in _USER_COLUMNS}
+        registration = {name: joined[f"r_{name}"] for name in _REGISTRATION_COLUMNS}
+        return token_row, user, registration if registration["id"] is not None else None
 
     async def get(self, token_id: str) -> dict[str, Any] | None:
         return await self._one(select(rt).where(rt.c.id == token_id))
