@@ -1,5 +1,5 @@
-"""Plain Starlette routes in front of FastAPI's (web/fastlane.py): which endpoints take them, and that
-nothing a client sees changes -- compared, request by request, with the same app without them."""
+"""The front door in front of FastAPI's stack (web/fastlane.py): which endpoints it serves, and that
+nothing a client sees changes -- compared, request by request, with the same app without it."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -7,12 +7,10 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from prometheus_client import REGISTRY
-from starlette.routing import Match
 
 from authgate.web.app import create_app
-from authgate.web.fastlane import PlainRoutes
+from authgate.web.fastlane import App
 from tests.conftest import API_KEY, IDP
 from tests.factories import make_application, make_user
 
@@ -26,42 +24,37 @@ def backend() -> str:
     return "sqlite"  # routing does not depend on the database
 
 
-def _plain(app: FastAPI) -> PlainRoutes:
-    first = app.router.routes[0]
-    assert isinstance(first, PlainRoutes), first
-    return first
+def _plain(app: App) -> dict[str, set[str]]:
+    """Path -> methods the front door answers itself."""
+    served: dict[str, set[str]] = {}
+    for route in app.plain:
+        served.setdefault(route.path, set()).update(route.methods or ())
+    return served
 
 
 @pytest.fixture
 async def without_plain(registry) -> AsyncIterator[httpx.AsyncClient]:
     """The same app with FastAPI's routes alone: the behaviour to preserve."""
     app = create_app(registry.settings, registry)
-    app.router.routes.remove(_plain(app))
+    app.plain = []
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=IDP) as c:
         yield c
 
 
-def _methods(plain: PlainRoutes, path: str) -> set[str]:
-    return {m for route in plain.by_path.get(path, ()) for m in route.methods}
-
-
-async def test_request_only_endpoints_get_a_plain_route_first(registry):
-    plain = _plain(create_app(registry.settings, registry))
+async def test_request_only_endpoints_are_served_by_the_front_door(registry):
+    served = _plain(create_app(registry.settings, registry))
     for path, methods in PLAIN.items():
-        assert _methods(plain, path) == methods, path
-        match, child = plain.matches({"type": "http", "path": path, "method": next(iter(methods))})
-        assert match is Match.FULL and child["route"].path == path
-    # A method it does not serve is no match at all (not PARTIAL): FastAPI's routes behind decide.
-    assert plain.matches({"type": "http", "path": "/oauth2/token", "method": "GET"})[0] is Match.NONE
-    assert plain.matches({"type": "http", "path": "/api/jwt/validate", "method": "HEAD"})[0] is Match.NONE
+        assert served[path] == methods, path
+    # Methods it does not serve go on to FastAPI's routes, which decide (405 with Allow).
+    assert "GET" not in served["/oauth2/token"] and "HEAD" not in served["/api/jwt/validate"]
 
 
-async def test_no_endpoint_behind_an_api_key_gets_a_plain_route(registry, client):
-    plain = _plain(create_app(registry.settings, registry))
-    assert plain.by_path, "nothing installed"
-    assert not [p for p in plain.by_path if p.startswith(ADMIN_PREFIXES)], sorted(plain.by_path)
+async def test_no_endpoint_behind_an_api_key_is_served_by_the_front_door(registry, client):
+    served = _plain(create_app(registry.settings, registry))
+    assert served, "nothing installed"
+    assert not [p for p in served if p.startswith(ADMIN_PREFIXES)], sorted(served)
     # Same path, two guards: POST /api/jwt/refresh is public, GET lists tokens for an API key.
-    assert _methods(plain, "/api/jwt/refresh") == {"POST"}
+    assert served["/api/jwt/refresh"] == {"POST"}
     assert (await client.get("/api/jwt/refresh")).status_code == 401
     # Admin endpoints that read only the request themselves, guarded by their router's API key.
     for method, path in [("GET", "/api/user"), ("GET", "/api/user/search"), ("POST", "/api/user/search"),
@@ -131,6 +124,23 @@ async def test_openapi_document_is_unchanged(client, without_plain):
 def _count(route: str, status: str) -> float:
     return REGISTRY.get_sample_value("authgate_http_requests_total",
                                      {"method": "GET", "route": route, "status": status}) or 0.0
+
+
+async def test_errors_in_front_door_endpoints_use_the_application_handlers(client, monkeypatch):
+    """Exceptions from an endpoint the front door serves are rendered by the application's handlers:
+    an OAuth error in RFC 6749's shape, an unexpected one as a bare 500 that leaks nothing."""
+    r = await client.post("/oauth2/token", data={})
+    assert r.status_code == 400 and r.json()["error"] == "invalid_request"
+    assert r.headers["cache-control"] == "no-store"
+
+    async def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("secret detail")
+
+    monkeypatch.setattr("authgate.fusionauth.jwt_api.validate_access_token", broken)
+    r = await client.get("/api/jwt/validate", headers={"Authorization": "Bearer a.b.c"})
+    assert r.status_code == 500
+    assert r.json() == {"generalErrors": [{"code": "[InternalError]", "message": "An unexpected error occurred."}]}
+    assert "secret" not in r.text
 
 
 async def test_metrics_label_plain_requests_by_their_route(client):

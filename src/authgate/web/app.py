@@ -8,6 +8,7 @@ from importlib import import_module
 from typing import Any, AsyncIterator
 
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 
 from authgate import __version__
 from authgate.config import Settings
@@ -66,8 +67,8 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     if "telemetry" in inspect.signature(FastAPI).parameters:
         on = settings.opentelemetry
         options["telemetry"] = {"tracing": on, "metrics": on, "logs": on}
-    app = FastAPI(title="authgate", version=__version__, lifespan=lifespan,
-                  docs_url=None, redoc_url=None, **options)
+    app = fastlane.App(title="authgate", version=__version__, lifespan=lifespan,
+                       docs_url=None, redoc_url=None, **options)
     app.state.registry = registry or Registry(settings)
     app.state.origins = OriginRegistry(app.state.registry.db)
     errors.install(app)
@@ -75,10 +76,10 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     routers = [import_module(name).router for name in ROUTERS]
     for router in routers:
         app.include_router(router)
-    fastlane.install(app, routers)
+    app.plain = fastlane.plain_routes(routers)
+    # Outermost first; all of it outside FastAPI's stack, so the front door's requests pass it too.
+    app.edge = [Middleware(Metrics), Middleware(BodyLimit, limit=settings.max_body_bytes),
+                Middleware(Cors, origins=app.state.origins)]
     if app.state.registry.limiter is not None:
-        app.add_middleware(RateLimit, limiter=app.state.registry.limiter)
-    app.add_middleware(Cors, origins=app.state.origins)
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
-    app.add_middleware(Metrics)
+        app.edge.append(Middleware(RateLimit, limiter=app.state.registry.limiter))
     return app

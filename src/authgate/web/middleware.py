@@ -5,6 +5,8 @@ import json
 import time
 from typing import Any, Awaitable, Callable
 
+from starlette.exceptions import HTTPException
+
 from authgate.storage.db import Database
 
 Scope = dict[str, Any]
@@ -80,8 +82,12 @@ class BodyLimit:
                          [(b"connection", b"close")])
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """Raised from `receive`: an HTTPException, so whatever layer catches it first (the front
+    door, FastAPI's exception middleware) answers 413 instead of logging an unexpected error."""
+
+    def __init__(self) -> None:
+        super().__init__(413, "The request body is too large.")
 
 
 _ALLOWED_HEADERS = b"Accept, Authorization, Content-Type, DPoP, X-FusionAuth-TenantId"
