@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 
 from authgate.accounts import expired
 from authgate.clock import clock
@@ -24,6 +25,7 @@ from authgate.storage.repos.login_failures import NOBODY
 from authgate.tokens import access, refresh
 from authgate.tokens.policy import token_policy
 from authgate.web import cookies
+from authgate.web.errors import read_json_object, validation_to_api_error
 
 router = APIRouter()
 log = logging.getLogger("authgate.login")
@@ -74,8 +76,12 @@ async def record_login(reg: Registry, user: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.post("/api/login")
-async def login(body: LoginRequest, request: Request) -> Response:
+async def login(request: Request) -> Response:
     reg = registry(request)
+    try:
+        body = LoginRequest.model_validate(await read_json_object(request))
+    except ValidationError as exc:
+        raise validation_to_api_error(list(exc.errors())) from None
     if not body.loginId or not body.loginId.strip():
         raise field_error("loginId", "blank", "You must specify the [loginId] field.")
     if not body.password:
