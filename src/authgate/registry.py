@@ -10,7 +10,7 @@ from typing import Any
 from authgate.config import Settings
 from authgate.keys import KeyRing
 from authgate.passwords import PasswordHasher
-from authgate.storage.db import Database, make_engine
+from authgate.storage.db import Database, make_database
 from authgate.web.rate_limit import Limiter
 
 _APP_CACHE_TTL = 2.0  # seconds another node's application edit may take to be seen here
@@ -46,7 +46,7 @@ class Registry:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.issuer = settings.resolved_issuer
-        self.db = Database(make_engine(settings))
+        self.db = make_database(settings)
         self.hasher = PasswordHasher(settings.argon2_memory_kib, settings.argon2_time_cost, settings.argon2_parallelism,
                                      settings.password_threads)
         # Old keys stay published for the longest token lifetime we might have issued.

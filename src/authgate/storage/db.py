@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from authgate.config import Settings
 from authgate.storage.checkpoint import AUTOCHECKPOINT_PAGES
-from authgate.storage.inline import inline_sqlite_engine
+from authgate.storage.inline import InlineEngine, inline_sqlite_engine
+
+if TYPE_CHECKING:
+    from authgate.storage.pgfast import PgFast
 
 
 def digest(secret: str) -> str:
@@ -43,29 +46,41 @@ def make_engine(settings: Settings) -> AsyncEngine:
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args=connect_args)
 
 
+def make_database(settings: Settings) -> "Database":
+    engine = make_engine(settings)
+    pg = None
+    if not isinstance(engine, InlineEngine):
+        from authgate.storage.pgfast import PgFast
+
+        pg = PgFast(settings.resolved_database_url, engine.dialect, settings.database_schema)
+    return Database(engine, pg)
+
+
 class Database:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, pg: "PgFast | None" = None) -> None:
         from authgate.storage.repos import (
             ApiKeys, Applications, Codes, LoginFailures, Nonces, RefreshTokens, Registrations,
             RevokedGrants, SigningKeys, SsoSessions, Users,
         )
 
-        self.engine = engine
-        self.users = Users(engine)
-        self.applications = Applications(engine)
-        self.registrations = Registrations(engine)
-        self.api_keys = ApiKeys(engine)
-        self.signing_keys = SigningKeys(engine)
-        self.refresh_tokens = RefreshTokens(engine)
-        self.sso_sessions = SsoSessions(engine)
-        self.codes = Codes(engine)
-        self.login_failures = LoginFailures(engine)
-        self.nonces = Nonces(engine)
-        self.revoked_grants = RevokedGrants(engine)
+        self.engine, self.pg = engine, pg
+        self.users = Users(engine, pg)
+        self.applications = Applications(engine, pg)
+        self.registrations = Registrations(engine, pg)
+        self.api_keys = ApiKeys(engine, pg)
+        self.signing_keys = SigningKeys(engine, pg)
+        self.refresh_tokens = RefreshTokens(engine, pg)
+        self.sso_sessions = SsoSessions(engine, pg)
+        self.codes = Codes(engine, pg)
+        self.login_failures = LoginFailures(engine, pg)
+        self.nonces = Nonces(engine, pg)
+        self.revoked_grants = RevokedGrants(engine, pg)
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
     async def close(self) -> None:
+        if self.pg is not None:
+            await self.pg.close()
         await self.engine.dispose()

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection, Dialect, Engine, Result
 from sqlalchemy.exc import IntegrityError
 
 from authgate.storage.checkpoint import Checkpointer
+from authgate.storage.prepared import Prepared, PreparedCache
 
 
 class InlineConnection:
@@ -51,48 +52,6 @@ class InlineConnection:
 
     async def rollback(self) -> None:
         self.sync_connection.rollback()
-
-
-class Prepared:
-    """A statement compiled once for SQLite: its SQL, where each named parameter goes (with its
-    type's bind conversion, e.g. JSON) and how each result column converts back."""
-
-    __slots__ = ("statement", "sql", "params", "columns", "converters")
-
-    def __init__(self, statement: Any, dialect: Dialect, column_keys: list[str] | None = None) -> None:
-        compiled = statement.compile(dialect=dialect, column_keys=column_keys)
-        self.statement = statement  # keeps the object alive: the cache is keyed by its id()
-        self.sql = compiled.string
-        self.params: list[tuple[str, Any, Any]] = []  # (name, value when not given, converter)
-        for name in compiled.positiontup or ():
-            bind = compiled.binds[name]
-            default = bind.effective_value if not bind.required else _REQUIRED
-            self.params.append((name, default, bind.type.dialect_impl(dialect).bind_processor(dialect)))
-        returned = statement.exported_columns if getattr(statement, "is_select", False) or \
-            getattr(statement, "_returning", ()) else ()
-        self.columns = [c.key for c in returned]
-        # Only the columns that need converting (JSON text, 0/1 booleans); the rest are taken as read.
-        self.converters = [(c.key, convert) for c in returned
-                           if (convert := c.type.dialect_impl(dialect).result_processor(dialect, None)) is not None]
-
-    def bind(self, values: dict[str, Any]) -> list[Any]:
-        out = []
-        for name, default, convert in self.params:
-            value = values.get(name, default)
-            if value is _REQUIRED:
-                raise KeyError(f"no value for parameter {name!r}")
-            out.append(convert(value) if convert is not None and value is not None else value)
-        return out
-
-    def row(self, raw: tuple[Any, ...]) -> dict[str, Any]:
-        row = dict(zip(self.columns, raw))
-        for key, convert in self.converters:
-            if row[key] is not None:
-                row[key] = convert(row[key])
-        return row
-
-
-_REQUIRED = object()
 
 
 class Transaction:
@@ -129,11 +88,9 @@ class InlineEngine:
     refresh, login) run several.
     """
 
-    _CACHE_LIMIT = 512  # statements built per call would otherwise grow the cache without bound
-
     def __init__(self, sync_engine: Engine) -> None:
         self.sync_engine = sync_engine
-        self._prepared: dict[Any, Prepared] = {}
+        self._prepared = PreparedCache(sync_engine.dialect)
         self._raw: Any = None  # the connection that writes (units, group commits)
         self._raw_reader: Any = None
         self._group: asyncio.Future[None] | None = None
@@ -141,15 +98,7 @@ class InlineEngine:
         self._checkpointer = Checkpointer(path) if path and path != ":memory:" else None
 
     def prepared(self, statement: Any, column_keys: list[str] | None = None) -> Prepared:
-        if isinstance(statement, Prepared):
-            return statement
-        key = (id(statement), tuple(column_keys) if column_keys else None)
-        found = self._prepared.get(key)
-        if found is None or found.statement is not statement:
-            found = Prepared(statement, self.dialect, column_keys)
-            if len(self._prepared) < self._CACHE_LIMIT:
-                self._prepared[key] = found
-        return found
+        return self._prepared.get(statement, column_keys)
 
     def _connection(self) -> sqlite3.Connection:
         if self._raw is None:

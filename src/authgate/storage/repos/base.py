@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from authgate.storage.inline import InlineEngine
+from authgate.storage.pgfast import PgFast
 
 
 class Conflict(Exception):
@@ -33,14 +34,15 @@ class Repo:
     """Hot-path statements are built once at import with `bindparam`s and run with parameters:
     building a statement and its cache key costs about as much as running it on SQLite.
 
-    On SQLite such a statement (one passed with `params`) runs prepared on a raw connection
-    (`InlineEngine.transaction`); statements with literals, and PostgreSQL, go through SQLAlchemy.
+    Such a statement (one passed with `params`) runs prepared on the driver: on SQLite inline
+    (`inline.py`, with group commit), on PostgreSQL through asyncpg (`pgfast.py`). Statements
+    with literals go through SQLAlchemy.
     """
 
     table: Table
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
+    def __init__(self, engine: AsyncEngine, pg: PgFast | None = None) -> None:
+        self.engine, self.pg = engine, pg
         self._insert_stmt = self.table.insert()
         self._columns = frozenset(c.key for c in self.table.columns)
         self.inline: InlineEngine | None = engine if isinstance(engine, InlineEngine) else None
@@ -51,6 +53,8 @@ class Repo:
                 with self.inline.unit() as tx:
                     tx.write(self.inline.prepared(self._insert_stmt, sorted(values)), values)
                 await self.inline.committed()
+            elif self.pg is not None and values.keys() == self._columns:
+                await self.pg.write(self._insert_stmt, values, sorted(values))
             else:
                 async with self.engine.begin() as conn:
                     await conn.execute(self._insert_stmt, values)
@@ -61,12 +65,16 @@ class Repo:
     async def _one(self, stmt: Any, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
         if self.inline is not None and params is not None:
             return self.inline.read_one(stmt, params)
+        if self.pg is not None and params is not None:
+            return await self.pg.one(stmt, params)
         async with self.engine.connect() as conn:
             return first(await conn.execute(stmt, params))
 
     async def _all(self, stmt: Any, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         if self.inline is not None and params is not None:
             return self.inline.read_all(stmt, params)
+        if self.pg is not None and params is not None:
+            return await self.pg.all(stmt, params)
         async with self.engine.connect() as conn:
             return all_rows(await conn.execute(stmt, params))
 
@@ -78,6 +86,8 @@ class Repo:
                     count = tx.write(stmt, params)
                 await self.inline.committed()
                 return count
+            if self.pg is not None and params is not None:
+                return await self.pg.write(stmt, params)
             async with self.engine.begin() as conn:
                 return (await conn.execute(stmt, params)).rowcount
         except IntegrityError as exc:

@@ -46,8 +46,8 @@ class RevokedGrants(Repo):
     NOT_REVOKED_TTL = 1.0
     MAX_CACHED = 50_000  # bounded memory: past it the oldest entries are dropped (a miss re-reads)
 
-    def __init__(self, engine: Any, timer: Callable[[], float] = time.monotonic) -> None:
-        super().__init__(engine)
+    def __init__(self, engine: Any, pg: Any = None, timer: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(engine, pg)
         self.timer = timer
         self._revoked: dict[str, None] = {}  # insertion-ordered set
         self._checked: dict[str, float] = {}  # grant id -> when the database said "not revoked"

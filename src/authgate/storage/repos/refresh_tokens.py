@@ -93,6 +93,9 @@ class RefreshTokens(Repo):
         see the caller's new token yet is waited for, and its RETURNING sees that revocation's result
         (PostgreSQL re-reads a row updated by the transaction it waited for).
         """
+        if self.pg is not None:
+            row = await self.pg.one(_LOCK_AND_READ, {"p_id": token_id})
+            return row is not None and row["revoked_instant"] is not None
         async with self.engine.begin() as conn:
             revoked = (await conn.execute(_LOCK_AND_READ, {"p_id": token_id})).scalar_one_or_none()
         return revoked is not None
