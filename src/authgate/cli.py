@@ -5,6 +5,7 @@ import asyncio
 import gc
 import json
 import logging
+import sys
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Optional, TypeVar
 
@@ -76,6 +77,9 @@ def serve(host: Optional[str] = typer.Option(None, help="Interface to bind (defa
     # full passes, which otherwise re-walk every module and route on each request burst.
     gc.collect()
     gc.freeze()
+    # The password hasher's thread needs the GIL for a moment after each hash (to hand back the
+    # result and take the next one); by default it may wait 5 ms for a busy event loop to let go.
+    sys.setswitchinterval(0.0005)
     uvicorn.run(application, host=settings.host, port=settings.port, log_level=settings.log_level,
                 access_log=False, proxy_headers=True)
 
