@@ -153,12 +153,9 @@ def test_concurrent_refreshes_against_a_real_server_on_postgres(tmp_path: Path):
         asyncio.run(_pg_exec(f"DROP SCHEMA {schema} CASCADE"))
 
 
-async def test_replay_between_rotation_and_new_token_still_revokes_the_new_token(client, registry, backend, monkeypatch):
-    """RFC 9700 section 4.14.2: the replay lands after the winner consumed the token but before its new
-    token is stored; the new token must not survive the family's revocation."""
-    if backend == "sqlite":
-        pytest.skip("SQLite consumes and inserts in one transaction: nothing can run between them "
-                    "(the replay right after the rotation is tested below)")
+async def _replay_inside(client, registry, monkeypatch, step: str) -> tuple[httpx.Response, list[dict[str, Any]]]:
+    """Log in, then refresh while a replay of the same token is sent from inside the repository's
+    `step` (right after it ran); returns the winner's answer and the token family afterwards."""
     app = await make_application(registry, jwtConfiguration={"refreshTokenUsagePolicy": "OneTimeUse"})
     await make_user(registry, apps=[app])
     login = await client.post("/api/login", json={"loginId": "richard@example.com", "password": "password",
@@ -166,22 +163,32 @@ async def test_replay_between_rotation_and_new_token_still_revokes_the_new_token
     client.cookies.clear()
     first = login.json()["refreshToken"]
     repo = registry.db.refresh_tokens
-    real_consume = repo.consume
+    real = getattr(repo, step)
     replays: list[httpx.Response] = []
 
-    async def consume_then_replay(token_id: str) -> bool:
-        won = await real_consume(token_id)
+    async def then_replay(*args: Any) -> Any:
+        result = await real(*args)
         replays.append(await client.post("/api/jwt/refresh", json={"refreshToken": first}))
-        return won
+        return result
 
-    monkeypatch.setattr(repo, "consume", consume_then_replay)
+    monkeypatch.setattr(repo, step, then_replay)
     winner = await client.post("/api/jwt/refresh", json={"refreshToken": first})
-    monkeypatch.setattr(repo, "consume", real_consume)
+    monkeypatch.setattr(repo, step, real)
     assert [r.status_code for r in replays] == [400]
     family = await _family(registry, (await repo.find_by_token(first))["family_id"])
-    assert winner.status_code in (200, 400)
     assert len(family) == 2 and all(row["revoked_instant"] is not None for row in family), family
     client.cookies.clear()
+    return winner, family
+
+
+async def test_replay_between_rotation_and_new_token_still_revokes_the_new_token(client, registry, backend, monkeypatch):
+    """RFC 9700 section 4.14.2: the replay lands after the winner consumed the token but before its new
+    token is stored; the new token must not survive the family's revocation."""
+    if backend == "sqlite":
+        pytest.skip("SQLite consumes and inserts in one transaction: nothing can run between them "
+                    "(the replay right after the rotation is tested below)")
+    winner, _ = await _replay_inside(client, registry, monkeypatch, "consume")
+    assert winner.status_code in (200, 400)
     if winner.status_code == 200:
         assert (await client.post("/api/jwt/refresh", json={"refreshToken": winner.json()["refreshToken"]})).status_code == 400
 
@@ -189,28 +196,7 @@ async def test_replay_between_rotation_and_new_token_still_revokes_the_new_token
 async def test_replay_right_after_rotation_revokes_the_new_token(client, registry, monkeypatch):
     """The replay of the spent token arrives the moment the rotation is stored, before the winner
     has even answered: the whole family, the successor included, is revoked."""
-    app = await make_application(registry, jwtConfiguration={"refreshTokenUsagePolicy": "OneTimeUse"})
-    await make_user(registry, apps=[app])
-    login = await client.post("/api/login", json={"loginId": "richard@example.com", "password": "password",
-                                                  "applicationId": app["id"]})
-    client.cookies.clear()
-    first = login.json()["refreshToken"]
-    repo = registry.db.refresh_tokens
-    real_rotate = repo.rotate
-    replays: list[httpx.Response] = []
-
-    async def rotate_then_replay(token_id: str, successor: str, values: dict[str, Any]) -> dict[str, Any] | None:
-        row = await real_rotate(token_id, successor, values)
-        replays.append(await client.post("/api/jwt/refresh", json={"refreshToken": first}))
-        return row
-
-    monkeypatch.setattr(repo, "rotate", rotate_then_replay)
-    winner = await client.post("/api/jwt/refresh", json={"refreshToken": first})
-    monkeypatch.setattr(repo, "rotate", real_rotate)
-    assert [r.status_code for r in replays] == [400]
+    winner, _ = await _replay_inside(client, registry, monkeypatch, "rotate")
     assert winner.status_code == 200
-    family = await _family(registry, (await repo.find_by_token(first))["family_id"])
-    assert len(family) == 2 and all(row["revoked_instant"] is not None for row in family), family
-    client.cookies.clear()
     again = await client.post("/api/jwt/refresh", json={"refreshToken": winner.json()["refreshToken"]})
     assert again.status_code == 400
