@@ -160,3 +160,16 @@ async def test_origin_null_from_a_no_referrer_page_relies_on_the_csrf_token(clie
     client.cookies.clear()  # a cross-site POST (sandboxed frame: Origin null) carries no Strict cookie
     forged = await client.post("/oauth2/authorize", data=fields, headers={"Origin": "null"})
     assert forged.status_code == 403 and client.cookies.get(SSO) is None
+
+
+async def test_a_sibling_subdomain_with_a_planted_csrf_cookie_is_refused(client: httpx.AsyncClient,
+                                                                        world: World) -> None:
+    """A page on another subdomain of the same site can set the CSRF cookie (Domain=) and post the
+    form with Origin: null; the browser's fetch metadata still tells it apart from our own form."""
+    page = await client.get("/oauth2/authorize", params=authorize_params(world.store["id"], STORE_CB))
+    fields = {**form_fields(page.text), "loginId": "richard@example.com", "password": PASSWORD}
+    for site in ("same-site", "cross-site"):
+        forged = await client.post("/oauth2/authorize", data=fields, headers={"Origin": "null", "Sec-Fetch-Site": site})
+        assert forged.status_code == 403 and client.cookies.get(SSO) is None, site
+    ours = await client.post("/oauth2/authorize", data=fields, headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"})
+    assert ours.status_code == 303 and client.cookies.get(SSO)

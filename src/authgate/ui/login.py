@@ -2,7 +2,8 @@
 
 The form repeats the authorize parameters as hidden fields, so the POST is validated by the same
 step table as the GET. CSRF: a random token in an HttpOnly, SameSite=Strict cookie must equal the
-form's hidden `csrf_token` (double submit), and a cross-origin `Origin` header is refused.
+form's hidden `csrf_token` (double submit), and a cross-origin `Origin` header or a
+`Sec-Fetch-Site` other than `same-origin` is refused.
 `Origin: null` (what Chromium sends from a `Referrer-Policy: no-referrer` page) is treated as
 unknown: a cross-site POST still fails, because the Strict cookie is not sent with it.
 Bad credentials get one message whether the user exists or not; lockout (409) comes from the core
@@ -57,6 +58,12 @@ def show(ctx: AuthorizeContext, error: str | None = None, login_id: str | None =
 
 
 def _check_csrf(ctx: AuthorizeContext) -> None:
+    # Fetch metadata: our own form's POST is same-origin whatever its referrer policy. A sibling
+    # subdomain (same site) can plant the CSRF cookie and send Origin: null, but its browser
+    # still says `same-site` here (Chromium, Firefox, Safari 16.4+).
+    site = ctx.request.headers.get("sec-fetch-site")
+    if site is not None and site != "same-origin":
+        raise ErrorPage("The login form was submitted from another site.", f"login POST with Sec-Fetch-Site {site[:30]!r}", 403)
     origin = ctx.request.headers.get("origin")
     if origin not in (None, "null") and origin != origin_of(ctx.reg.issuer):
         raise ErrorPage("The login form was submitted from another site.", f"login POST with Origin {origin[:100]!r}", 403)
