@@ -10,7 +10,7 @@ from authgate.oidc.id_token import at_hash
 from authgate.web.cookies import SSO
 from tests.conftest import IDP
 from tests.oauth2.conftest import (
-    SECRET, STORE_CB, World, authorize_params, code_for, login, oauth_app, redeem, redirect_params,
+    SECRET, STORE_CB, World, authorize_params, code_for, form_fields, login, oauth_app, redeem, redirect_params,
 )
 
 
@@ -98,10 +98,18 @@ async def test_revoke_access_token(client: httpx.AsyncClient, world: World) -> N
     assert (await client.get("/api/jwt/validate", headers=_bearer(tokens["access_token"]))).status_code == 401
 
 
+async def _confirmed(client: httpx.AsyncClient, page: httpx.Response) -> httpx.Response:
+    """Press "Log out" on the confirmation page, as the browser would."""
+    assert page.status_code == 200 and "Log out?" in page.text, page.text[:300]
+    return await client.post("/oauth2/logout", data=form_fields(page.text), headers={"Sec-Fetch-Site": "same-origin"})
+
+
 async def test_logout_ends_sso_and_revokes_refresh_tokens(client: httpx.AsyncClient, world: World) -> None:
     tokens = await _tokens(client, world)
-    response = await client.get("/oauth2/logout", params={"client_id": world.store["id"],
-                                                          "post_logout_redirect_uri": STORE_CB, "state": "bye"})
+    page = await client.get("/oauth2/logout", params={"client_id": world.store["id"],
+                                                      "post_logout_redirect_uri": STORE_CB, "state": "bye"})
+    assert client.cookies.get(SSO) is not None  # asked, not yet done
+    response = await _confirmed(client, page)
     assert response.status_code == 302 and response.headers["location"] == f"{STORE_CB}?state=bye"
     assert client.cookies.get(SSO) is None
     again = await client.get("/oauth2/authorize", params=authorize_params(world.store["id"], STORE_CB))
@@ -115,7 +123,7 @@ async def test_logout_ends_sso_and_revokes_refresh_tokens(client: httpx.AsyncCli
 async def test_logout_even_with_a_stolen_cookie_copy(client: httpx.AsyncClient, world: World) -> None:
     await login(client, authorize_params(world.store["id"], STORE_CB))
     stolen = client.cookies.get(SSO)
-    await client.get("/oauth2/logout")
+    await _confirmed(client, await client.get("/oauth2/logout"))
     client.cookies.set(SSO, stolen, domain="idp.authgate.localhost")
     response = await client.get("/oauth2/authorize", params=authorize_params(world.store["id"], STORE_CB, prompt="none"))
     assert redirect_params(response)["error"] == "login_required"
@@ -138,7 +146,7 @@ async def test_logout_redirect_targets(client: httpx.AsyncClient, world: World) 
 
 async def test_logout_without_client_shows_a_page(client: httpx.AsyncClient, world: World) -> None:
     await login(client, authorize_params(world.store["id"], STORE_CB))
-    response = await client.get("/oauth2/logout")
+    response = await _confirmed(client, await client.get("/oauth2/logout"))
     assert response.status_code == 200 and "logged out" in response.text
     assert response.headers["x-frame-options"] == "DENY"
 
@@ -158,3 +166,40 @@ async def test_refresh_token_grant_rotates_and_detects_reuse(client: httpx.Async
     after = await client.post("/oauth2/token", auth=auth, data={"grant_type": "refresh_token",
                                                                 "refresh_token": first.json()["refresh_token"]})
     assert after.status_code == 400  # the whole family was revoked
+
+
+async def test_logout_without_a_hint_for_this_session_asks_first(client: httpx.AsyncClient, world: World) -> None:
+    """RP-Initiated Logout 1.0 section 2: without an id_token_hint of the current session the OP asks.
+    A cross-site link, image or form cannot end the session; the page's own form can."""
+    await login(client, authorize_params(world.store["id"], STORE_CB))
+    params = {"client_id": world.store["id"], "post_logout_redirect_uri": STORE_CB}
+    page = await client.get("/oauth2/logout", params=params)
+    assert page.status_code == 200 and "Log out?" in page.text and "richard@example.com" in page.text
+    assert page.headers["x-frame-options"] == "DENY"
+    fields = form_fields(page.text)
+    assert fields["confirm"] == "yes" and fields["csrf_token"] and fields["client_id"] == world.store["id"]
+    # A forged confirmation: no CSRF cookie (cross-site), or a sibling subdomain's, or a bare GET.
+    assert (await client.get("/oauth2/logout", params={**params, "confirm": "yes"})).status_code == 200
+    planted = await client.post("/oauth2/logout", data=fields, headers={"Sec-Fetch-Site": "same-site"})
+    assert planted.status_code == 403
+    stripped = httpx.AsyncClient(transport=client._transport, base_url=IDP)
+    stripped.cookies.set(SSO, client.cookies.get(SSO), domain="idp.authgate.localhost")
+    async with stripped:
+        assert (await stripped.post("/oauth2/logout", data=fields)).status_code == 403
+    assert client.cookies.get(SSO) is not None
+    done = await client.post("/oauth2/logout", data=fields, headers={"Sec-Fetch-Site": "same-origin"})
+    assert done.status_code == 302 and done.headers["location"] == STORE_CB and client.cookies.get(SSO) is None
+
+
+async def test_logout_with_the_id_token_of_this_session_needs_no_confirmation(client: httpx.AsyncClient,
+                                                                             world: World) -> None:
+    tokens = await _tokens(client, world)
+    response = await client.get("/oauth2/logout", params={"id_token_hint": tokens["id_token"],
+                                                          "post_logout_redirect_uri": STORE_CB})
+    assert response.status_code == 302 and client.cookies.get(SSO) is None
+
+
+async def test_logout_without_a_session_needs_no_confirmation(client: httpx.AsyncClient, world: World) -> None:
+    response = await client.get("/oauth2/logout", params={"client_id": world.store["id"],
+                                                          "post_logout_redirect_uri": STORE_CB})
+    assert response.status_code == 302 and response.headers["location"] == STORE_CB

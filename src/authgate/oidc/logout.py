@@ -10,10 +10,17 @@ for character, the client's `oauthConfiguration.logoutURL` or one of its
 `post_logout_redirect_uri` the browser goes to the client's `logoutURL` if it has one, else a
 "logged out" page. An unregistered URI, or a hint for another client, gets an error page and
 the session is left alone.
+
+Confirmation (section 2: the OP MUST ask when no `id_token_hint` of the current session is
+given): without such a hint, a browser that has a session gets a "Log out?" page whose form posts
+the same parameters back with `confirm=yes` and a CSRF token (ui/csrf.py); only that POST ends the
+session. So a cross-site link or image cannot log anyone out, while a client that sends the ID
+token it got for this session keeps one-step logout.
 """
 from __future__ import annotations
 
 import logging
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -26,6 +33,7 @@ from authgate.oauth2.responses import REDIRECT_HEADERS
 from authgate.registry import Registry
 from authgate.sessions import sso
 from authgate.tokens import jwt
+from authgate.ui import csrf
 from authgate.ui.pages import error_page, render
 from authgate.web import cookies
 
@@ -39,8 +47,9 @@ class _Refused(Exception):
         self.detail = detail
 
 
-async def _client(reg: Registry, client_id: str | None, hint: str | None) -> Client | None:
-    aud = None
+async def _client(reg: Registry, client_id: str | None, hint: str | None) -> tuple[Client | None, dict[str, Any]]:
+    """The client named by `client_id` and/or the hint, and the hint's claims ({} without one)."""
+    aud, claims = None, {}
     if hint is not None:
         try:
             claims = await jwt.verify(reg.keys, hint, issuer=reg.issuer, allow_expired=True)
@@ -53,7 +62,7 @@ async def _client(reg: Registry, client_id: str | None, hint: str | None) -> Cli
     client = await find_client(reg, wanted)
     if wanted is not None and client is None:
         raise _Refused(f"unknown client {str(wanted)[:64]!r}")
-    return client
+    return client, claims
 
 
 def _target(client: Client | None, uri: str | None) -> str | None:
@@ -73,12 +82,19 @@ async def logout(request: Request) -> Response:
     params = await oauth_params.read(request)
     try:
         params.check_all()
-        client = await _client(reg, params.get("client_id"), params.get("id_token_hint"))
+        client, hint = await _client(reg, params.get("client_id"), params.get("id_token_hint"))
         target = _target(client, params.get("post_logout_redirect_uri"))
     except (_Refused, oauth_params.BadParams) as exc:
         log.info("logout refused: %s", getattr(exc, "detail", exc))
         return error_page("This logout request is not valid for the application.")
     session = await sso.current(reg, request)
+    if session is not None and hint.get("sid") != session.id:
+        if request.method != "POST" or params.get("confirm") != "yes":
+            return _confirm(request, params, client, session, target)
+        why = csrf.refusal(request, reg.issuer, params.get(csrf.FIELD))
+        if why is not None:
+            log.info("logout confirmation refused: %s", why)
+            return error_page("This logout request did not come from this site. Nothing was changed.", status=403)
     if session is not None:
         await sso.end(reg, session.id)
     if target is not None:
@@ -89,4 +105,19 @@ async def logout(request: Request) -> Response:
         response = render("logged_out.html")
     for name in (cookies.SSO, cookies.REFRESH_TOKEN, cookies.ACCESS_TOKEN):
         cookies.clear_cookie(request, response, name)
+    return response
+
+
+_CARRIED = ("client_id", "id_token_hint", "post_logout_redirect_uri", "state")
+
+
+def _confirm(request: Request, params: oauth_params.Params, client: Client | None, session: sso.SsoSession,
+             target: str | None) -> Response:
+    token = csrf.token(request)
+    user = session.user
+    response = render("logout_confirm.html", form_targets=(target,) if target else (),
+                      app_name=client.app["name"] if client else None,
+                      user_label=user.get("email") or user.get("username"),
+                      hidden=params.as_dict(_CARRIED), csrf_token=token)
+    csrf.set_cookie(request, response, token, "/oauth2/logout")
     return response

@@ -16,7 +16,7 @@ import asyncio
 import time
 
 from authgate.attacks.matrix import Cell, blocked, succeeded
-from authgate.attacks.scenarios import claims_of, describe, short
+from authgate.attacks.scenarios import claims_of, describe, log_out, short
 
 ID = "01-stolen-jwt-replay"
 TITLE = "Stolen JWT replayed to the Store (header and cookie)"
@@ -48,8 +48,7 @@ async def run(ctx) -> Cell:  # type: ignore[no-untyped-def]
         return blocked("the Store refused the replayed JWT", evidence)
 
     # The victim logs out through the UI: does that end the stolen JWT?
-    await page.click("#logout-button")
-    await page.locator("#user-line").filter(has_text="not logged in").wait_for()
+    await log_out(page)
     r_after_logout = await ctx.attack("GET", "store", route, headers={"Authorization": f"Bearer {jwt}"})
     r_idp = await ctx.attack("GET", "idp", "/api/jwt/validate", headers={"Authorization": f"Bearer {jwt}"})
     evidence += [f"after the victim logged out: Store {describe(r_after_logout)}; IdP {describe(r_idp)}"]

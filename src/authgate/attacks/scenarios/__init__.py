@@ -67,3 +67,15 @@ def __getattr__(name: str):  # type: ignore[no-untyped-def]
             if info.name.startswith(name[1:] + "_"):
                 return importlib.import_module(f"{__name__}.{info.name}")
     raise AttributeError(name)
+
+
+async def log_out(page: Any) -> None:
+    """The victim presses the app's "Log out". Where the app sends the browser on to the IdP's
+    RP-initiated logout without an id_token_hint, the IdP asks first; the victim confirms."""
+    await page.click("#logout-button")
+    done = page.locator("#user-line").filter(has_text="not logged in")
+    confirm = page.locator("form[action='/oauth2/logout'] button[type=submit]")
+    await done.or_(confirm).first.wait_for()
+    if await confirm.count():
+        await confirm.click()
+    await done.wait_for()
