@@ -203,3 +203,19 @@ async def test_the_checkpointer_moves_the_log_into_the_database_file_and_stops_o
         await registry.close()
     assert not any(t.is_alive() for t in mine)
     assert not mine & _checkpoint_threads()
+
+
+async def test_a_disk_full_in_a_later_unit_fails_the_whole_group_it_rolled_back(reg):
+    """SQLITE_FULL (like an I/O error) rolls back the whole shared transaction, not one savepoint:
+    the earlier unit of the same loop turn must be told its write is lost, never "committed"."""
+    await _new_user(reg, "warmup@example.com")
+    conn = reg.db.engine._connection()
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count={pages + 2}")
+    results = await asyncio.gather(reg.db.users.create({"email": "small@example.com"}, None),
+                                   reg.db.users.create({"email": "big@example.com", "blob": "x" * 300_000}, None),
+                                   return_exceptions=True)
+    assert all(isinstance(r, BaseException) for r in results), results
+    assert _emails(reg, "small") == [] and _emails(reg, "big") == []
+    conn.execute("PRAGMA max_page_count=1073741823")
+    assert (await _new_user(reg, "after@example.com"))["email"] == "after@example.com"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 
 from authgate.clock import clock
 from authgate.passwords import encode_pbkdf2
@@ -134,3 +135,20 @@ async def test_imported_bcrypt_hash_is_upgraded(client, registry):
     user = await registry.db.users.create({"email": "b@example.com"}, bcrypt.hashpw(b"password", bcrypt.gensalt(4)).decode())
     assert (await client.post("/api/login", json={"loginId": "b@example.com", "password": "password"})).status_code == 200
     assert (await registry.db.users.get(user["id"]))["password_hash"].startswith("$argon2id$")
+
+
+async def test_a_json_body_declared_as_another_type_is_refused(client, registry):
+    """A cross-site HTML form can post `text/plain` that is JSON, without a CORS preflight (login
+    CSRF: the answer would set the attacker's tokens as the victim's cookies). FastAPI refused it
+    for a model body; the handlers that read their own JSON refuse it too."""
+    app = await make_application(registry)
+    await make_user(registry, apps=[app])
+    body = json.dumps({"loginId": "richard@example.com", "password": "password", "applicationId": app["id"]})
+    for ctype in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"):
+        r = await client.post("/api/login", content=body, headers={"Content-Type": ctype, "Origin": "https://evil.example"})
+        assert r.status_code == 400 and "set-cookie" not in r.headers, (ctype, r.status_code)
+        assert r.json()["generalErrors"][0]["code"] == "[invalid]contentType"
+    for ctype in ("application/json", "application/json; charset=utf-8", "application/vnd.api+json"):
+        assert (await client.post("/api/login", content=body, headers={"Content-Type": ctype})).status_code == 200, ctype
+    client.cookies.clear()
+    assert (await client.post("/api/logout", content='{"global": true}', headers={"Content-Type": "text/plain"})).status_code == 400

@@ -203,3 +203,10 @@ async def test_logout_without_a_session_needs_no_confirmation(client: httpx.Asyn
     response = await client.get("/oauth2/logout", params={"client_id": world.store["id"],
                                                           "post_logout_redirect_uri": STORE_CB})
     assert response.status_code == 302 and response.headers["location"] == STORE_CB
+
+
+async def test_an_access_token_as_hint_does_not_skip_the_confirmation(client: httpx.AsyncClient, world: World) -> None:
+    """Resource servers hold access tokens too (and they carry `sid`): only the ID token may vouch."""
+    tokens = await _tokens(client, world)
+    refused = await client.get("/oauth2/logout", params={"id_token_hint": tokens["access_token"]})
+    assert refused.status_code == 400 and client.cookies.get(SSO) is not None

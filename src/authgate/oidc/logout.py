@@ -55,6 +55,10 @@ async def _client(reg: Registry, client_id: str | None, hint: str | None) -> tup
             claims = await jwt.verify(reg.keys, hint, issuer=reg.issuer, allow_expired=True)
         except jwt.TokenInvalid as exc:
             raise _Refused(f"bad id_token_hint: {exc.reason}") from None
+        if "authenticationType" in claims:
+            # An access token (every one says how it was obtained) is held by resource servers
+            # too; only the ID token the client got for the session may skip the confirmation.
+            raise _Refused("id_token_hint is an access token")
         aud = claims.get("aud")
         if client_id is not None and aud != client_id:
             raise _Refused("id_token_hint audience differs from client_id")

@@ -138,9 +138,13 @@ class InlineEngine:
             conn.execute("SAVEPOINT unit")
         try:
             yield Transaction(self, conn)
-        except BaseException:
+        except BaseException as exc:
             if alone:
                 conn.rollback()  # end the transaction and its write lock now
+            elif not conn.in_transaction:
+                # Disk full, I/O error, out of memory: SQLite rolled back the whole transaction,
+                # the group's earlier units with it. Their waiters must hear it, not "committed".
+                self._fail_group(exc)
             else:
                 conn.execute("ROLLBACK TO unit")
                 conn.execute("RELEASE unit")
@@ -158,19 +162,26 @@ class InlineEngine:
             # shield: one waiter's cancellation must not cancel the commit the others wait for
             await asyncio.shield(self._group)
 
-    def _flush(self) -> None:
+    def _fail_group(self, exc: BaseException) -> None:
         group, self._group = self._group, None
-        if self._raw is None or group is None:
+        if group is not None and not group.done():
+            group.set_exception(exc)
+            group.exception()  # marked retrieved: no warning if every waiter was cancelled
+
+    def _flush(self) -> None:
+        if self._raw is None or self._group is None:
             return
         conn = self._raw.driver_connection
+        if not conn.in_transaction:  # SQLite rolled it back (see unit()): nothing of it is stored
+            self._fail_group(sqlite3.OperationalError("the transaction was rolled back before its commit"))
+            return
         try:
             conn.commit()
         except Exception as exc:  # e.g. disk full: every unit of the group is lost, and told so
             conn.rollback()
-            if not group.done():
-                group.set_exception(exc)
-                group.exception()  # marked retrieved: no warning if every waiter was cancelled
+            self._fail_group(exc)
             return
+        group, self._group = self._group, None
         if not group.done():
             group.set_result(None)
 

@@ -35,15 +35,15 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        chunked = False
+        declared = False
         for name, value in scope["headers"]:
             if name == b"content-length":
                 if not value.isdigit() or int(value) > self.limit:
                     return await self._too_large(scope, send)
-            elif name == b"transfer-encoding":
-                chunked = True
-        if not chunked:
-            # The server delivers at most Content-Length bytes (none without it): nothing to count.
+                declared = True
+        if declared or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            # The server delivers at most Content-Length bytes, and no handler reads the body of
+            # a GET: nothing to count. Otherwise (chunked, or HTTP/2 without a length) count it.
             return await self.app(scope, receive, send)
         seen = 0
         started = exceeded = False
