@@ -7,10 +7,11 @@ synchronous pysqlite engine, with the same transaction semantics (the `sqlite3` 
 BEGIN before the first write, COMMIT or ROLLBACK when the block ends).
 
 Why the loop is never stuck on a lock held by this process: nothing here suspends, so a
-transaction opened by `begin()` runs to its end before any other task runs, and at most one
-connection of this process is ever inside a write transaction. A write can wait only on another
-*process* writing the same file (the CLI during `serve`), bounded by `busy_timeout` -- one SQLite
-file is one node; several nodes share PostgreSQL, which keeps asyncpg.
+transaction opened by `begin()` runs to its end before any other task runs; the one transaction
+that does stay open across tasks, the pending group commit of `unit()`, is committed first by
+`begin()`. So at most one connection of this process is ever inside a write transaction. A write
+can wait only on another *process* writing the same file (the CLI during `serve`), bounded by
+`busy_timeout` -- one SQLite file is one node; several nodes share PostgreSQL.
 """
 from __future__ import annotations
 
@@ -60,32 +61,36 @@ class Transaction:
     def __init__(self, engine: "InlineEngine", conn: sqlite3.Connection) -> None:
         self._engine, self._conn = engine, conn
 
-    def _run(self, statement: Any, values: dict[str, Any]) -> sqlite3.Cursor:
-        prepared = self._engine.prepared(statement)
+    def _run(self, statement: Any, values: dict[str, Any],
+             column_keys: list[str] | None = None) -> tuple[Prepared, sqlite3.Cursor]:
+        prepared = self._engine.prepared(statement, column_keys)
         try:
-            return self._conn.execute(prepared.sql, prepared.bind(values))
+            return prepared, self._conn.execute(prepared.sql, prepared.bind(values))
         except sqlite3.IntegrityError as exc:
             raise IntegrityError(prepared.sql, values, exc) from exc
 
     def one(self, statement: Any, values: dict[str, Any]) -> dict[str, Any] | None:
-        raw = self._run(statement, values).fetchone()
-        return self._engine.prepared(statement).row(raw) if raw is not None else None
+        prepared, cursor = self._run(statement, values)
+        raw = cursor.fetchone()
+        return prepared.row(raw) if raw is not None else None
 
     def all(self, statement: Any, values: dict[str, Any]) -> list[dict[str, Any]]:
-        prepared = self._engine.prepared(statement)
-        return [prepared.row(raw) for raw in self._run(statement, values).fetchall()]
+        prepared, cursor = self._run(statement, values)
+        return [prepared.row(raw) for raw in cursor.fetchall()]
 
-    def write(self, statement: Any, values: dict[str, Any]) -> int:
-        return self._run(statement, values).rowcount
+    def write(self, statement: Any, values: dict[str, Any], column_keys: list[str] | None = None) -> int:
+        """`column_keys`: for an INSERT, the columns given (the statement names them all)."""
+        return self._run(statement, values, column_keys)[1].rowcount
 
 
 class InlineEngine:
     """`begin()`, `connect()` and `dispose()` as on `AsyncEngine`; `sync_engine` for events.
 
-    Statements built once at import (`bindparam`s, no literals) can also run through `prepared()`
-    on one raw `sqlite3` connection held for the purpose: SQLAlchemy's execution path costs ~70 us
-    a statement here against ~10 us for the statement itself, and the hot requests (token
-    refresh, login) run several.
+    Statements built once at import (`bindparam`s, no literals) can also run prepared on raw
+    `sqlite3` connections held for the purpose (`one`, `all`, `write`: the interface of
+    `pgfast.PgFast`): SQLAlchemy's execution path costs ~70 us a statement here against ~10 us
+    for the statement itself, and the hot requests (token refresh, login) run several. Writes go
+    through `unit()` and its group commit on one connection, reads through another.
     """
 
     def __init__(self, sync_engine: Engine) -> None:
@@ -112,12 +117,19 @@ class InlineEngine:
             self._raw_reader = self.sync_engine.raw_connection()
         return self._raw_reader.driver_connection
 
-    def read_one(self, statement: Any, values: dict[str, Any]) -> dict[str, Any] | None:
+    async def one(self, statement: Any, values: dict[str, Any]) -> dict[str, Any] | None:
         """Outside any transaction: SQLite reads the last committed state; nothing to commit."""
         return Transaction(self, self._reader()).one(statement, values)
 
-    def read_all(self, statement: Any, values: dict[str, Any]) -> list[dict[str, Any]]:
+    async def all(self, statement: Any, values: dict[str, Any]) -> list[dict[str, Any]]:
         return Transaction(self, self._reader()).all(statement, values)
+
+    async def write(self, statement: Any, values: dict[str, Any], column_keys: list[str] | None = None) -> int:
+        """One statement as its own unit; returns the affected row count once it is committed."""
+        with self.unit() as tx:
+            count = tx.write(statement, values, column_keys)
+        await self.committed()
+        return count
 
     @contextmanager
     def unit(self) -> Iterator[Transaction]:

@@ -62,8 +62,6 @@ class PreparedCache:
         self._entries: dict[Any, Prepared] = {}
 
     def get(self, statement: Any, column_keys: list[str] | None = None) -> Prepared:
-        if isinstance(statement, Prepared):
-            return statement
         key = (id(statement), tuple(column_keys) if column_keys else None)
         found = self._entries.get(key)
         if found is None or found.statement is not statement:

@@ -46,15 +46,12 @@ class Repo:
         self._insert_stmt = self.table.insert()
         self._columns = frozenset(c.key for c in self.table.columns)
         self.inline: InlineEngine | None = engine if isinstance(engine, InlineEngine) else None
+        self.fast: InlineEngine | PgFast | None = self.inline or pg  # the same one/all/write on both
 
     async def _insert(self, values: dict[str, Any]) -> dict[str, Any]:
         try:
-            if self.inline is not None and values.keys() == self._columns:  # no column defaults to apply
-                with self.inline.unit() as tx:
-                    tx.write(self.inline.prepared(self._insert_stmt, sorted(values)), values)
-                await self.inline.committed()
-            elif self.pg is not None and values.keys() == self._columns:
-                await self.pg.write(self._insert_stmt, values, sorted(values))
+            if self.fast is not None and values.keys() == self._columns:  # no column defaults to apply
+                await self.fast.write(self._insert_stmt, values, sorted(values))
             else:
                 async with self.engine.begin() as conn:
                     await conn.execute(self._insert_stmt, values)
@@ -63,31 +60,22 @@ class Repo:
         return values
 
     async def _one(self, stmt: Any, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
-        if self.inline is not None and params is not None:
-            return self.inline.read_one(stmt, params)
-        if self.pg is not None and params is not None:
-            return await self.pg.one(stmt, params)
+        if self.fast is not None and params is not None:
+            return await self.fast.one(stmt, params)
         async with self.engine.connect() as conn:
             return first(await conn.execute(stmt, params))
 
     async def _all(self, stmt: Any, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        if self.inline is not None and params is not None:
-            return self.inline.read_all(stmt, params)
-        if self.pg is not None and params is not None:
-            return await self.pg.all(stmt, params)
+        if self.fast is not None and params is not None:
+            return await self.fast.all(stmt, params)
         async with self.engine.connect() as conn:
             return all_rows(await conn.execute(stmt, params))
 
     async def _write(self, stmt: Any, params: dict[str, Any] | None = None) -> int:
         """Run one write statement in its own transaction; returns the affected row count."""
         try:
-            if self.inline is not None and params is not None:
-                with self.inline.unit() as tx:
-                    count = tx.write(stmt, params)
-                await self.inline.committed()
-                return count
-            if self.pg is not None and params is not None:
-                return await self.pg.write(stmt, params)
+            if self.fast is not None and params is not None:
+                return await self.fast.write(stmt, params)
             async with self.engine.begin() as conn:
                 return (await conn.execute(stmt, params)).rowcount
         except IntegrityError as exc:

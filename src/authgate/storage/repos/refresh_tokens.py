@@ -54,7 +54,7 @@ class RefreshTokens(Repo):
             with self.inline.unit() as tx:
                 won = tx.write(_CONSUME, {"p_id": token_id, "p_now": clock.now_ms()}) == 1
                 if won:
-                    tx.write(self.inline.prepared(self._insert_stmt, sorted(row)), row)
+                    tx.write(self._insert_stmt, row, sorted(row))
             await self.inline.committed()
             return row if won else None
         # PostgreSQL: under READ COMMITTED a revocation waiting on our consumed row would not see a
