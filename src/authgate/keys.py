@@ -15,6 +15,7 @@ from typing import Any
 from joserfc.jwk import ECKey, OctKey, RSAKey
 
 from authgate.clock import clock
+from authgate.bounded import BoundedCache
 from authgate.storage.db import Database
 
 ALGORITHMS = ("RS256", "ES256", "HS256")
@@ -54,26 +55,6 @@ def generate_material(algorithm: str, length: int | None = None) -> dict[str, st
     else:
         raise ValueError(f"unsupported algorithm {algorithm}")
     return {"public_pem": key.as_pem(private=False).decode(), "private_pem": key.as_pem(private=True).decode()}
-
-
-class BoundedCache:
-    """A dict that forgets its oldest entry past `size` entries."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._entries: dict[Any, Any] = {}
-
-    def get(self, key: Any) -> Any:
-        return self._entries.get(key)
-
-    def put(self, key: Any, value: Any) -> None:
-        self._entries.pop(key, None)
-        self._entries[key] = value
-        if len(self._entries) > self._size:
-            del self._entries[next(iter(self._entries))]
-
-    def __len__(self) -> int:
-        return len(self._entries)
 
 
 class KeyRing:

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 
+from authgate.bounded import BoundedCache
 from authgate.clock import clock
 from authgate.storage.db import digest
 from authgate.storage.repos.base import Conflict, Repo
@@ -49,14 +50,8 @@ class RevokedGrants(Repo):
     def __init__(self, engine: Any, pg: Any = None, timer: Callable[[], float] = time.monotonic) -> None:
         super().__init__(engine, pg)
         self.timer = timer
-        self._revoked: dict[str, None] = {}  # insertion-ordered set
-        self._checked: dict[str, float] = {}  # grant id -> when the database said "not revoked"
-
-    def _remember(self, cache: dict[str, Any], key: str, value: Any) -> None:
-        cache.pop(key, None)
-        cache[key] = value
-        if len(cache) > self.MAX_CACHED:
-            del cache[next(iter(cache))]
+        self._revoked = BoundedCache(self.MAX_CACHED)  # grant ids known revoked
+        self._checked = BoundedCache(self.MAX_CACHED)  # grant id -> when the database said "not revoked"
 
     async def revoke(self, grant_id: str, ttl_seconds: int) -> None:
         now = clock.now_ms()
@@ -64,8 +59,8 @@ class RevokedGrants(Repo):
             await self._insert({"grant_id": grant_id, "revoked_instant": now, "expires_instant": now + ttl_seconds * 1000})
         except Conflict:
             pass  # already revoked
-        self._checked.pop(grant_id, None)
-        self._remember(self._revoked, grant_id, None)
+        self._checked.pop(grant_id)
+        self._revoked.put(grant_id, None)
 
     async def is_revoked(self, grant_id: str) -> bool:
         if grant_id in self._revoked:
@@ -76,8 +71,8 @@ class RevokedGrants(Repo):
         started = self.timer()
         revoked = await self._one(_REVOKED, {"p_id": grant_id}) is not None
         if revoked:
-            self._checked.pop(grant_id, None)
-            self._remember(self._revoked, grant_id, None)
+            self._checked.pop(grant_id)
+            self._revoked.put(grant_id, None)
         elif grant_id not in self._revoked:  # a revoke() may have landed while we read
-            self._remember(self._checked, grant_id, started)
+            self._checked.put(grant_id, started)
         return revoked
