@@ -11,7 +11,7 @@ from authgate.clock import clock
 from authgate.errors import ApiError, field_error, not_found
 from authgate.fusionauth.auth import api_key, registry, require_api_key
 from authgate.registry import Registry
-from authgate.tokens import jwt
+from authgate.tokens import access, jwt
 from authgate.tokens.refresh import RefreshError, exchange
 from authgate.web import cookies
 from authgate.web.errors import read_json_object
@@ -112,9 +112,7 @@ async def revoke_refresh_tokens(request: Request, token_id: str | None = None, t
 async def validate_access_token(reg: Registry, token: str) -> dict[str, Any]:
     """Claims of a live access token issued here (signature, iss, exp, not revoked), else TokenInvalid."""
     claims = await jwt.verify(reg.keys, token, issuer=reg.issuer)
-    if "authenticationType" not in claims:
-        # Every access token says how it was obtained; an id_token does not and is no credential
-        # for an API (OpenID Connect Core 2: it is for the client, not for resource servers).
+    if not access.is_access_token(claims):
         raise jwt.TokenInvalid("not an access token")
     if claims.get("gid") and await reg.db.revoked_grants.is_revoked(claims["gid"]):
         raise jwt.TokenInvalid("grant revoked")

@@ -32,7 +32,7 @@ from authgate.oauth2.clients import Client, find_client
 from authgate.oauth2.responses import REDIRECT_HEADERS
 from authgate.registry import Registry
 from authgate.sessions import sso
-from authgate.tokens import jwt
+from authgate.tokens import access, jwt
 from authgate.ui import csrf
 from authgate.ui.pages import error_page, render
 from authgate.web import cookies
@@ -55,9 +55,8 @@ async def _client(reg: Registry, client_id: str | None, hint: str | None) -> tup
             claims = await jwt.verify(reg.keys, hint, issuer=reg.issuer, allow_expired=True)
         except jwt.TokenInvalid as exc:
             raise _Refused(f"bad id_token_hint: {exc.reason}") from None
-        if "authenticationType" in claims:
-            # An access token (every one says how it was obtained) is held by resource servers
-            # too; only the ID token the client got for the session may skip the confirmation.
+        if access.is_access_token(claims):
+            # Resource servers hold access tokens too; only the ID token may skip the confirmation.
             raise _Refused("id_token_hint is an access token")
         aud = claims.get("aud")
         if client_id is not None and aud != client_id:

@@ -10,6 +10,13 @@ from authgate.tokens import jwt
 from authgate.tokens.policy import token_policy
 
 
+def is_access_token(claims: dict[str, Any]) -> bool:
+    """Every access token issued here says how it was obtained (`authenticationType`, as in
+    FusionAuth's); an id_token does not. An id_token is no credential for an API (OpenID Connect
+    Core 2: it is for the client), and an access token is no `id_token_hint`."""
+    return "authenticationType" in claims
+
+
 def user_claims(user: dict[str, Any], registration: dict[str, Any] | None) -> dict[str, Any]:
     doc = user["doc"]
     claims: dict[str, Any] = {"sub": user["id"]}
