@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     argon2_parallelism: int = 1
     # Argon2 threads: the cores this process may run on (its affinity under taskset/cgroups), not
     # the machine's: two hash threads on one pinned core only take turns.
-    password_threads: int = Field(default_factory=lambda: _usable_cores())
+    password_threads: int = Field(default_factory=_usable_cores)
 
     max_body_bytes: int = 1_048_576
     # "memory://" or "redis://127.0.0.1:6379"; empty disables rate limiting.

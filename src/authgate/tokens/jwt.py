@@ -79,7 +79,7 @@ async def verify(keys: KeyRing, token: str, *, issuer: str, audience: str | list
             raise TokenInvalid(f"bad signature: {exc}") from exc
         claims, passed = dict(decoded.claims), {}
         keys.verified_tokens.put(token, (header, dict(claims), key, passed))
-    asked = (issuer, audience if audience is None or isinstance(audience, str) else tuple(audience))
+    asked = _asked(issuer, audience)
     until = passed.get(asked)
     if until is not None and clock.now() < until:
         return claims  # the same checks passed before, and nothing but `exp` can change their answer
@@ -96,21 +96,28 @@ async def verify(keys: KeyRing, token: str, *, issuer: str, audience: str | list
     return claims
 
 
-_registries: dict[tuple[str, tuple[str, ...] | None], JWTClaimsRegistry] = {}
+Asked = tuple[str, "tuple[str, ...] | None"]
+_registries: dict[Asked, JWTClaimsRegistry] = {}
+
+
+def _asked(issuer: str, audience: str | list[str] | None) -> Asked:
+    """The claim checks asked for, as a key: the issuer and the accepted audiences."""
+    return issuer, None if audience is None else (audience,) if isinstance(audience, str) else tuple(audience)
 
 
 def _claims_registry(issuer: str, audience: str | list[str] | None) -> JWTClaimsRegistry:
     """One registry per (issuer, audience) asked about: building one costs as much as using it."""
-    auds = None if audience is None else (audience,) if isinstance(audience, str) else tuple(audience)
-    registry = _registries.get((issuer, auds))
+    asked = _asked(issuer, audience)
+    registry = _registries.get(asked)
     if registry is None:
+        auds = asked[1]
         options: dict[str, Any] = {"iss": {"essential": True, "value": issuer}, "exp": {"essential": True}}
         if auds is not None:
             options["aud"] = {"essential": True, "values": list(auds)}
         registry = JWTClaimsRegistry(now=lambda: int(clock.now()), leeway=LEEWAY_SECONDS, **options)
         if len(_registries) >= 256:  # audiences come from requests; keep the map bounded
             _registries.clear()
-        _registries[(issuer, auds)] = registry
+        _registries[asked] = registry
     return registry
 
 
