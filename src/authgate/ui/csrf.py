@@ -21,6 +21,7 @@ from authgate.web.cookies import is_https
 
 COOKIE = "authgate.csrf"
 FIELD = "csrf_token"
+MISMATCH = "CSRF token mismatch"  # the one refusal a real user meets (a form left open too long)
 
 
 def token(request: Request) -> str:
@@ -43,5 +44,5 @@ def refusal(request: Request, issuer: str, field: str | None) -> str | None:
         return f"Origin {origin[:100]!r}"
     cookie = request.cookies.get(COOKIE) or ""
     if not cookie or not hmac.compare_digest(cookie.encode(), (field or "").encode()):
-        return "CSRF token mismatch"
+        return MISMATCH
     return None

@@ -51,7 +51,7 @@ def _check_csrf(ctx: AuthorizeContext) -> None:
     why = csrf.refusal(ctx.request, ctx.reg.issuer, ctx.params.get(csrf.FIELD))
     if why is None:
         return
-    if why == "CSRF token mismatch":
+    if why == csrf.MISMATCH:
         raise ErrorPage("Your login form expired. Go back to the application and try again.", "login CSRF token mismatch", 403)
     raise ErrorPage("The login form was submitted from another site.", f"login POST with {why}", 403)
 

@@ -21,8 +21,13 @@ log = logging.getLogger("authgate.errors")
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
+def speaks_oauth(path: str) -> bool:
+    """Which error shape a path answers in: RFC 6749's on /oauth2, FusionAuth's elsewhere."""
+    return path.startswith("/oauth2")
+
+
 def _is_oauth(request: Request) -> bool:
-    return request.url.path.startswith("/oauth2")
+    return speaks_oauth(request.scope["path"])
 
 
 def api_error_response(exc: ApiError) -> Response:

@@ -8,6 +8,7 @@ from typing import Any, Awaitable, Callable
 from starlette.exceptions import HTTPException
 
 from authgate.storage.db import Database
+from authgate.web.errors import speaks_oauth
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -19,7 +20,7 @@ async def send_error(scope: Scope, send: Send, status: int, oauth: dict[str, str
                      extra: list[tuple[bytes, bytes]] | None = None) -> None:
     """An error answered before the app runs, in the caller's protocol: RFC 6749 on /oauth2,
     FusionAuth's `generalErrors` elsewhere."""
-    body: dict[str, Any] = oauth if scope["path"].startswith("/oauth2") else {"generalErrors": [general]}
+    body: dict[str, Any] = oauth if speaks_oauth(scope["path"]) else {"generalErrors": [general]}
     data = json.dumps(body).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()), *(extra or [])]
     await send({"type": "http.response.start", "status": status, "headers": headers})
