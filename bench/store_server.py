@@ -10,8 +10,8 @@ from pathlib import Path
 
 import uvicorn
 
-from examples.common.config import ExampleConfig
-from examples.store.app import create_app
+from authgate_demo.apps.common.config import ExampleConfig
+from authgate_demo.apps.store.app import create_app
 
 
 def main() -> None:

@@ -186,7 +186,7 @@ def demo(mode: str = typer.Option("implicit-localstorage", help="Workflow mode o
          xss_demo: bool = typer.Option(False, "--xss-demo", help="Serve the deliberately injectable ?xss= hook "
                                        "(and a relaxed CSP) so you can try the attacks by hand. Never in production.")) -> None:
     """Start the IdP, the Store and the Forums on *.authgate.localhost and print their URLs."""
-    from authgate.demo import run_demo
+    from authgate_demo.stack import run_demo
 
     run_demo(mode=mode, data_dir=data_dir, jwt_ttl=jwt_ttl, vulnerable=xss_demo)
 
@@ -198,8 +198,8 @@ def attacks(mode: list[str] = typer.Option([], "--mode", help="Workflow mode to 
             scenario: list[str] = typer.Option([], "--scenario", help="Only scenarios whose id starts with this (repeatable)."),
             jwt_ttl: int = typer.Option(8, "--jwt-ttl", help="Access token lifetime in seconds for the attacked stacks.")) -> None:
     """Run every attack scenario in every workflow mode (real Chromium, real servers) and write the matrix."""
-    from authgate.attacks.harness import MODES, run_matrix
-    from authgate.attacks.report import MARK, write
+    from authgate_demo.attacks.harness import MODES, run_matrix
+    from authgate_demo.attacks.report import MARK, write
 
     modes = mode or list(MODES)
     unknown = [m for m in modes if m not in MODES]

@@ -11,9 +11,9 @@ import json
 
 import pytest
 
-from authgate.attacks.harness import MODES, chromium_problem, run_matrix
-from authgate.attacks.matrix import BLOCKED, NA, SUCCEEDED
-from authgate.attacks.report import html_page, markdown
+from authgate_demo.attacks.harness import MODES, chromium_problem, run_matrix
+from authgate_demo.attacks.matrix import BLOCKED, NA, SUCCEEDED
+from authgate_demo.attacks.report import html_page, markdown
 
 pytestmark = pytest.mark.e2e
 

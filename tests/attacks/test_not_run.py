@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import asyncio
 
-from authgate.attacks import harness
-from authgate.attacks.matrix import NA, NOT_RUN
+from authgate_demo.attacks import harness
+from authgate_demo.attacks.matrix import NA, NOT_RUN
 
 
 def test_missing_chromium_is_not_run_with_reason(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]

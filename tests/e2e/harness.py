@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from authgate.demo import DEMO_EMAIL, DEMO_PASSWORD, FORUMS_ID, STORE_ID, Stack, StackConfig
+from authgate_demo.stack import DEMO_EMAIL, DEMO_PASSWORD, FORUMS_ID, STORE_ID, Stack, StackConfig
 
 __all__ = ["DEMO_EMAIL", "DEMO_PASSWORD", "FORUMS_ID", "STORE_ID"]
 

@@ -15,7 +15,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 
-from examples.common.config import ExampleConfig
+from authgate_demo.apps.common.config import ExampleConfig
 
 ISSUER = "http://idp.authgate.localhost:9011"
 IDP_INTERNAL = "http://127.0.0.1:9011"
@@ -117,8 +117,8 @@ AppMaker = Callable[..., Any]
 @pytest.fixture
 async def make_client(idp: FakeIdP, clock: Clock, tmp_path: Any) -> AsyncIterator[AppMaker]:
     """make_client(mode, forums=False, **config) -> httpx client talking to the app in-process."""
-    from examples.forums.app import create_app as create_forums
-    from examples.store.app import create_app as create_store
+    from authgate_demo.apps.forums.app import create_app as create_forums
+    from authgate_demo.apps.store.app import create_app as create_store
 
     clients: list[httpx.AsyncClient] = []
     idp_http = httpx.AsyncClient(transport=httpx.MockTransport(idp.handler))

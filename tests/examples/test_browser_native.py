@@ -17,7 +17,7 @@ import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from examples.store.app import create_app
+from authgate_demo.apps.store.app import create_app
 
 from .conftest import STORE_CLIENT, Clock, FakeIdP, config
 

@@ -5,7 +5,7 @@ import httpx
 import pytest
 from joserfc.jwk import RSAKey
 
-from examples.common.jwt_verifier import JwksCache, JwtVerifier, TokenRejected, http_jwks_fetcher
+from authgate_demo.apps.common.jwt_verifier import JwksCache, JwtVerifier, TokenRejected, http_jwks_fetcher
 
 from .conftest import _EC, _RSA, FORUMS_CLIENT, IDP_INTERNAL, ISSUER, STORE_CLIENT, USER_ID, FakeIdP, unsigned
 
@@ -185,7 +185,7 @@ async def test_a_verified_token_is_remembered_only_until_its_exp(verifier, idp, 
     token = idp.mint(exp_in=60)
     first = await verifier.verify(token)
     decode = pytest.fail  # a cached answer must not decode again
-    monkeypatch.setattr("examples.common.jwt_verifier.jwt.decode", lambda *a, **k: decode("decoded again"))
+    monkeypatch.setattr("authgate_demo.apps.common.jwt_verifier.jwt.decode", lambda *a, **k: decode("decoded again"))
     assert await verifier.verify(token) == first
     monkeypatch.undo()
     clock.now += 61  # past exp, within the leeway: verified afresh (and still accepted by the leeway)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from examples.common.provision import application_spec
+from authgate_demo.apps.common.provision import application_spec
 
 ORIGIN = "http://store.authgate.localhost:8081"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from examples.store.app import _load_cart, _seed
+from authgate_demo.apps.store.app import _load_cart, _seed
 
 
 def _data_version(conn: sqlite3.Connection) -> int:

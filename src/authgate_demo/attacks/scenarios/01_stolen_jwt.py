@@ -15,8 +15,8 @@ from __future__ import annotations
 import asyncio
 import time
 
-from authgate.attacks.matrix import Cell, blocked, succeeded
-from authgate.attacks.scenarios import claims_of, describe, log_out, short
+from authgate_demo.attacks.matrix import Cell, blocked, succeeded
+from authgate_demo.attacks.scenarios import claims_of, describe, log_out, short
 
 ID = "01-stolen-jwt-replay"
 TITLE = "Stolen JWT replayed to the Store (header and cookie)"

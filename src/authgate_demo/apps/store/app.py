@@ -1,6 +1,6 @@
 """The Store: a shopping cart per user, in the Store's own SQLite database.
 
-Everything about logging in is shared with the Forums (examples.common); what is here is the
+Everything about logging in is shared with the Forums (authgate_demo.apps.common); what is here is the
 part a real shop would write: its catalogue, its carts keyed by the IdP's user id (`sub`), and
 the two routes that read and change a cart.
 """
@@ -13,10 +13,10 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from examples.common.app import AppSpec, create_example_app
-from examples.common.config import ExampleConfig
-from examples.common.db import Connections, connect, init_schema
-from examples.common.errors import ApiError
+from authgate_demo.apps.common.app import AppSpec, create_example_app
+from authgate_demo.apps.common.config import ExampleConfig
+from authgate_demo.apps.common.db import Connections, connect, init_schema
+from authgate_demo.apps.common.errors import ApiError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS products (

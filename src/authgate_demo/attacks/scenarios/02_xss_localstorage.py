@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 
-from authgate.attacks.matrix import Cell, blocked, succeeded
-from authgate.attacks.scenarios import MITIGATION_NO_JS_TOKEN, claims_of, describe, jwts_in, seconds_left, short, xss_url
+from authgate_demo.attacks.matrix import Cell, blocked, succeeded
+from authgate_demo.attacks.scenarios import MITIGATION_NO_JS_TOKEN, claims_of, describe, jwts_in, seconds_left, short, xss_url
 
 ID = "02-xss-read-storage"
 TITLE = "Injected script reads localStorage and exfiltrates the JWT"

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import json
 
-from authgate.attacks.matrix import Cell, blocked, succeeded
-from authgate.attacks.scenarios import MITIGATION_NO_JS_TOKEN, describe, jwts_in, short
+from authgate_demo.attacks.matrix import Cell, blocked, succeeded
+from authgate_demo.attacks.scenarios import MITIGATION_NO_JS_TOKEN, describe, jwts_in, short
 
 ID = "03-xss-hook-fetch"
 TITLE = "Injected script hooks fetch and captures the JWT during the cookie drop"

@@ -31,8 +31,8 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from authgate.attacks.matrix import NA, NOT_RUN, Cell, Matrix, ScenarioInfo, not_applicable, not_run
-from authgate.demo import DEMO_EMAIL, DEMO_PASSWORD, Stack, StackConfig
+from authgate_demo.attacks.matrix import NA, NOT_RUN, Cell, Matrix, ScenarioInfo, not_applicable, not_run
+from authgate_demo.stack import DEMO_EMAIL, DEMO_PASSWORD, Stack, StackConfig
 
 MODES = ("implicit-localstorage", "implicit-cookie", "native-refresh-cookie", "code-pkce-cookie", "bff")
 CHROMIUM = os.environ.get("AUTHGATE_CHROMIUM", "/usr/bin/chromium")
@@ -40,7 +40,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--no-first-run", "--disable-sync", "--disable-quic"]
 DEFAULT_JWT_TTL = 8  # seconds: short, so "usable until exp" is measured, not assumed
 UI_TIMEOUT_MS = 15_000
-log = logging.getLogger("authgate.attacks")
+log = logging.getLogger("authgate_demo.attacks")
 
 
 class NotRunnable(Exception):
@@ -242,7 +242,7 @@ def add_route(app: str) -> str:
 # --- scenarios -----------------------------------------------------------------------------------
 
 def load_scenarios(only: Sequence[str] | None = None) -> list[ModuleType]:
-    from authgate.attacks import scenarios as pkg
+    from authgate_demo.attacks import scenarios as pkg
 
     mods = []
     for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):

@@ -16,8 +16,8 @@ from __future__ import annotations
 import asyncio
 import json
 
-from authgate.attacks.matrix import Cell, blocked, succeeded
-from authgate.attacks.scenarios import describe
+from authgate_demo.attacks.matrix import Cell, blocked, succeeded
+from authgate_demo.attacks.scenarios import describe
 
 ID = "09-csrf"
 TITLE = "CSRF against the app's state-changing endpoint (cross-origin, same-site)"

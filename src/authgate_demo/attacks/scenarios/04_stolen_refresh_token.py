@@ -14,9 +14,9 @@ leaves the backend).
 """
 from __future__ import annotations
 
-from authgate.attacks.matrix import Cell, blocked, succeeded
-from authgate.attacks.scenarios import BACKEND, IMPLICIT, describe, short
-from authgate.demo import STORE_ID
+from authgate_demo.attacks.matrix import Cell, blocked, succeeded
+from authgate_demo.attacks.scenarios import BACKEND, IMPLICIT, describe, short
+from authgate_demo.stack import STORE_ID
 
 ID = "04-stolen-refresh-token"
 TITLE = "Stolen refresh token sent directly to /api/jwt/refresh and /oauth2/token"

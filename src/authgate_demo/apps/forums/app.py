@@ -1,6 +1,6 @@
 """The Forums: posts keyed by the IdP's user id (`sub`), in the Forums' own SQLite database.
 
-Same login machinery as the Store (examples.common), different client id, origin and data --
+Same login machinery as the Store (authgate_demo.apps.common), different client id, origin and data --
 which is the point: single sign-on between the two is the IdP's job, not theirs.
 """
 from __future__ import annotations
@@ -13,10 +13,10 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from examples.common.app import AppSpec, create_example_app
-from examples.common.config import ExampleConfig
-from examples.common.db import connect, init_schema
-from examples.common.errors import ApiError
+from authgate_demo.apps.common.app import AppSpec, create_example_app
+from authgate_demo.apps.common.config import ExampleConfig
+from authgate_demo.apps.common.db import connect, init_schema
+from authgate_demo.apps.common.errors import ApiError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS posts (

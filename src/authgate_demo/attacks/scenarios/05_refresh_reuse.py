@@ -14,8 +14,8 @@ Does not apply to the implicit modes (no refresh tokens) nor to bff (nothing to 
 """
 from __future__ import annotations
 
-from authgate.attacks.matrix import Cell, blocked, succeeded
-from authgate.attacks.scenarios import IMPLICIT, describe, short
+from authgate_demo.attacks.matrix import Cell, blocked, succeeded
+from authgate_demo.attacks.scenarios import IMPLICIT, describe, short
 
 ID = "05-refresh-reuse-after-rotation"
 TITLE = "Rotated refresh token replayed: the whole family is revoked (reuse detection)"

@@ -116,9 +116,9 @@ class Stack:
                                         secrets_by_app[FORUMS_ID]), cfg.forums_port)
 
     def _example(self, name: str, mode: str, origin: str, client_id: str, client_secret: str) -> Any:
-        from examples.common.config import ExampleConfig
+        from authgate_demo.apps.common.config import ExampleConfig
 
-        module = __import__(f"examples.{name.lower()}.app", fromlist=["create_app"])
+        module = __import__(f"authgate_demo.apps.{name.lower()}.app", fromlist=["create_app"])
         ecfg = ExampleConfig(
             name=name, mode=mode, public_origin=origin, idp_public_url=self.cfg.idp_url,
             idp_internal_url=f"http://127.0.0.1:{self.cfg.idp_port}", issuer=self.cfg.idp_url, client_id=client_id,
@@ -129,7 +129,7 @@ class Stack:
 
     async def _provision(self) -> dict[str, str]:
         """Register both applications and the demo user through the FusionAuth admin API."""
-        from examples.common.provision import application_spec
+        from authgate_demo.apps.common.provision import application_spec
 
         cfg = self.cfg
         apps = {STORE_ID: ("Store", cfg.mode, cfg.store_url), FORUMS_ID: ("Forums", cfg.forums_mode or cfg.mode, cfg.forums_url)}

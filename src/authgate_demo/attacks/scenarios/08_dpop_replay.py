@@ -17,9 +17,9 @@ from __future__ import annotations
 import time
 import uuid
 
-from authgate.attacks.harness import NotRunnable
-from authgate.attacks.matrix import Cell, blocked, succeeded
-from authgate.attacks.scenarios import claims_of, describe, short
+from authgate_demo.attacks.harness import NotRunnable
+from authgate_demo.attacks.matrix import Cell, blocked, succeeded
+from authgate_demo.attacks.scenarios import claims_of, describe, short
 
 ID = "08-dpop-replay"
 TITLE = "DPoP-bound token replayed without the private key"

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from authgate.attacks.matrix import Cell, blocked, succeeded
-from authgate.attacks.scenarios import jwts_in, xss_url
+from authgate_demo.attacks.matrix import Cell, blocked, succeeded
+from authgate_demo.attacks.scenarios import jwts_in, xss_url
 
 ID = "10-xss-under-strict-csp"
 TITLE = "Scenario 2's injected script under the strict Content-Security-Policy"
@@ -24,9 +24,9 @@ def applies(mode: str) -> str | None:
 
 
 async def run(ctx) -> Cell:  # type: ignore[no-untyped-def]
-    from examples.common.security import content_security_policy
+    from authgate_demo.apps.common.security import content_security_policy
 
-    from authgate.attacks.scenarios import _02 as s02  # type: ignore[attr-defined]
+    from authgate_demo.attacks.scenarios import _02 as s02  # type: ignore[attr-defined]
 
     strict = content_security_policy(SimpleNamespace(vulnerable_demo=False, idp_origin=ctx.url("idp")))
     page = await ctx.victim()

@@ -13,8 +13,8 @@ Applies only to native-refresh-cookie: the other modes keep no refresh token in 
 """
 from __future__ import annotations
 
-from authgate.attacks.matrix import Cell, blocked, succeeded
-from authgate.attacks.scenarios import short
+from authgate_demo.attacks.matrix import Cell, blocked, succeeded
+from authgate_demo.attacks.scenarios import short
 
 ID = "06-refresh-cookie-clobbering"
 TITLE = "Refresh-cookie clobbering between Store and Forums"

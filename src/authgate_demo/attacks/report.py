@@ -5,7 +5,7 @@ import html
 import json
 from pathlib import Path
 
-from authgate.attacks.matrix import BLOCKED, NA, NOT_RUN, SUCCEEDED, Cell, Matrix
+from authgate_demo.attacks.matrix import BLOCKED, NA, NOT_RUN, SUCCEEDED, Cell, Matrix
 
 MARK = {SUCCEEDED: "🔴 succeeded", BLOCKED: "🟢 blocked", NA: "⚪ n/a", NOT_RUN: "🟡 not run"}
 MODE_NOTES = {

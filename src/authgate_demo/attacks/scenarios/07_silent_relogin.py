@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import json
 
-from authgate.attacks.matrix import Cell, blocked, succeeded
-from authgate.attacks.scenarios import BACKEND, IMPLICIT, describe, jwts_in, short, xss_url
-from authgate.demo import STORE_ID
+from authgate_demo.attacks.matrix import Cell, blocked, succeeded
+from authgate_demo.attacks.scenarios import BACKEND, IMPLICIT, describe, jwts_in, short, xss_url
+from authgate_demo.stack import STORE_ID
 
 ID = "07-xss-silent-relogin"
 TITLE = "Injected script mints a new token: prompt=none iframe/popup, or credentialed refresh"
