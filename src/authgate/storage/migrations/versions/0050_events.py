@@ -1,7 +1,7 @@
 """events: audit log, login records, webhooks and their delivery outbox
 
 Revision ID: 0050_events
-Revises: 0001
+Revises: 0040_mfa
 Create Date: 2026-11-29 17:18:27.084110
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0050_events'
-down_revision = '0001'
+down_revision = '0040_mfa'
 branch_labels = None
 depends_on = None
 
