@@ -180,6 +180,8 @@ mfa_challenges = Table(
     Column("user_id", Id(), ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
     Column("expires_instant", BigInteger, nullable=False, index=True),
     Column("doc", JSON, nullable=False),
+)
+
 # --- events (authgate/events.py) -------------------------------------------------------------
 
 # FusionAuth's audit log ids are numbers; BIGINT on PostgreSQL, SQLite's rowid alias there.
