@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     rate_limit_storage: str = "memory://"
     rate_limit_login: str = "120/minute"
     log_level: str = "info"
+    # The janitor (authgate/retention.py) deletes expired codes, nonces, sessions, refresh tokens
+    # and revocation records this often in `serve`; 0 disables it (run `authgate purge` from cron).
+    purge_interval_seconds: float = 60.0
     # FastAPI's own OpenTelemetry spans and metrics (FastAPI >= 0.16x), for operators who run a
     # collector. Off by default: asking "is a provider configured?" costs ~15 us a request, and
     # /metrics (Prometheus) is always on.
