@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     # against the TCP peer (not X-Forwarded-For). Loopback only by default; add your scraper's
     # network, or "0.0.0.0/0,::/0" to open it.
     metrics_allowed_networks: str = "127.0.0.0/8,::1/128"
+    # The janitor (authgate/retention.py) deletes expired codes, nonces, sessions, refresh tokens
+    # and revocation records this often in `serve`; 0 disables it (run `authgate purge` from cron).
+    purge_interval_seconds: float = 60.0
     # FastAPI's own OpenTelemetry spans and metrics (FastAPI >= 0.16x), for operators who run a
     # collector. Off by default: asking "is a provider configured?" costs ~15 us a request, and
     # /metrics (Prometheus) is always on.

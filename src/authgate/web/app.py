@@ -13,6 +13,7 @@ from starlette.middleware import Middleware
 from authgate import __version__
 from authgate.config import Settings
 from authgate.registry import Registry
+from authgate.retention import Janitor
 from authgate.storage import migrate
 from authgate.storage.repos import Conflict
 from authgate.web import errors, fastlane, openapi
@@ -58,10 +59,15 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        janitor = None
         if owns_registry:
             await start(app.state.registry)
+            janitor = Janitor(app.state.registry, app.state.registry.settings.purge_interval_seconds)
+            janitor.start()
         yield
         if owns_registry:
+            if janitor is not None:
+                await janitor.stop()
             await app.state.registry.close()
 
     options: dict[str, Any] = {}
