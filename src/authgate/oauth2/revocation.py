@@ -53,4 +53,4 @@ async def revoke(request: Request) -> Response:
         log.info("grant %s revoked by %s (%d refresh tokens)", grant_id, client.client_id, count)
         await events.emit(reg, events.REFRESH_TOKEN_REVOKE, application_id=client.client_id,
                           payload={"grantId": grant_id, "refreshTokens": count})
-    return Response(status_code=200, headers={"Cache-Control": "no-store"})
+    return Response(status_code=200)
