@@ -19,6 +19,7 @@ from authgate.storage.repos import Conflict
 from authgate.web import errors, fastlane, openapi
 from authgate.web.metrics import Metrics
 from authgate.web.middleware import BodyLimit, Cors, OriginRegistry
+from authgate.web.proxy import ProxyHeaders
 from authgate.web.rate_limit import RateLimit
 
 log = logging.getLogger("authgate")
@@ -86,6 +87,8 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     # Outermost first; all of it outside FastAPI's stack, so the front door's requests pass it too.
     app.edge = [Middleware(Metrics), Middleware(BodyLimit, limit=settings.max_body_bytes),
                 Middleware(Cors, origins=app.state.origins)]
+    if settings.trusted_proxies:  # outermost: everything after sees the client's scheme and address
+        app.edge.insert(0, Middleware(ProxyHeaders, trusted_proxies=settings.trusted_proxies))
     if app.state.registry.limiter is not None:
         app.edge.append(Middleware(RateLimit, limiter=app.state.registry.limiter))
     return app
