@@ -116,6 +116,10 @@ class Settings(BaseSettings):
     # Proxies (IP addresses or CIDR networks, comma-separated) whose X-Forwarded-Proto and
     # X-Forwarded-For are believed (web/proxy.py); empty: the headers are ignored from anyone.
     trusted_proxies: Annotated[list[str], NoDecode] = []
+    # Who may scrape /metrics (route names, status counts, latencies): comma-separated CIDRs matched
+    # against the client address: the TCP peer, or behind a trusted proxy the client it forwards
+    # for. Loopback only by default; add your scraper's network, or "0.0.0.0/0,::/0" to open it.
+    metrics_allowed_networks: str = "127.0.0.0/8,::1/128"
     # The janitor (authgate/retention.py) deletes expired codes, nonces, sessions, refresh tokens
     # and revocation records this often in `serve`; 0 disables it (run `authgate purge` from cron).
     purge_interval_seconds: float = 60.0
@@ -123,6 +127,14 @@ class Settings(BaseSettings):
     # collector. Off by default: asking "is a provider configured?" costs ~15 us a request, and
     # /metrics (Prometheus) is always on.
     opentelemetry: bool = False
+
+    @field_validator("metrics_allowed_networks")
+    @classmethod
+    def _cidrs(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                ipaddress.ip_network(part.strip(), strict=False)  # ValueError: a start-up error, not a 500 per scrape
+        return value
 
     @classmethod
     def settings_customise_sources(

@@ -17,8 +17,10 @@ from authgate.retention import Janitor
 from authgate.storage import migrate
 from authgate.storage.repos import Conflict
 from authgate.web import errors, fastlane, openapi
+from authgate.web.context import RequestScope
 from authgate.web.metrics import Metrics
 from authgate.web.middleware import BodyLimit, Cors, OriginRegistry
+from authgate.web.no_store import NoStore
 from authgate.web.proxy import ProxyHeaders
 from authgate.web.rate_limit import RateLimit
 
@@ -74,10 +76,14 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     if "telemetry" in inspect.signature(FastAPI).parameters:
         on = settings.opentelemetry
         options["telemetry"] = {"tracing": on, "metrics": on, "logs": on}
+    # No trailing-slash redirects: Starlette builds their Location from the request's Host header,
+    # so a forged Host was echoed into a redirect (cache poisoning, open redirect). `/api/user/` is
+    # a 404 like any other unknown path; our links never end in a slash.
     app = fastlane.App(title="authgate", version=__version__, lifespan=lifespan,
-                       docs_url=None, redoc_url=None, **options)
+                       docs_url=None, redoc_url=None, redirect_slashes=False, **options)
     app.state.registry = registry or Registry(settings)
     app.state.origins = OriginRegistry(app.state.registry.db)
+    app.state.metrics_networks = settings.metrics_allowed_networks
     errors.install(app)
     openapi.install(app)
     routers = [import_module(name).router for name in ROUTERS]
@@ -85,7 +91,8 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         app.include_router(router)
     app.plain = fastlane.plain_routes(routers)
     # Outermost first; all of it outside FastAPI's stack, so the front door's requests pass it too.
-    app.edge = [Middleware(Metrics), Middleware(BodyLimit, limit=settings.max_body_bytes),
+    app.edge = [Middleware(RequestScope), Middleware(Metrics), Middleware(NoStore),
+                Middleware(BodyLimit, limit=settings.max_body_bytes),
                 Middleware(Cors, origins=app.state.origins)]
     if settings.trusted_proxies:  # outermost: everything after sees the client's scheme and address
         app.edge.insert(0, Middleware(ProxyHeaders, trusted_proxies=settings.trusted_proxies))
