@@ -1,3 +1,4 @@
+from authgate.storage.repos.admin_sessions import AdminSessions
 from authgate.storage.repos.api_keys import ApiKeys
 from authgate.storage.repos.applications import Applications
 from authgate.storage.repos.base import Conflict, new_id
@@ -10,5 +11,5 @@ from authgate.storage.repos.signing_keys import SigningKeys
 from authgate.storage.repos.sso_sessions import SsoSessions
 from authgate.storage.repos.users import Users
 
-__all__ = ["ApiKeys", "Applications", "Codes", "Conflict", "LoginFailures", "Nonces", "RefreshTokens", "Registrations",
+__all__ = ["AdminSessions", "ApiKeys", "Applications", "Codes", "Conflict", "LoginFailures", "Nonces", "RefreshTokens", "Registrations",
            "RevokedGrants", "SigningKeys", "SsoSessions", "Users", "new_id"]
