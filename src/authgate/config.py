@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     # the machine's: two hash threads on one pinned core only take turns.
     password_threads: int = Field(default_factory=_usable_cores)
 
+    # Multi-factor (authgate/mfa/): how long a login may wait for its second factor (twoFactorId)
+    # and a WebAuthn ceremony for the browser; the key that seals TOTP secrets at rest.
+    two_factor_ttl_seconds: int = 300
+    webauthn_timeout_seconds: int = 300
+    mfa_secret_key: str = ""
+
     max_body_bytes: int = 1_048_576
     # "memory://" or "redis://127.0.0.1:6379"; empty disables rate limiting.
     rate_limit_storage: str = "memory://"

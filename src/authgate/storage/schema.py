@@ -98,6 +98,8 @@ sso_sessions = Table(
     Column("insert_instant", BigInteger, nullable=False),
     Column("expires_instant", BigInteger, nullable=False),
     Column("revoked_instant", BigInteger, nullable=True),
+    # The factors of the login (RFC 8176 `amr` values, space-separated): what `acr` is derived from.
+    Column("amr", String(64), nullable=True),
 )
 
 authorization_codes = Table(
@@ -134,6 +136,50 @@ revoked_grants = Table(
     Column("grant_id", Id(), primary_key=True),
     Column("revoked_instant", BigInteger, nullable=False),
     Column("expires_instant", BigInteger, nullable=False),
+)
+
+# Multi-factor authentication (authgate/mfa/). A TOTP method per row (FusionAuth's
+# "authenticator"); `last_step` is the newest RFC 6238 time step accepted, so a code is used once.
+mfa_methods = Table(
+    "mfa_methods", metadata,
+    Column("id", String(36), primary_key=True),  # FusionAuth's method id
+    Column("user_id", Id(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("method", String(32), nullable=False),
+    Column("secret", Text, nullable=False),  # sealed (authgate/mfa/sealing.py), never returned after enrolment
+    Column("last_step", BigInteger, nullable=False),
+    Column("insert_instant", BigInteger, nullable=False),
+)
+
+# Single-use recovery codes, stored as digests; using one deletes its row.
+recovery_codes = Table(
+    "recovery_codes", metadata,
+    Column("code_digest", String(64), primary_key=True),
+    Column("user_id", Id(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("insert_instant", BigInteger, nullable=False),
+)
+
+# WebAuthn credentials (passkeys): several per user, each named.
+webauthn_credentials = Table(
+    "webauthn_credentials", metadata,
+    Column("id", Id(), primary_key=True),
+    Column("credential_id", String(1400), nullable=False, unique=True),  # base64url, <= 1023 bytes raw
+    Column("user_id", Id(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("public_key", Text, nullable=False),  # base64url COSE key
+    Column("sign_count", BigInteger, nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("doc", JSON, nullable=False),  # displayName, transports, aaguid, discoverable, lastUseInstant
+    Column("insert_instant", BigInteger, nullable=False),
+)
+
+# Server-side single-use values with an expiry: WebAuthn challenges and two-factor login ids
+# (`twoFactorId`), keyed by the digest of the value the client holds.
+mfa_challenges = Table(
+    "mfa_challenges", metadata,
+    Column("id_digest", String(64), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("user_id", Id(), ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+    Column("expires_instant", BigInteger, nullable=False, index=True),
+    Column("doc", JSON, nullable=False),
 )
 
 # The admin console's server-side sessions (authgate/admin/): the browser holds only an opaque

@@ -13,11 +13,12 @@ from authgate.storage.schema import sso_sessions as ss
 class SsoSessions(Repo):
     table = ss
 
-    async def create(self, session_id: str, cookie_value: str, user_id: str, auth_instant: int, ttl_seconds: int) -> dict[str, Any]:
+    async def create(self, session_id: str, cookie_value: str, user_id: str, auth_instant: int, ttl_seconds: int,
+                     amr: str = "pwd") -> dict[str, Any]:
         now = clock.now_ms()
         return await self._insert({
             "id": session_id, "cookie_digest": digest(cookie_value), "user_id": user_id, "auth_instant": auth_instant,
-            "insert_instant": now, "expires_instant": now + ttl_seconds * 1000, "revoked_instant": None,
+            "insert_instant": now, "expires_instant": now + ttl_seconds * 1000, "revoked_instant": None, "amr": amr,
         })
 
     async def find_live(self, cookie_value: str) -> dict[str, Any] | None:

@@ -1,14 +1,14 @@
 """admin console sessions
 
 Revision ID: 0060_console
-Revises: 0001
+Revises: 0040_mfa
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0060_console'
-down_revision = '0001'
+down_revision = '0040_mfa'
 branch_labels = None
 depends_on = None
 
