@@ -101,6 +101,22 @@ def migrate(data_dir: Optional[Path] = DataDir) -> None:
     typer.echo("database is up to date")
 
 
+@app.command()
+def purge(data_dir: Optional[Path] = DataDir) -> None:
+    """Delete expired codes, nonces, SSO sessions, refresh tokens and revocation records (for cron)."""
+    from authgate.retention import purge as sweep
+
+    async def work(reg: Any) -> dict[str, int] | None:
+        return await sweep(reg.db, reg.settings)
+
+    deleted = _with_registry(_settings(data_dir), work)
+    if deleted is None:
+        typer.echo("another node is purging right now; nothing done")
+        return
+    for name, count in deleted.items():
+        typer.echo(f"{name}: {count} deleted")
+
+
 @user_app.command("create")
 def user_create(email: str, password: str = typer.Option(..., prompt=True, hide_input=True),
                 register: list[str] = typer.Option([], help="Application id to register the user to (repeatable)."),

@@ -5,11 +5,12 @@ request.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 
@@ -67,10 +68,25 @@ class Settings(BaseSettings):
     rate_limit_storage: str = "memory://"
     rate_limit_login: str = "120/minute"
     log_level: str = "info"
+    # Who may scrape /metrics (route names, status counts, latencies): comma-separated CIDRs matched
+    # against the TCP peer (not X-Forwarded-For). Loopback only by default; add your scraper's
+    # network, or "0.0.0.0/0,::/0" to open it.
+    metrics_allowed_networks: str = "127.0.0.0/8,::1/128"
+    # The janitor (authgate/retention.py) deletes expired codes, nonces, sessions, refresh tokens
+    # and revocation records this often in `serve`; 0 disables it (run `authgate purge` from cron).
+    purge_interval_seconds: float = 60.0
     # FastAPI's own OpenTelemetry spans and metrics (FastAPI >= 0.16x), for operators who run a
     # collector. Off by default: asking "is a provider configured?" costs ~15 us a request, and
     # /metrics (Prometheus) is always on.
     opentelemetry: bool = False
+
+    @field_validator("metrics_allowed_networks")
+    @classmethod
+    def _cidrs(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                ipaddress.ip_network(part.strip(), strict=False)  # ValueError: a start-up error, not a 500 per scrape
+        return value
 
     @classmethod
     def settings_customise_sources(

@@ -136,11 +136,11 @@ async def test_writes_take_effect_at_once_for_login_and_cors(client: httpx.Async
     app = (await _create(client, admin, loginConfiguration={"generateRefreshTokens": True}))["application"]
     await make_user(registry, apps=[app])
     login = {"loginId": "richard@example.com", "password": "password", "applicationId": app["id"]}
-    assert "refreshToken" in (await client.post("/api/login", json=login)).json()
+    assert "refreshToken" in (await client.post("/api/login", json=login, headers=admin)).json()
     await client.patch(f"/api/application/{app['id']}", json={"application": {
         "loginConfiguration": {"generateRefreshTokens": False},
         "oauthConfiguration": {"authorizedOriginURLs": ["https://shop.example"]}}}, headers=admin)
-    assert "refreshToken" not in (await client.post("/api/login", json=login)).json()
+    assert "refreshToken" not in (await client.post("/api/login", json=login, headers=admin)).json()
     r = await client.get("/health/alive", headers={"Origin": "https://shop.example"})
     assert r.headers.get("access-control-allow-origin") == "https://shop.example"
 
@@ -151,7 +151,7 @@ async def test_soft_delete_deactivates_and_hard_delete_removes(client: httpx.Asy
     await make_user(registry, apps=[app])
     login = {"loginId": "richard@example.com", "password": "password", "applicationId": app["id"]}
     assert (await client.delete(f"/api/application/{app['id']}", headers=admin)).status_code == 200
-    assert (await client.post("/api/login", json=login)).status_code == 400
+    assert (await client.post("/api/login", json=login, headers=admin)).status_code == 400
     assert [a for a in (await client.get("/api/application", headers=admin)).json()["applications"]
             if a["id"] != CONSOLE_APP_ID] == []
     assert len((await client.get("/api/application?inactive=true", headers=admin)).json()["applications"]) == 1
@@ -159,7 +159,7 @@ async def test_soft_delete_deactivates_and_hard_delete_removes(client: httpx.Asy
     assert r.json()["application"]["active"] is False  # an edit does not undo the soft delete
     r = await client.put(f"/api/application/{app['id']}?reactivate=true", headers=admin)
     assert r.json()["application"]["active"] is True
-    assert (await client.post("/api/login", json=login)).status_code == 200
+    assert (await client.post("/api/login", json=login, headers=admin)).status_code == 200
     assert (await client.delete(f"/api/application/{app['id']}?hardDelete=true", headers=admin)).status_code == 200
     assert await registry.db.applications.get(app["id"]) is None
 

@@ -31,7 +31,14 @@ _ENUMS = {
     ("jwtConfiguration", "refreshTokenUsagePolicy"): ("Reusable", "OneTimeUse"),
     ("jwtConfiguration", "refreshTokenExpirationPolicy"): ("Fixed", "SlidingWindow", "SlidingWindowWithMaximumLifetime"),
 }
-_POSITIVE_INTS = (("jwtConfiguration", "timeToLiveInSeconds"), ("jwtConfiguration", "refreshTokenTimeToLiveInMinutes"))
+# Token lifetimes: positive and bounded, so `now + ttl` stays a sane instant that every database
+# column and JWT library can hold (10**18 seconds overflowed at login, a 500, not a 400 here).
+MAX_ACCESS_TTL_SECONDS = 365 * 24 * 3600
+MAX_REFRESH_TTL_MINUTES = 10 * 365 * 24 * 60
+_LIFETIMES = ((("jwtConfiguration",), "timeToLiveInSeconds", MAX_ACCESS_TTL_SECONDS),
+              (("jwtConfiguration",), "refreshTokenTimeToLiveInMinutes", MAX_REFRESH_TTL_MINUTES),
+              (("jwtConfiguration", "refreshTokenSlidingWindowConfiguration"), "maximumTimeToLiveInMinutes",
+               MAX_REFRESH_TTL_MINUTES))
 _BOOLS = (("oauthConfiguration", "requireClientAuthentication"), ("loginConfiguration", "generateRefreshTokens"),
           ("loginConfiguration", "requireAuthentication"), ("jwtConfiguration", "enabled"))
 IMPLICIT_WARNING = {"code": "[insecure]implicit",
@@ -69,10 +76,7 @@ async def validate(reg: Registry, app: dict[str, Any]) -> dict[str, Any]:
         value = sections[section].get(key)
         if value is not None and value not in allowed:
             errors.add(f"{P}.{section}.{key}", "invalid", f"[{key}] must be one of {', '.join(allowed)}.")
-    for section, key in _POSITIVE_INTS:
-        value = errors.typed(sections[section], key, int, f"{P}.{section}")
-        if isinstance(value, int) and value <= 0:
-            errors.add(f"{P}.{section}.{key}", "invalid", f"[{key}] must be positive.")
+    _check_lifetimes(sections, errors)
     for section, key in _BOOLS:
         errors.typed(sections[section], key, bool, f"{P}.{section}")
     for key, origin in (("authorizedRedirectURLs", False), ("authorizedOriginURLs", True)):
@@ -99,6 +103,16 @@ async def validate(reg: Registry, app: dict[str, Any]) -> dict[str, Any]:
     doc["jwtConfiguration"] = {"refreshTokenUsagePolicy": "OneTimeUse", "refreshTokenExpirationPolicy": "Fixed", **jwt}
     doc["loginConfiguration"] = sections["loginConfiguration"]
     return doc
+
+
+def _check_lifetimes(sections: dict[str, Any], errors: Errors) -> None:
+    for path, key, most in _LIFETIMES:
+        obj, prefix = sections[path[0]], f"{P}.{path[0]}"
+        for name in path[1:]:
+            obj, prefix = errors.typed(obj, name, dict, prefix) or {}, f"{prefix}.{name}"
+        value = errors.typed(obj, key, int, prefix)
+        if isinstance(value, int) and not 0 < value <= most:
+            errors.add(f"{prefix}.{key}", "invalid", f"[{key}] must be between 1 and {most}.")
 
 
 def _validate_roles(roles: Any, errors: Errors) -> list[dict[str, Any]]:

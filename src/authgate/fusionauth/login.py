@@ -91,7 +91,9 @@ async def login(request: Request) -> Response:
         app = await reg.apps.get(body.applicationId)
         if app is None or not app["active"]:
             raise field_error("applicationId", "invalid", "The [applicationId] does not identify an active application.")
-        if (app["doc"].get("loginConfiguration") or {}).get("requireAuthentication") and await api_key(request) is None:
+        # FusionAuth's default is true: only an application that opts out (a SPA posting its own
+        # form) lets anyone log in to it without an API key.
+        if (app["doc"].get("loginConfiguration") or {}).get("requireAuthentication", True) and await api_key(request) is None:
             raise ApiError(401, general_errors=[{"code": "[Unauthorized]", "message": "This application requires an API key to log in."}])
     user = await record_login(reg, await authenticate(reg, body.loginId, body.password))
     registrations = await reg.db.registrations.for_user(user["id"])

@@ -50,4 +50,4 @@ async def revoke(request: Request) -> Response:
     if grant_id:
         count = await revoke_grant(reg, grant_id)
         log.info("grant %s revoked by %s (%d refresh tokens)", grant_id, client.client_id, count)
-    return Response(status_code=200, headers={"Cache-Control": "no-store"})
+    return Response(status_code=200)

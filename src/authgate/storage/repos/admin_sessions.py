@@ -8,8 +8,12 @@ from sqlalchemy import delete, select, update
 
 from authgate.clock import clock
 from authgate.storage.db import digest
+from authgate.storage.purge import CUT, Rule, register
 from authgate.storage.repos.base import Repo, new_id
 from authgate.storage.schema import admin_sessions as s
+
+# The janitor deletes sessions past their absolute lifetime (idle ones are refused, then go too).
+register(Rule("admin console sessions", s, lambda t: t.c.expires_instant < CUT))
 
 
 class AdminSessions(Repo):
@@ -36,6 +40,3 @@ class AdminSessions(Repo):
 
     async def delete_for_user(self, user_id: str) -> int:
         return await self._write(delete(s).where(s.c.user_id == user_id))
-
-    async def purge_expired(self) -> int:
-        return await self._write(delete(s).where(s.c.expires_instant <= clock.now_ms()))
