@@ -19,6 +19,7 @@ from authgate.retention import Janitor
 from authgate.storage import migrate
 from authgate.storage.repos import Conflict
 from authgate.web import errors, fastlane, openapi
+from authgate.web.context import RequestScope
 from authgate.web.metrics import Metrics
 from authgate.web.middleware import BodyLimit, Cors, OriginRegistry
 from authgate.web.no_store import NoStore
@@ -94,7 +95,8 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         app.include_router(router)
     app.plain = fastlane.plain_routes(routers)
     # Outermost first; all of it outside FastAPI's stack, so the front door's requests pass it too.
-    app.edge = [Middleware(Metrics), Middleware(NoStore), Middleware(BodyLimit, limit=settings.max_body_bytes),
+    app.edge = [Middleware(RequestScope), Middleware(Metrics), Middleware(NoStore),
+                Middleware(BodyLimit, limit=settings.max_body_bytes),
                 Middleware(Cors, origins=app.state.origins)]
     if app.state.registry.limiter is not None:
         app.edge.append(Middleware(RateLimit, limiter=app.state.registry.limiter))

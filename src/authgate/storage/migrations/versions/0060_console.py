@@ -1,14 +1,14 @@
 """admin console sessions
 
 Revision ID: 0060_console
-Revises: 0040_mfa
+Revises: 0050_events
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0060_console'
-down_revision = '0040_mfa'
+down_revision = '0050_events'
 branch_labels = None
 depends_on = None
 
