@@ -23,6 +23,7 @@ from authgate.web.context import RequestScope
 from authgate.web.metrics import Metrics
 from authgate.web.middleware import BodyLimit, Cors, OriginRegistry
 from authgate.web.no_store import NoStore
+from authgate.web.proxy import ProxyHeaders
 from authgate.web.rate_limit import RateLimit
 
 log = logging.getLogger("authgate")
@@ -98,6 +99,8 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.edge = [Middleware(RequestScope), Middleware(Metrics), Middleware(NoStore),
                 Middleware(BodyLimit, limit=settings.max_body_bytes),
                 Middleware(Cors, origins=app.state.origins)]
+    if settings.trusted_proxies:  # outermost: everything after sees the client's scheme and address
+        app.edge.insert(0, Middleware(ProxyHeaders, trusted_proxies=settings.trusted_proxies))
     if app.state.registry.limiter is not None:
         app.edge.append(Middleware(RateLimit, limiter=app.state.registry.limiter))
     return app
