@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     refresh_token_ttl_minutes: int = 43200
     authorization_code_ttl_seconds: int = 60
     sso_session_ttl_seconds: int = 8 * 3600
+    # The admin console's own session: absolute lifetime, and how long it survives without a request.
+    admin_session_ttl_seconds: int = 8 * 3600
+    admin_session_idle_seconds: int = 30 * 60
 
     # FusionAuth's failedAuthenticationConfiguration (tenant level there; global here).
     failed_login_threshold: int = 5

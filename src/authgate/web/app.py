@@ -11,7 +11,9 @@ from fastapi import FastAPI
 from starlette.middleware import Middleware
 
 from authgate import __version__
+from authgate.admin import session as admin_session
 from authgate.config import Settings
+from authgate.console import ensure_console_app
 from authgate.registry import Registry
 from authgate.retention import Janitor
 from authgate.storage import migrate
@@ -39,6 +41,7 @@ ROUTERS = (
     "authgate.fusionauth.registrations",
     "authgate.fusionauth.keys",
     "authgate.fusionauth.api_keys",
+    "authgate.admin.routes",
 )
 
 
@@ -46,6 +49,7 @@ async def start(reg: Registry) -> None:
     """Migrate, make sure a signing key exists, create the bootstrap API key."""
     await migrate.upgrade(reg.db.engine)
     await reg.keys.ensure_default()
+    await ensure_console_app(reg)
     key = reg.settings.api_key
     if key and await reg.db.api_keys.find_by_key(key) is None:
         try:
@@ -85,6 +89,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.state.origins = OriginRegistry(app.state.registry.db)
     app.state.metrics_networks = settings.metrics_allowed_networks
     errors.install(app)
+    admin_session.install(app)
     openapi.install(app)
     routers = [import_module(name).router for name in ROUTERS]
     for router in routers:
