@@ -260,3 +260,17 @@ webhook_attempts = Table(
     Column("error", String(512), nullable=True),
     Column("duration_ms", Integer, nullable=False),
 )
+
+# The admin console's server-side sessions (authgate/admin/): the browser holds only an opaque
+# cookie whose digest is stored; `csrf_token` is the synchronizer token of the session's forms.
+admin_sessions = Table(
+    "admin_sessions", metadata,
+    Column("id", Id(), primary_key=True),
+    Column("token_digest", String(64), nullable=False, unique=True),
+    Column("user_id", Id(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("sso_session_id", Id(), nullable=True),  # the IdP login it came from: ending that ends this
+    Column("csrf_token", String(64), nullable=False),
+    Column("insert_instant", BigInteger, nullable=False),
+    Column("last_seen_instant", BigInteger, nullable=False),
+    Column("expires_instant", BigInteger, nullable=False, index=True),
+)

@@ -5,8 +5,8 @@ core's `events.emit` finds it even where an adapter did not pass one down (the O
 building it costs nothing unless an event is emitted. Adapters that know the actor record it with
 `set_actor` (the API-key dependency does), and `context(request)` returns the full record.
 
-The client IP is the transport peer as uvicorn reports it, which already honours
-`X-Forwarded-For` from trusted proxies only (uvicorn's `--forwarded-allow-ips`).
+The client IP is the transport peer, or the client a trusted proxy forwards for (`web/proxy.py`
+rewrites the scope from `X-Forwarded-For` only when the peer is in `AUTHGATE_TRUSTED_PROXIES`).
 """
 from __future__ import annotations
 

@@ -1,3 +1,4 @@
+from authgate.storage.repos.admin_sessions import AdminSessions
 from authgate.storage.repos.api_keys import ApiKeys
 from authgate.storage.repos.applications import Applications
 from authgate.storage.repos.base import Conflict, new_id
@@ -12,6 +13,6 @@ from authgate.storage.repos.signing_keys import SigningKeys
 from authgate.storage.repos.sso_sessions import SsoSessions
 from authgate.storage.repos.users import Users
 
-__all__ = ["ApiKeys", "Applications", "AuditLog", "Codes", "Conflict", "LoginFailures", "LoginRecords", "MfaChallenges",
+__all__ = ["AdminSessions", "ApiKeys", "Applications", "AuditLog", "Codes", "Conflict", "LoginFailures", "LoginRecords", "MfaChallenges",
            "MfaMethods", "RecoveryCodes", "Nonces", "RefreshTokens", "Registrations", "RevokedGrants", "SigningKeys",
            "SsoSessions", "Users", "WebAuthnCredentials", "new_id"]
