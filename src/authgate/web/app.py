@@ -41,6 +41,7 @@ ROUTERS = (
     "authgate.fusionauth.registrations",
     "authgate.fusionauth.keys",
     "authgate.fusionauth.api_keys",
+    "authgate.fusionauth.system",
     "authgate.admin.routes",
 )
 
