@@ -19,6 +19,7 @@ import contextlib
 import importlib
 import logging
 import pkgutil
+import re
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -43,6 +44,8 @@ NEEDS_TEXT = {
     HOSTED: "the hosted login's second-factor page",
 }
 log = logging.getLogger("authgate_demo.attacks")
+# The hosted login's second-factor page (not the account page's MFA sections).
+HOSTED_PAGE = re.compile(r"^(login_)?(two_factor|second_factor|mfa|factor)\w*\.html$")
 
 
 @dataclass
@@ -177,7 +180,7 @@ async def probe_flows(stack: Stack) -> dict[str, bool]:
     login = paths.get("/api/login", {}).get("post", {}).get("responses", {})
     api = "/api/two-factor/login" in paths and "242" in login
     templates = [p.name for p in resources.files("authgate.ui").joinpath("templates").iterdir()]
-    hosted = any(word in name for name in templates for word in ("two_factor", "second_factor", "mfa"))
+    hosted = any(HOSTED_PAGE.match(name) for name in templates)
     return {API: api, HOSTED: hosted}
 
 
