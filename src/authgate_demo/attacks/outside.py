@@ -126,7 +126,7 @@ async def follow_to_store(http: httpx.AsyncClient, response: httpx.Response, sto
         return Outcome("refused", evidence)
     if response.status_code == 200 and "text/html" in response.headers.get("content-type", ""):
         forms = forms_of(response.text)
-        evidence.append(f"{describe(response)}: the IdP shows \"{page_words(response.text)}\"")
+        evidence.append(f"the IdP shows \"{page_words(response.text)}\" ({response.status_code})")
         form = next((f for f in forms.forms if f["method"] == "post"), None)
         has_password = form is not None and "password" in form["fields"]
         return Outcome("refused" if has_password or form is None else "second-factor", evidence, response.text, form)

@@ -52,11 +52,11 @@ async def _assert_on(page, rp_id: str, credential_id: str) -> str:  # type: igno
 
 async def run(ctx) -> Cell:  # type: ignore[no-untyped-def]
     victim = await ctx.account()
-    relay = Relay(ctx.url("idp"), ctx.url("store"), ctx.data_path)
+    evidence = [f"victim {victim.email} ({ctx.setup}) opens the phishing link to evil.authgate.localhost"]
+    relay = Relay(ctx.url("idp"), ctx.url("store"), ctx.data_path, log=evidence)  # the relay's doings, in order
     await relay.start()
     ctx.cleanups.append(relay.stop)
     page = victim.page or await ctx.new_page()
-    evidence = [f"victim {victim.email} ({ctx.setup}) opens the phishing link {relay.origin}/phish"]
     await page.goto(relay.origin + "/phish")
     evidence.append(f"Chromium shows \"{await page.title()}\" at {urlsplit(page.url).netloc} (the IdP's page, relayed)")
     await page.fill("#loginId", victim.email)
@@ -88,7 +88,6 @@ async def run(ctx) -> Cell:  # type: ignore[no-untyped-def]
         if relay.cart_status is not None:
             break
         await asyncio.sleep(0.1)
-    evidence += relay.log
     evidence.append(f"the victim ends at {urlsplit(page.url).netloc}{urlsplit(page.url).path}")
     if ctx.setup == "passkey":  # the control: the same passkey, asked for on the IdP's own origin
         await page.goto(ctx.url("idp") + "/.well-known/openid-configuration")
