@@ -40,6 +40,10 @@ _JSON_BODIES: tuple[tuple[str, dict[str, Any]], ...] = (
         "queryString": _STR, "ids": {"type": "array", "items": _STR}, "numberOfResults": {"type": "integer"},
         "startRow": {"type": "integer"}}}}),
     ("/api/user/import", {"users": {"type": "array", "items": _USER}}),
+    ("/api/webhook", {"webhook": {"type": "object", "properties": {
+        "url": _STR, "connectTimeout": {"type": "integer"}, "readTimeout": {"type": "integer"},
+        "global": {"type": "boolean"}, "applicationIds": {"type": "array", "items": _STR}, "eventsEnabled": _OBJ,
+        "headers": _OBJ, "signatureConfiguration": _OBJ, "description": _STR}}}),
     ("/api/system/audit-log/search", {"search": {"type": "object", "properties": {
         "message": _STR, "user": _STR, "start": {"type": "integer"}, "end": {"type": "integer"},
         "numberOfResults": {"type": "integer"}, "startRow": {"type": "integer"}, "orderBy": _STR}}}),
