@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from authgate.clock import clock
-from authgate.mfa import recovery, sealing, totp
+from authgate.mfa import policy, recovery, sealing, totp
 from authgate.registry import Registry
 
 log = logging.getLogger("authgate.mfa")
@@ -133,3 +133,11 @@ async def new_recovery_codes(reg: Registry, user_id: str) -> list[str]:
     codes = recovery.generate()
     await reg.db.recovery_codes.replace(user_id, codes)
     return codes
+
+
+async def second_factor_needed(reg: Registry, user_id: str, app: dict[str, Any] | None,
+                               acr_values: tuple[str, ...] = ()) -> bool:
+    """The application's policy (mfa/policy.py) applied to this user's factors."""
+    if policy.login_policy(app) == policy.DISABLED and not acr_values:
+        return False
+    return policy.second_factor_needed(app, await has_any(reg, user_id), acr_values)

@@ -35,6 +35,8 @@ ROUTERS = (
     "authgate.fusionauth.registrations",
     "authgate.fusionauth.keys",
     "authgate.fusionauth.api_keys",
+    "authgate.fusionauth.two_factor",
+    "authgate.fusionauth.webauthn",
 )
 
 
