@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from authgate import events
 from authgate.clock import clock
 from authgate.mfa import policy, recovery, sealing, totp
 from authgate.registry import Registry
@@ -72,6 +73,8 @@ async def enable_totp(reg: Registry, user_id: str, secret: bytes, code: str) -> 
         codes = recovery.generate()
         await reg.db.recovery_codes.replace(user_id, codes)
     log.info("user %s enrolled authenticator %s", user_id, row["id"])
+    await events.emit(reg, events.USER_TWO_FACTOR_METHOD_ADD, user_id=user_id,
+                      payload={"method": {"id": row["id"], "method": AUTHENTICATOR}})
     return Method(row["id"], AUTHENTICATOR, step, secret), codes
 
 
@@ -126,6 +129,8 @@ async def remove(reg: Registry, user_id: str, method_id: str, code: str) -> None
     if not await reg.db.mfa_methods.for_user(user_id):
         await reg.db.recovery_codes.clear(user_id)
     log.info("user %s removed two-factor method %s", user_id, method_id)
+    await events.emit(reg, events.USER_TWO_FACTOR_METHOD_REMOVE, user_id=user_id,
+                      payload={"method": {"id": method_id, "method": AUTHENTICATOR}})
 
 
 async def new_recovery_codes(reg: Registry, user_id: str) -> list[str]:

@@ -29,6 +29,7 @@ from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria, PublicKeyCredentialDescriptor, ResidentKeyRequirement, UserVerificationRequirement,
 )
 
+from authgate import events
 from authgate.clock import clock
 from authgate.registry import Registry
 
@@ -161,6 +162,8 @@ async def register(reg: Registry, user_id: str, credential: Any) -> Passkey:
                 "transports": [t for t in transports if isinstance(t, str)][:8],
                 "backedUp": verified.credential_backed_up}})
     log.info("user %s registered passkey %s", user_id, stored["id"])
+    await events.emit(reg, events.USER_TWO_FACTOR_METHOD_ADD, user_id=user_id,
+                      payload={"method": {"id": stored["id"], "method": "webauthn", "name": stored["name"]}})
     return Passkey.of(stored)
 
 
@@ -215,6 +218,8 @@ async def remove(reg: Registry, user_id: str, passkey_id: str) -> bool:
     removed = await reg.db.webauthn_credentials.remove(user_id, passkey_id)
     if removed:
         log.info("user %s removed passkey %s", user_id, passkey_id)
+        await events.emit(reg, events.USER_TWO_FACTOR_METHOD_REMOVE, user_id=user_id,
+                          payload={"method": {"id": passkey_id, "method": "webauthn"}})
     return removed
 
 
