@@ -183,7 +183,8 @@ def add_sink(sink: Sink) -> None:
 
 async def emit(reg: "Registry", type_: str, ctx: RequestContext | None = None, *, user_id: str | None = None,
                application_id: str | None = None, message: str | None = None,
-               payload: dict[str, Any] | None = None, login_id: str | None = None) -> Event:
+               payload: dict[str, Any] | None = None, login_id: str | None = None,
+               insert_user: str | None = None) -> Event:
     """Record one event and fan it out. Written right after the change it describes (the storage
     layer has no shared transaction yet); a failure to record is logged, never undoes the change."""
     if type_ not in EVENT_TYPES:
@@ -194,16 +195,12 @@ async def emit(reg: "Registry", type_: str, ctx: RequestContext | None = None, *
         if type_ == USER_LOGIN_SUCCESS:
             await reg.db.login_records.add(event, login_id)
         else:
-            await reg.db.audit_log.add(event, _insert_user(event), message or describe(event))
+            await reg.db.audit_log.add(event, insert_user or event.context.actor.label, message or describe(event))
         for sink in _sinks:
             await sink(reg, event)
     except Exception:  # the change is done; losing its record must not turn its answer into a 500
         log.exception("could not record event %s %s", type_, event.id)
     return event
-
-
-def _insert_user(event: Event) -> str:
-    return event.context.actor.label
 
 
 def describe(event: Event) -> str:

@@ -44,6 +44,14 @@ _JSON_BODIES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("/api/two-factor/login", {"twoFactorId": _STR, "code": _STR, "applicationId": _STR}),
     ("/api/webauthn", {"userId": _STR, "applicationId": _STR, "loginId": _STR, "name": _STR, "displayName": _STR,
                        "twoFactorId": _STR, "credential": _OBJ, "origin": _STR, "rpId": _STR}),
+    ("/api/system/audit-log/search", {"search": {"type": "object", "properties": {
+        "message": _STR, "user": _STR, "start": {"type": "integer"}, "end": {"type": "integer"},
+        "numberOfResults": {"type": "integer"}, "startRow": {"type": "integer"}, "orderBy": _STR}}}),
+    ("/api/system/audit-log", {"auditLog": {"type": "object", "properties": {
+        "insertUser": _STR, "message": _STR, "reason": _STR, "data": _OBJ}}}),
+    ("/api/system/login-record/search", {"retrieveTotal": {"type": "boolean"}, "search": {"type": "object", "properties": {
+        "userId": _STR, "applicationId": _STR, "start": {"type": "integer"}, "end": {"type": "integer"},
+        "numberOfResults": {"type": "integer"}, "startRow": {"type": "integer"}}}}),
     ("/api/user", {"user": _USER}),
     ("/api/application", {"application": {"type": "object", "properties": {
         "name": _STR, "oauthConfiguration": _OBJ, "jwtConfiguration": _OBJ, "loginConfiguration": _OBJ,

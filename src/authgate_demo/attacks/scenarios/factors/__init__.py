@@ -1,0 +1,57 @@
+"""The factor x attack matrix's scenarios, one module each, `<nn>_<name>.py`: its docstring is the
+threat (shown in the report); `ID`, `TITLE`, `applies(setup) -> reason it does not apply | None`,
+`needs(setup) -> flows it needs` (`factors.API`, `factors.HOSTED`), `async run(ctx) -> Cell`."""
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from authgate_demo.attacks import outside
+from authgate_demo.attacks.scenarios import claims_of, short
+
+
+def said(r: httpx.Response) -> str:
+    """`POST /api/login -> 242 (twoFactorId, methods [authenticator])` and the like, for evidence."""
+    what = f"{r.request.method} {r.request.url.path} -> {r.status_code}"
+    try:
+        body = r.json()
+    except ValueError:
+        return what
+    if not isinstance(body, dict):
+        return what
+    if body.get("token"):
+        amr = claims_of(body["token"]).get("amr")
+        what += f" with a JWT {short(body['token'])}" + (f" (amr {amr})" if amr else "")
+        if body.get("refreshToken"):
+            what += " and a refresh token"
+    elif "twoFactorId" in body:
+        methods = sorted({m.get("method", "?") for m in body.get("methods") or []})
+        what += f" twoFactorId, methods {methods}: the password was right, a second factor is asked"
+    elif body.get("generalErrors") or body.get("fieldErrors"):
+        what += f" {str(body.get('generalErrors') or body.get('fieldErrors'))[:120]}"
+    return what
+
+
+async def api_login(ctx: Any, http: httpx.AsyncClient, login_id: str, password: str) -> httpx.Response:
+    return await outside.api_login(http, ctx.url("idp"), ctx.app_id, login_id, password)
+
+
+async def two_factor_login(ctx: Any, http: httpx.AsyncClient, two_factor_id: str, code: str) -> httpx.Response:
+    return await http.post(ctx.url("idp") + "/api/two-factor/login",
+                           json={"twoFactorId": two_factor_id, "code": code, "applicationId": ctx.app_id})
+
+
+async def use_token(ctx: Any, http: httpx.AsyncClient, token: str) -> httpx.Response:
+    """The attacker spends an access token at the Store, as a Bearer token."""
+    return await http.get(ctx.url("store") + ctx.data_path, headers={"Authorization": f"Bearer {token}"})
+
+
+def token_of(r: httpx.Response) -> str | None:
+    if r.status_code != 200:
+        return None
+    try:
+        body = r.json()
+    except ValueError:
+        return None
+    return body.get("token") if isinstance(body, dict) else None
