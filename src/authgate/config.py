@@ -139,6 +139,9 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(default=8, ge=1, le=50)
     # Seconds between outbox polls when idle (a new event wakes the worker on its own node at once).
     webhook_poll_seconds: float = Field(default=1.0, gt=0)
+    # A claimed delivery is this node's for this long; if the node dies, another attempt follows
+    # after it. Longer than any delivery (each webhook timeout is at most 20 s).
+    webhook_lease_seconds: float = Field(default=60.0, gt=0)
     # Log lines: "text" for people, "json" (one JSON object per line) for machines.
     log_format: Literal["text", "json"] = "text"
     # FastAPI's own OpenTelemetry spans and metrics (FastAPI >= 0.16x), for operators who run a

@@ -44,6 +44,10 @@ _JSON_BODIES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("/api/two-factor/login", {"twoFactorId": _STR, "code": _STR, "applicationId": _STR}),
     ("/api/webauthn", {"userId": _STR, "applicationId": _STR, "loginId": _STR, "name": _STR, "displayName": _STR,
                        "twoFactorId": _STR, "credential": _OBJ, "origin": _STR, "rpId": _STR}),
+    ("/api/webhook", {"webhook": {"type": "object", "properties": {
+        "url": _STR, "connectTimeout": {"type": "integer"}, "readTimeout": {"type": "integer"},
+        "global": {"type": "boolean"}, "applicationIds": {"type": "array", "items": _STR}, "eventsEnabled": _OBJ,
+        "headers": _OBJ, "signatureConfiguration": _OBJ, "description": _STR}}}),
     ("/api/system/audit-log/search", {"search": {"type": "object", "properties": {
         "message": _STR, "user": _STR, "start": {"type": "integer"}, "end": {"type": "integer"},
         "numberOfResults": {"type": "integer"}, "startRow": {"type": "integer"}, "orderBy": _STR}}}),

@@ -19,6 +19,7 @@ import contextlib
 import importlib
 import logging
 import pkgutil
+import re
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -43,6 +44,8 @@ NEEDS_TEXT = {
     HOSTED: "the hosted login's second-factor page",
 }
 log = logging.getLogger("authgate_demo.attacks")
+# The hosted login's second-factor page (not the account page's MFA sections).
+HOSTED_PAGE = re.compile(r"^(login_)?(two_factor|second_factor|mfa|factor)\w*\.html$")
 
 
 @dataclass
@@ -170,14 +173,16 @@ class FactorCtx:
 
 async def probe_flows(stack: Stack) -> dict[str, bool]:
     """Which second-factor flows the IdP under attack has: read from its OpenAPI document (the
-    Login API's 242 and /api/two-factor/login) and its hosted-page templates."""
+    Login API's 242 and /api/two-factor/login) and from the hosted login (a second-factor page
+    template, or the login page's code using the MFA core)."""
     async with httpx.AsyncClient(timeout=10) as http:
         doc = (await http.get(f"http://127.0.0.1:{stack.cfg.idp_port}/openapi.json")).json()
     paths = doc.get("paths", {})
     login = paths.get("/api/login", {}).get("post", {}).get("responses", {})
     api = "/api/two-factor/login" in paths and "242" in login
     templates = [p.name for p in resources.files("authgate.ui").joinpath("templates").iterdir()]
-    hosted = any(word in name for name in templates for word in ("two_factor", "second_factor", "mfa"))
+    login_code = resources.files("authgate.ui").joinpath("login.py").read_text(encoding="utf-8")
+    hosted = any(HOSTED_PAGE.match(name) for name in templates) or "authgate.mfa" in login_code
     return {API: api, HOSTED: hosted}
 
 
@@ -234,7 +239,8 @@ async def _one(mod: ModuleType, ctx: FactorCtx, timeout: float) -> Cell:
 
 async def run_factor_matrix(browser: Any, browser_problem: str, data_root: Path, *, setups: Sequence[str] = SETUPS,
                             only: Sequence[str] | None = None, jwt_ttl: int = 8,
-                            progress: Callable[[Cell], None] | None = None, scenario_timeout: float = 90.0) -> Matrix:
+                            progress: Callable[[Cell], None] | None = None, scenario_timeout: float = 90.0,
+                            idp_overrides: dict[str, Any] | None = None) -> Matrix:
     from authgate_demo.attacks.harness import _START_LOCK, free_port
 
     began = time.perf_counter()
@@ -248,13 +254,14 @@ async def run_factor_matrix(browser: Any, browser_problem: str, data_root: Path,
                 cells.append(_stamped(not_applicable(reason), mod, setup))
             else:
                 todo.append((mod, setup))
-    env = {"workflow mode": MODE, "jwt_ttl_seconds": str(jwt_ttl)}
+    env = {"workflow mode": MODE, "jwt_ttl_seconds": str(jwt_ttl),
+           "database": "PostgreSQL" if (idp_overrides or {}).get("database_url") else "SQLite"}
     if todo and browser is None:
         cells += [_stamped(not_run(browser_problem or "Chromium is not available"), m, s) for m, s in todo]
         todo = []
     if todo:
         cfg = StackConfig(mode=MODE, data_dir=data_root / "factors", idp_port=free_port(), store_port=free_port(),
-                          forums_port=free_port(), jwt_ttl=jwt_ttl, leeway_seconds=0)
+                          forums_port=free_port(), jwt_ttl=jwt_ttl, leeway_seconds=0, idp_overrides=dict(idp_overrides or {}))
         stack = Stack(cfg)
         try:
             async with _START_LOCK:

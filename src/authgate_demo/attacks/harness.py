@@ -348,9 +348,10 @@ def chromium_problem() -> str | None:
 async def run_matrix(modes: Sequence[str] = MODES, only: Sequence[str] | None = None, *,
                      jwt_ttl: int = DEFAULT_JWT_TTL, data_dir: Path | None = None,
                      progress: Callable[[Cell], None] | None = None, parallel: int = 3,
-                     setups: Sequence[str] = SETUPS) -> Matrix:
+                     setups: Sequence[str] = SETUPS, factor_idp_overrides: dict[str, Any] | None = None) -> Matrix:
     """The workflow matrix for `modes`, with the factor x attack matrix for `setups` (attacks/factors.py)
-    as its `factors` (none when `setups` is empty). Both share the Chromium and run side by side."""
+    as its `factors` (none when `setups` is empty). Both share the Chromium and run side by side.
+    `factor_idp_overrides`: settings for the factor matrix's IdP (its tests use PostgreSQL too)."""
     global _BROWSER_PROBLEM
     began = time.perf_counter()
     mods = load_scenarios(only)
@@ -391,7 +392,7 @@ async def run_matrix(modes: Sequence[str] = MODES, only: Sequence[str] | None = 
                 return None
             async with gate:
                 return await run_factor_matrix(browser, _BROWSER_PROBLEM, tmp, setups=setups, only=only,
-                                               jwt_ttl=jwt_ttl, progress=progress)
+                                               jwt_ttl=jwt_ttl, progress=progress, idp_overrides=factor_idp_overrides)
 
         factor_task = asyncio.ensure_future(factor_matrix())
         for mode_cells in await asyncio.gather(*(one(mode) for mode in modes)):

@@ -103,6 +103,16 @@ async def follow_to_store(http: httpx.AsyncClient, response: httpx.Response, sto
     """After the IdP answered a login form: if it redirected to the Store's callback, follow it and
     use the session (read the cart); otherwise report the page it showed."""
     location = response.headers.get("location", "")
+    idp = f"{response.request.url.scheme}://{response.request.url.netloc.decode()}"
+    for _ in range(5):  # the IdP's own redirects (to a second-factor page, say), as a browser follows them
+        if response.status_code not in (302, 303) or location.startswith(store_url):
+            break
+        target = urljoin(str(response.request.url), location)
+        if not target.startswith(idp):
+            break
+        evidence.append(f"{describe(response)} -> {urlsplit(target).path}")
+        response = await http.get(target)
+        location = response.headers.get("location", "")
     if response.status_code in (302, 303) and location.startswith(store_url):
         evidence.append(f"the IdP redirected to the Store's callback ({urlsplit(location).path}?code=…)")
         back = await http.get(location)
@@ -116,7 +126,7 @@ async def follow_to_store(http: httpx.AsyncClient, response: httpx.Response, sto
         return Outcome("refused", evidence)
     if response.status_code == 200 and "text/html" in response.headers.get("content-type", ""):
         forms = forms_of(response.text)
-        evidence.append(f"{describe(response)}: the IdP shows \"{page_words(response.text)}\"")
+        evidence.append(f"the IdP shows \"{page_words(response.text)}\" ({response.status_code})")
         form = next((f for f in forms.forms if f["method"] == "post"), None)
         has_password = form is not None and "password" in form["fields"]
         return Outcome("refused" if has_password or form is None else "second-factor", evidence, response.text, form)

@@ -28,7 +28,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
 from authgate_demo.attacks import outside
-from authgate_demo.attacks.scenarios import describe
+from authgate_demo.attacks.scenarios import claims_of, describe
 
 HOP_HEADERS = {"content-type", "accept", "accept-language"}
 SECRET_FIELDS = {"password", "code", "csrf_token"}
@@ -111,6 +111,11 @@ class Relay:
         cart = await self._http.get(self.store_url + self.data_path)
         self.cart_status = cart.status_code
         self.log.append(f"relay: {describe(back)}; Store session cookies {sorted(self.session)}; {describe(cart)}")
+        jwt = next((v for k, v in self.session.items() if k.endswith("app_jwt")), None)
+        if jwt:
+            amr = claims_of(jwt).get("amr")
+            self.log.append(f"the relayed session's JWT says amr {amr}: to the IdP, the victim logged in" +
+                            (" with more than one factor" if amr and "mfa" in amr else ""))
         return RedirectResponse(self.store_url + "/", status_code=303)  # the victim lands on the real Store
 
     async def start(self) -> None:

@@ -83,5 +83,7 @@ async def run(ctx) -> Cell:  # type: ignore[no-untyped-def]
                          usable_for=f"the JWT {ctx.jwt_ttl}s, renewable with the refresh token",
                          mitigation="a second factor; the lockout only bounds how many passwords are judged",
                          evidence=evidence)
-    return blocked("second factor (the list's right password only earns a 242) + the lockout, which also counts "
-                   "wrong codes", evidence, stolen="the knowledge that the password is right (242)")
+    why = "second factor: the list's right password only earns a 242"
+    why += (" (and the lockout counts wrong codes too)" if "authenticator" in codes
+            else " -- a passkey has no code to guess" if "webauthn" in codes else "")
+    return blocked(why, evidence, stolen="the knowledge that the password is right (242)")

@@ -25,11 +25,11 @@ from authgate_demo.attacks.factors import HOSTED
 from authgate_demo.attacks.harness import NotRunnable
 from authgate_demo.attacks.matrix import Cell, blocked, succeeded
 from authgate_demo.attacks.relay import Relay
+from authgate_demo.attacks.scenarios.factors import enter_code
 
 ID = "f3-phishing-relay"
 TITLE = "Real-time phishing relay on evil.authgate.localhost (password, then the code, relayed)"
 
-CODE_FIELD = "input[autocomplete='one-time-code'], input[name='code']"
 PASSKEY_BUTTON = re.compile("passkey|security key", re.I)
 
 
@@ -52,11 +52,11 @@ async def _assert_on(page, rp_id: str, credential_id: str) -> str:  # type: igno
 
 async def run(ctx) -> Cell:  # type: ignore[no-untyped-def]
     victim = await ctx.account()
-    relay = Relay(ctx.url("idp"), ctx.url("store"), ctx.data_path)
+    evidence = [f"victim {victim.email} ({ctx.setup}) opens the phishing link to evil.authgate.localhost"]
+    relay = Relay(ctx.url("idp"), ctx.url("store"), ctx.data_path, log=evidence)  # the relay's doings, in order
     await relay.start()
     ctx.cleanups.append(relay.stop)
     page = victim.page or await ctx.new_page()
-    evidence = [f"victim {victim.email} ({ctx.setup}) opens the phishing link {relay.origin}/phish"]
     await page.goto(relay.origin + "/phish")
     evidence.append(f"Chromium shows \"{await page.title()}\" at {urlsplit(page.url).netloc} (the IdP's page, relayed)")
     await page.fill("#loginId", victim.email)
@@ -65,15 +65,9 @@ async def run(ctx) -> Cell:  # type: ignore[no-untyped-def]
     store_host = urlsplit(ctx.url("store")).netloc
     await page.wait_for_load_state()
     if urlsplit(page.url).netloc != store_host and ctx.setup == "password+totp":
-        field = page.locator(CODE_FIELD).first
-        try:
-            await field.wait_for(state="visible", timeout=5000)
-        except Exception as exc:
-            raise NotRunnable(f"the relayed second-factor page had no code field ({page.url})") from exc
-        code = await victim.next_code()
-        evidence.append(f"the relay shows the IdP's second-factor page; the victim types the current code from the app")
-        await field.fill(code)
-        await field.press("Enter")
+        evidence.append("the relay shows the IdP's second-factor page; the victim types the current code from the app")
+        if not await enter_code(page, await victim.next_code()):
+            raise NotRunnable(f"the relayed second-factor page had no code field ({page.url})")
         await page.wait_for_load_state()
     elif urlsplit(page.url).netloc != store_host and ctx.setup == "passkey":
         creds = await passkey.credentials(victim.cdp, victim.authenticator_id)
@@ -94,7 +88,6 @@ async def run(ctx) -> Cell:  # type: ignore[no-untyped-def]
         if relay.cart_status is not None:
             break
         await asyncio.sleep(0.1)
-    evidence += relay.log
     evidence.append(f"the victim ends at {urlsplit(page.url).netloc}{urlsplit(page.url).path}")
     if ctx.setup == "passkey":  # the control: the same passkey, asked for on the IdP's own origin
         await page.goto(ctx.url("idp") + "/.well-known/openid-configuration")

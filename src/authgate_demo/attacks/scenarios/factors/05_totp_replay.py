@@ -12,8 +12,11 @@ from __future__ import annotations
 
 from authgate_demo.attacks import outside
 from authgate_demo.attacks.factors import API, HOSTED
+from authgate_demo.attacks.harness import NotRunnable
 from authgate_demo.attacks.matrix import Cell, blocked, succeeded
-from authgate_demo.attacks.scenarios.factors import api_login, said, token_of, two_factor_login, use_token
+from authgate_demo.attacks.scenarios.factors import (
+    api_login, enter_code, said, token_of, two_factor_login, use_token,
+)
 
 ID = "f5-totp-replay"
 TITLE = "TOTP replay: a code the victim just used, replayed inside its 30 s window"
@@ -40,9 +43,8 @@ async def run(ctx) -> Cell:  # type: ignore[no-untyped-def]
     await page.fill("#password", victim.password)
     await page.click("form button[type=submit]")
     code = await victim.next_code()
-    field = page.locator("input[autocomplete='one-time-code'], input[name='code']").first
-    await field.fill(code)
-    await field.press("Enter")
+    if not await enter_code(page, code):
+        raise NotRunnable(f"the hosted second-factor page had no code field ({page.url})")
     await page.locator("#data").wait_for(state="visible")
     evidence.append("the victim logged in to the Store in Chromium with the password and the code; the attacker saw the code")
     token = None

@@ -3,6 +3,7 @@ threat (shown in the report); `ID`, `TITLE`, `applies(setup) -> reason it does n
 `needs(setup) -> flows it needs` (`factors.API`, `factors.HOSTED`), `async run(ctx) -> Cell`."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -55,3 +56,27 @@ def token_of(r: httpx.Response) -> str | None:
     except ValueError:
         return None
     return body.get("token") if isinstance(body, dict) else None
+
+
+CODE_FIELD = "input[autocomplete='one-time-code'], input[name='code']"
+CHOOSE_CODE = re.compile(r"authenticator|one-time code|code from", re.I)
+
+
+async def enter_code(page: Any, code: str) -> bool:
+    """The victim types a code on the (possibly relayed) second-factor page, as a person would:
+    the code field, or first the choice that leads to it. False if the page offers neither."""
+    field = page.locator(CODE_FIELD).first
+    try:
+        await field.wait_for(state="visible", timeout=5000)
+    except Exception:  # noqa: BLE001 - Playwright's timeout: look for a choice of method instead
+        choice = page.get_by_role("button", name=CHOOSE_CODE).or_(page.get_by_role("link", name=CHOOSE_CODE))
+        if not await choice.count():
+            return False
+        await choice.first.click()
+        try:
+            await field.wait_for(state="visible", timeout=5000)
+        except Exception:  # noqa: BLE001
+            return False
+    await field.fill(code)
+    await field.press("Enter")
+    return True
