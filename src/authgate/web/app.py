@@ -41,6 +41,8 @@ ROUTERS = (
     "authgate.fusionauth.registrations",
     "authgate.fusionauth.keys",
     "authgate.fusionauth.api_keys",
+    "authgate.fusionauth.two_factor",
+    "authgate.fusionauth.webauthn",
     "authgate.fusionauth.system",
     "authgate.fusionauth.webhooks",
     "authgate.admin.routes",
