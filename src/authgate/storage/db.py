@@ -59,7 +59,7 @@ def make_database(settings: Settings) -> "Database":
 class Database:
     def __init__(self, engine: AsyncEngine, pg: "PgFast | None" = None) -> None:
         from authgate.storage.repos import (
-            ApiKeys, Applications, Codes, LoginFailures, Nonces, RefreshTokens, Registrations,
+            ActionIds, ApiKeys, Applications, Codes, LoginFailures, Nonces, Outbox, RefreshTokens, Registrations,
             RevokedGrants, SigningKeys, SsoSessions, Users,
         )
 
@@ -75,6 +75,8 @@ class Database:
         self.login_failures = LoginFailures(engine, pg)
         self.nonces = Nonces(engine, pg)
         self.revoked_grants = RevokedGrants(engine, pg)
+        self.outbox = Outbox(engine, pg)
+        self.action_ids = ActionIds(engine, pg)
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

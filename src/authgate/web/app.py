@@ -59,7 +59,9 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if owns_registry:
             await start(app.state.registry)
+        app.state.registry.mail.start()  # the outbox sender (authgate/mail/sender.py)
         yield
+        await app.state.registry.mail.stop()
         if owns_registry:
             await app.state.registry.close()
 
