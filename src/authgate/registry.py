@@ -13,6 +13,7 @@ from authgate.mail.sender import Sender
 from authgate.mail.templates import Templates
 from authgate.passwords import PasswordHasher
 from authgate.storage.db import Database, make_database
+from authgate.webhooks import WebhookService
 from authgate.web.rate_limit import Limiter
 
 _APP_CACHE_TTL = 2.0  # seconds another node's application edit may take to be seen here
@@ -57,9 +58,11 @@ class Registry:
         self.limiter = Limiter(settings.rate_limit_storage, settings.rate_limit_login) if settings.rate_limit_storage else None
         self.mail = Sender(self.db, settings)  # started by the app's lifespan
         self.mail_templates = Templates(settings.mail_templates_dir)
+        self.webhooks = WebhookService(self)  # started by the app's lifespan (web/app.py)
 
     async def close(self) -> None:
         await self.mail.stop()
+        await self.webhooks.stop()
         self.hasher.close()
         if self.limiter is not None:
             await self.limiter.close()

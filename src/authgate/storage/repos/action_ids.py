@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
 from authgate.clock import clock
+from authgate.storage import purge
 from authgate.storage.db import digest
 from authgate.storage.repos.base import Repo, first
 from authgate.storage.schema import action_ids as a
@@ -51,5 +52,7 @@ class ActionIds(Repo):
         return await self._write(update(a).where(a.c.user_id == user_id, a.c.kind == kind,
                                                  a.c.used_instant.is_(None)).values(used_instant=now))
 
-    async def purge_expired(self, before_ms: int) -> int:
-        return await self._write(delete(a).where(a.c.expires_instant < before_ms))
+
+
+# The janitor (retention.py) drops ids once expired: used or not, they can only be refused.
+purge.register(purge.Rule("action ids", a, lambda t: t.c.expires_instant < purge.CUT))

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 
 from authgate.clock import clock
+from authgate.storage import purge
 from authgate.storage.repos.base import Repo, all_rows, new_id
 from authgate.storage.schema import mail_outbox as o
 
@@ -81,3 +82,8 @@ class Outbox(Repo):
         async with self.engine.connect() as conn:
             return (await conn.execute(select(func.min(o.c.next_attempt_instant)).where(
                 o.c.sent_instant.is_(None), o.c.failed_instant.is_(None)))).scalar()
+
+
+# The janitor (retention.py) drops a message a week after it was sent or given up on.
+purge.register(purge.Rule("mail outbox", o, lambda t: or_(t.c.sent_instant < purge.HORIZON,
+                                                          t.c.failed_instant < purge.HORIZON)))

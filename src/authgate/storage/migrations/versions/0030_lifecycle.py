@@ -2,7 +2,7 @@
 NFKC + case-folded (what authgate.storage.repos.users now looks them up by)
 
 Revision ID: 0030_lifecycle
-Revises: 0001
+Revises: 0060_console
 Create Date: 2026-11-29 17:18:46.883092
 """
 import unicodedata
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '0030_lifecycle'
-down_revision = '0001'
+down_revision = '0060_console'
 branch_labels = None
 depends_on = None
 
