@@ -124,7 +124,7 @@ async def follow_to_store(http: httpx.AsyncClient, response: httpx.Response, sto
             evidence.append(f"the victim's cart (owner {owner}) read by the attacker")
             return Outcome("session", evidence)
         return Outcome("refused", evidence)
-    if response.status_code == 200 and "text/html" in response.headers.get("content-type", ""):
+    if "text/html" in response.headers.get("content-type", ""):
         forms = forms_of(response.text)
         evidence.append(f"the IdP shows \"{page_words(response.text)}\" ({response.status_code})")
         form = next((f for f in forms.forms if f["method"] == "post"), None)
