@@ -78,8 +78,8 @@ def forms_of(page: str) -> _Forms:
 def page_words(page: str, n: int = 160) -> str:
     """What a person reads on an HTML page (h1 and visible alert), for evidence."""
     parsed = forms_of(page)
-    alert = re.search(r'role="alert"[^>]*>([^<]*)', page)
-    text = parsed.h1 + (f" / {html.unescape(alert.group(1).strip())}" if alert else "")
+    alert = next((a.strip() for a in re.findall(r'role="alert"[^>]*>([^<]*)', page) if a.strip()), "")
+    text = parsed.h1 + (f" / {html.unescape(alert)}" if alert else "")
     return text[:n] or "(no heading)"
 
 
