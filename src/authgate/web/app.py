@@ -41,6 +41,10 @@ ROUTERS = (
     "authgate.fusionauth.registrations",
     "authgate.fusionauth.keys",
     "authgate.fusionauth.api_keys",
+    "authgate.fusionauth.two_factor",
+    "authgate.fusionauth.webauthn",
+    "authgate.fusionauth.system",
+    "authgate.fusionauth.webhooks",
     "authgate.admin.routes",
 )
 
@@ -70,7 +74,9 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             await start(app.state.registry)
             janitor = Janitor(app.state.registry, app.state.registry.settings.purge_interval_seconds)
             janitor.start()
+        app.state.registry.webhooks.start()  # this node's webhook deliverer (authgate/webhooks/deliver.py)
         yield
+        await app.state.registry.webhooks.stop()
         if owns_registry:
             if janitor is not None:
                 await janitor.stop()
