@@ -5,6 +5,7 @@ import asyncio
 import gc
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Optional, TypeVar
@@ -52,7 +53,10 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version.")) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from authgate import logs
+
+    fmt = os.environ.get("AUTHGATE_LOG_FORMAT", "text").strip().lower()
+    logs.configure("json" if fmt == "json" else "text", "info")  # serve applies AUTHGATE_LOG_LEVEL
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # one line per plugin: noise
 
 
@@ -89,7 +93,12 @@ def serve(host: Optional[str] = typer.Option(None, help="Interface to bind (defa
     # The password hasher's thread needs the GIL for a moment after each hash (to hand back the
     # result and take the next one); by default it may wait 5 ms for a busy event loop to let go.
     sys.setswitchinterval(0.0005)
-    uvicorn.run(application, host=settings.host, port=settings.port, log_level=settings.log_level,
+    from authgate import logs
+
+    logs.configure(settings.log_format, settings.log_level)
+    # uvicorn's own loggers go through ours (log_config=None keeps its dictConfig away); its
+    # access log is off because web/context.py writes one line per request with the request id.
+    uvicorn.run(application, host=settings.host, port=settings.port, log_level=settings.log_level, log_config=None,
                 access_log=False, proxy_headers=False)  # X-Forwarded-*: web/proxy.py, from trusted_proxies only
 
 

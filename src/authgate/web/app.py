@@ -102,7 +102,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         app.include_router(router)
     app.plain = fastlane.plain_routes(routers)
     # Outermost first; all of it outside FastAPI's stack, so the front door's requests pass it too.
-    app.edge = [Middleware(RequestScope), Middleware(Metrics), Middleware(NoStore),
+    app.edge = [Middleware(RequestScope, access_log=settings.access_log), Middleware(Metrics), Middleware(NoStore),
                 Middleware(BodyLimit, limit=settings.max_body_bytes),
                 Middleware(Cors, origins=app.state.origins)]
     if settings.trusted_proxies:  # outermost: everything after sees the client's scheme and address

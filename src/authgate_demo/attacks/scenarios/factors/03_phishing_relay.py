@@ -76,8 +76,10 @@ async def run(ctx) -> Cell:  # type: ignore[no-untyped-def]
         button = page.get_by_role("button", name=PASSKEY_BUTTON)
         if await button.count():
             await button.first.click()
-            evidence.append("the victim clicks the relayed page's passkey button")
             await asyncio.sleep(2)
+            alerts = [t.strip() for t in await page.locator("[role=alert]:visible").all_inner_texts() if t.strip()]
+            evidence.append("the victim clicks the relayed page's passkey button; the page says: "
+                            + (" / ".join(alerts) if alerts else "(nothing)"))
         idp_host = urlsplit(ctx.url("idp")).hostname or ""
         evil_host = urlsplit(relay.origin).hostname or ""
         evidence.append(f"on the relay, a WebAuthn request for the IdP's RP ID {idp_host}: "
