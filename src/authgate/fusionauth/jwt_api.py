@@ -100,19 +100,24 @@ async def revoke_refresh_tokens(request: Request, token_id: str | None = None, t
     if await api_key(request) is None:
         raise ApiError(401, general_errors=[{"code": "[Unauthorized]", "message": "A valid API key is required."}])
     if token_id:
-        if not await reg.db.refresh_tokens.revoke(token_id) and await reg.db.refresh_tokens.get(token_id) is None:
-            raise not_found("refresh token")
-    elif userId:
+        await revoke_refresh_token(reg, token_id)
+        return Response(status_code=200)
+    if userId:
         await reg.db.refresh_tokens.revoke_for_user(userId, applicationId)
     elif applicationId:
         await reg.db.refresh_tokens.revoke_for_application(applicationId)
     else:
         raise ApiError(400, general_errors=[{"code": "[missing]parameter",
                                              "message": "Specify one of tokenId, token, userId or applicationId."}])
-    await events.emit(reg, events.REFRESH_TOKEN_REVOKE, user_id=userId if not token_id else None,
-                      application_id=applicationId if not token_id else None,
-                      payload={"refreshTokenId": token_id} if token_id else {})
+    await events.emit(reg, events.REFRESH_TOKEN_REVOKE, user_id=userId, application_id=applicationId, payload={})
     return Response(status_code=200)
+
+
+async def revoke_refresh_token(reg: Registry, token_id: str) -> None:
+    """Revoke one refresh token by id (the API's DELETE ?tokenId= and the admin console)."""
+    if not await reg.db.refresh_tokens.revoke(token_id) and await reg.db.refresh_tokens.get(token_id) is None:
+        raise not_found("refresh token")
+    await events.emit(reg, events.REFRESH_TOKEN_REVOKE, payload={"refreshTokenId": token_id})
 
 
 async def validate_access_token(reg: Registry, token: str) -> dict[str, Any]:

@@ -149,9 +149,9 @@ async def retrieve(request: Request, user_id: uuid.UUID) -> Response:
     return await _respond(reg, await _load(reg, str(user_id)))
 
 
-async def _update(request: Request, user_id: str, user: dict[str, Any], patch: bool) -> Response:
-    """PUT replaces the user, PATCH merges into it; both compare-and-set on `version` and retry."""
-    reg = registry(request)
+async def update_user(reg: Registry, user_id: str, user: dict[str, Any], patch: bool) -> dict[str, Any]:
+    """PUT replaces the user, PATCH merges into it; both compare-and-set on `version` and retry.
+    Also what the admin console's user form calls."""
     password = user.get("password")
     for _ in range(MAX_UPDATE_ATTEMPTS):
         row = await _load(reg, user_id)
@@ -179,7 +179,7 @@ async def _update(request: Request, user_id: str, user: dict[str, Any], patch: b
         if done:
             updated = await _load(reg, user_id)
             await _emit_update(reg, row, updated, password_changed=password_hash is not None)
-            return await _respond(reg, updated)
+            return updated
     raise conflict()
 
 
@@ -194,35 +194,43 @@ async def _emit_update(reg: Registry, before: dict[str, Any], after: dict[str, A
 
 @router.put("/api/user/{user_id:uuid}")
 async def replace(request: Request, user_id: uuid.UUID, reactivate: bool = False) -> Response:
+    reg = registry(request)
     if reactivate:  # FusionAuth: `PUT ?reactivate=true` without a body re-enables a deactivated user
-        return await _update(request, str(user_id), {"active": True}, patch=True)
-    return await _update(request, str(user_id), object_field(await read_json_object(request), "user"), patch=False)
+        return await _respond(reg, await update_user(reg, str(user_id), {"active": True}, patch=True))
+    user = object_field(await read_json_object(request), "user")
+    return await _respond(reg, await update_user(reg, str(user_id), user, patch=False))
 
 
 @router.patch("/api/user/{user_id:uuid}")
 async def patch(request: Request, user_id: uuid.UUID) -> Response:
-    return await _update(request, str(user_id), object_field(await read_json_object(request), "user"), patch=True)
+    reg = registry(request)
+    user = object_field(await read_json_object(request), "user")
+    return await _respond(reg, await update_user(reg, str(user_id), user, patch=True))
 
 
 @router.delete("/api/user/{user_id:uuid}")
 async def delete(request: Request, user_id: uuid.UUID, hardDelete: bool = False) -> Response:
     """hardDelete removes the user (registrations and tokens cascade); otherwise, as in FusionAuth,
     the user is deactivated: logins answer 423 and its refresh tokens are revoked."""
-    reg = registry(request)
-    uid = str(user_id)
-    if hardDelete:
+    await delete_user(registry(request), str(user_id), hard=hardDelete)
+    return Response(status_code=200)
+
+
+async def delete_user(reg: Registry, uid: str, *, hard: bool) -> None:
+    """Remove (hard) or deactivate a user; also what the admin console calls."""
+    if hard:
         row = await _load(reg, uid)
         if not await reg.db.users.delete(uid):
             raise not_found("user")
         await events.emit(reg, events.USER_DELETE, user_id=uid, payload={"user": user_json(row)})
-        return Response(status_code=200)
+        return
     for _ in range(MAX_UPDATE_ATTEMPTS):
         row = await _load(reg, uid)
         if await reg.db.users.replace(uid, {**row["doc"], "active": False}, None, row["version"]):
             await reg.db.refresh_tokens.revoke_for_user(uid)
             await reg.db.sso_sessions.revoke_for_user(uid)
             await events.emit(reg, events.USER_DEACTIVATE, user_id=uid, payload={"user": user_json(row)})
-            return Response(status_code=200)
+            return
     raise conflict()
 
 
