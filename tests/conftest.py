@@ -59,8 +59,10 @@ async def _pg_exec(sql: str) -> None:
 
 
 def make_settings(backend: str, tmp_path: Path, schema: str | None = None, **overrides: Any) -> Settings:
+    # The fixtures' users have well-known passwords ("password", "password123"): the common-password
+    # rule is off here and on in tests/lifecycle/test_password_policy.py, which is about it.
     base: dict[str, Any] = {"data_dir": tmp_path / "data", "api_key": API_KEY, "issuer": IDP,
-                            "rate_limit_storage": ""}
+                            "rate_limit_storage": "", "password_reject_common": False}
     if backend == "postgres":
         base.update(database_url=PG_URL, database_schema=schema)
     base.update(overrides)

@@ -12,8 +12,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from authgate import events
+from authgate import events, password_policy
 from authgate.clock import clock
+from authgate.config import Settings
 from authgate.errors import ApiError, not_found
 from authgate.fusionauth._admin import MAX_UPDATE_ATTEMPTS, Errors, conflict, is_email, merge_patch, object_field, query_int
 from authgate.fusionauth.auth import registry, require_api_key
@@ -24,7 +25,6 @@ from authgate.web.errors import read_json_object
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
 
-MIN_PASSWORD, MAX_PASSWORD = 8, 256  # the upper bound keeps one argon2 call from hashing megabytes
 _TYPES: dict[str, type | tuple[type, ...]] = {
     **{k: str for k in ("email", "username", "password", "firstName", "lastName", "middleName", "fullName",
                         "mobilePhone", "imageUrl", "timezone", "birthDate", "parentEmail", "tenantId")},
@@ -36,8 +36,17 @@ _SERVER_FIELDS = ("id", "insertInstant", "lastUpdateInstant", "registrations", "
                   "passwordLastUpdateInstant", "encryptionScheme", "factor", "salt", "password")
 
 
+def check_password(settings: Settings, password: Any, errors: Errors, prefix: str = "user") -> None:
+    """The password rules (authgate/password_policy.py) on a plain-text password being set."""
+    if isinstance(password, str):
+        violation = password_policy.check(password, settings)
+        if violation is not None:
+            errors.add(f"{prefix}.password", violation.code, violation.message)
+
+
 def validate_user(user: dict[str, Any], errors: Errors, prefix: str = "user", *, password_required: bool) -> dict[str, Any]:
-    """Check a FusionAuth user object; returns the document to store (without the password)."""
+    """Check a FusionAuth user object; returns the document to store (without the password).
+    The password's rules are `check_password`'s (the import takes hashes, which they do not fit)."""
     for key, kind in _TYPES.items():
         errors.typed(user, key, kind, prefix)
     email, username, password = user.get("email"), user.get("username"), user.get("password")
@@ -50,10 +59,6 @@ def validate_user(user: dict[str, Any], errors: Errors, prefix: str = "user", *,
         errors.add(f"{prefix}.username", "tooLong", "The [username] is longer than 320 characters.")
     if password is None and password_required:
         errors.add(f"{prefix}.password", "blank", "You must specify the [password] field.")
-    elif isinstance(password, str) and len(password) < MIN_PASSWORD:
-        errors.add(f"{prefix}.password", "tooShort", f"The [password] must be at least {MIN_PASSWORD} characters.")
-    elif isinstance(password, str) and len(password) > MAX_PASSWORD:
-        errors.add(f"{prefix}.password", "tooLong", f"The [password] must be at most {MAX_PASSWORD} characters.")
     doc = {k: v for k, v in user.items() if k not in _SERVER_FIELDS}
     for key in ("email", "username"):
         if isinstance(doc.get(key), str):
@@ -89,6 +94,7 @@ async def _conflict_error(reg: Registry, doc: dict[str, Any], own_id: str | None
 async def create_user(reg: Registry, user: dict[str, Any], user_id: str | None, errors: Errors) -> dict[str, Any]:
     """Validate and store a new user; used by POST /api/user and the combined registration."""
     doc = validate_user(user, errors, password_required=True)
+    check_password(reg.settings, user.get("password"), errors)
     if not errors:
         await check_unique(reg, doc, errors)
     if user_id and await reg.db.users.get(user_id) is not None:
@@ -159,6 +165,7 @@ async def update_user(reg: Registry, user_id: str, user: dict[str, Any], patch: 
         incoming = merge_patch(current, user) if patch else user
         errors = Errors()
         doc = validate_user(incoming, errors, password_required=False)
+        check_password(reg.settings, password, errors)
         if not errors:
             await check_unique(reg, doc, errors, own_id=user_id)
         errors.raise_if_any()

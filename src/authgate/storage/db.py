@@ -71,8 +71,8 @@ def make_database(settings: Settings) -> "Database":
 class Database:
     def __init__(self, engine: AsyncEngine, pg: "PgFast | None" = None) -> None:
         from authgate.storage.repos import (
-            AdminSessions, ApiKeys, Applications, AuditLog, Codes, Deliveries, LoginFailures, LoginRecords, MfaChallenges,
-            MfaMethods, Nonces, RecoveryCodes, RefreshTokens, Registrations, RevokedGrants, SigningKeys, SsoSessions, Users,
+            ActionIds, AdminSessions, ApiKeys, Applications, AuditLog, Codes, Deliveries, LoginFailures, LoginRecords, MfaChallenges,
+            MfaMethods, Nonces, Outbox, RecoveryCodes, RefreshTokens, Registrations, RevokedGrants, SigningKeys, SsoSessions, Users,
             WebAuthnCredentials, Webhooks,
         )
 
@@ -97,6 +97,8 @@ class Database:
         self.login_records = LoginRecords(engine, pg)
         self.webhooks = Webhooks(engine, pg)
         self.webhook_deliveries = Deliveries(engine, pg)
+        self.outbox = Outbox(engine, pg)
+        self.action_ids = ActionIds(engine, pg)
 
     def transaction(self) -> "AbstractAsyncContextManager[Tx]":
         """Writes that stand or fall together (storage/transaction.py)."""

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, or_, select, update
@@ -23,8 +24,14 @@ _TOUCH_IF_VERSION = _TOUCH.where(users.c.version == bindparam("p_version"))
 _BY_LOGIN_ID = select(users).where(or_(users.c.email == bindparam("p_key"), users.c.username == bindparam("p_key"))).limit(1)
 
 
-def _norm(value: str | None) -> str | None:
-    return value.strip().lower() if value else None
+def normalize_login_id(value: str | None) -> str | None:
+    """The key an email or username is stored and looked up by: NFKC (compatibility forms such as
+    full-width letters become plain ones, UAX #15) and case-folded (Unicode's caseless matching,
+    which lower() is not: "ß" and "ss" fold alike), so one address cannot be registered twice."""
+    return unicodedata.normalize("NFKC", value.strip()).casefold() if value else None
+
+
+_norm = normalize_login_id
 
 
 class Users(Repo):
