@@ -16,7 +16,8 @@ from fastapi import APIRouter, Request, Response
 from authgate.errors import ApiError
 from authgate.fusionauth._admin import Errors
 from authgate.fusionauth.auth import registry
-from authgate.fusionauth.users import check_unique, validate_user
+from authgate.fusionauth.users import USER, check_unique, validate_user
+from authgate.shapes import ListOf, Shape, request_body
 from authgate.passwords import BCRYPT_SCHEME, PBKDF2_SCHEME, encode_pbkdf2
 from authgate.storage.repos import Conflict
 from authgate.web.errors import read_json_object
@@ -59,7 +60,10 @@ def _stored_hash(user: dict[str, Any], errors: Errors, prefix: str) -> str | Non
     return None
 
 
-@router.post("/api/user/import")
+IMPORT = Shape({"users": ListOf(USER)}, required=("users",))
+
+
+@router.post("/api/user/import", openapi_extra=request_body(None, IMPORT))
 async def import_users(request: Request) -> Response:
     reg = registry(request)
     users = (await read_json_object(request)).get("users")

@@ -45,6 +45,7 @@ ROUTERS = (
     "authgate.fusionauth.webauthn",
     "authgate.fusionauth.system",
     "authgate.fusionauth.webhooks",
+    "authgate.web.docs_page",
     "authgate.admin.routes",
 )
 
