@@ -43,6 +43,7 @@ ROUTERS = (
     "authgate.fusionauth.api_keys",
     "authgate.fusionauth.two_factor",
     "authgate.fusionauth.webauthn",
+    "authgate.ui.assets",
     "authgate.fusionauth.system",
     "authgate.fusionauth.webhooks",
     "authgate.web.docs_page",
