@@ -226,9 +226,11 @@ def describe(event: Event) -> str:
     return f"{event.type}{subject}{app}".strip()
 
 
-async def login_succeeded(reg: "Registry", user: dict[str, Any], application_id: str | None, login_id: str | None,
+async def login_succeeded(reg: "Registry", user: dict[str, Any], application_id: str | None, login_id: str | None = None,
                           ctx: RequestContext | None = None) -> Event:
-    """The one call every login path makes on success (/api/login, the hosted page, the password grant)."""
+    """The one call every login path makes once it is complete, second factor included (/api/login,
+    /api/two-factor/login, passkeys, the hosted pages, the password grant)."""
+    login_id = login_id or user["doc"].get("email") or user["doc"].get("username")
     ctx = ctx or current()
     if ctx.actor.kind in ("anonymous", "system"):
         ctx = ctx.acting(Actor("user", user["id"], login_id))

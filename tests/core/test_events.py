@@ -165,3 +165,21 @@ async def test_password_reset_password_change_and_email_verification_are_events(
     assert rows[0]["application_id"] == app["id"]
     text = json.dumps([r["data"] for r in rows])
     assert "passphrase" not in text and cid not in text and vid not in text
+
+
+async def test_a_login_is_recorded_once_it_is_complete_second_factor_included(client, registry, admin):
+    from tests.mfa.conftest import code_now, next_step
+    from tests.mfa.test_api import enrol, password_login, setup
+
+    app, _, user = await setup(registry)
+    secret, _ = await enrol(client, admin, user["id"])
+    first = await password_login(client, app)
+    assert first.status_code == 242
+    total, _ = await registry.db.login_records.search(LoginQuery(user_id=user["id"], total=True))
+    assert total == 0  # the password alone is not a login yet
+    next_step()
+    done = await client.post("/api/two-factor/login", json={"twoFactorId": first.json()["twoFactorId"],
+                                                            "code": code_now(secret), "applicationId": app["id"]})
+    assert done.status_code == 200
+    total, rows = await registry.db.login_records.search(LoginQuery(user_id=user["id"], total=True))
+    assert total == 1 and rows[0]["application_id"] == app["id"] and rows[0]["login_id"] == "richard@example.com"
