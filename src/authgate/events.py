@@ -234,8 +234,9 @@ async def login_succeeded(reg: "Registry", user: dict[str, Any], application_id:
     ctx = ctx or current()
     if ctx.actor.kind in ("anonymous", "system"):
         ctx = ctx.acting(Actor("user", user["id"], login_id))
+    summary = {k: user["doc"].get(k) for k in ("email", "username") if user["doc"].get(k)}
     return await emit(reg, USER_LOGIN_SUCCESS, ctx, user_id=user["id"], application_id=application_id,
-                      login_id=login_id)
+                      login_id=login_id, payload={"user": {"id": user["id"], **summary}})
 
 
 async def login_failed(reg: "Registry", login_id: str, reason: str, application_id: str | None,
