@@ -137,7 +137,7 @@ _SECRET_KEY = re.compile(
     re.IGNORECASE,
 )
 # Ids that are themselves one-time credentials (whoever holds one may act with it).
-_SECRET_IDS = frozenset({"changepasswordid", "verificationid", "twofactorid", "passwordlessloginid", "oneTimePassword".lower()})
+_SECRET_IDS = frozenset({"changepasswordid", "verificationid", "twofactorid", "passwordlessloginid", "onetimepassword"})
 # Key names that merely mention a secret: `refreshTokenId`, `tokenExpirationInstant`,
 # `refreshTokenTimeToLiveInMinutes`, `clientSecretRotationPolicy`, `generateRefreshTokens`...
 _DESCRIPTIVE = re.compile(r"(id|ids|instant|inseconds|inminutes|policy|enabled|type|length|count)$", re.IGNORECASE)

@@ -58,7 +58,8 @@ async def set_password(reg: "Registry", user: dict[str, Any], password: str, *, 
     await reg.db.login_failures.reset(user["id"])
     log.info("password of user %s changed; %d refresh tokens revoked", user["id"], revoked)
     await events.emit(reg, events.USER_PASSWORD_UPDATE, user_id=user["id"], application_id=client_id,
-                      payload={"user": {"id": user["id"], "email": user["doc"].get("email")}, "refreshTokensRevoked": revoked})
+                      payload={"user": {"id": user["id"], "email": user["doc"].get("email")},
+                               "refreshTokensRevoked": revoked})
     email = user["doc"].get("email")
     if email:
         await enqueue(reg, email, templates.PASSWORD_CHANGED, name=user["doc"].get("firstName") or "", email=email,
