@@ -138,9 +138,12 @@ def purge(data_dir: Optional[Path] = DataDir) -> None:
 @user_app.command("create")
 def user_create(email: str, password: str = typer.Option(..., prompt=True, hide_input=True),
                 register: list[str] = typer.Option([], help="Application id to register the user to (repeatable)."),
+                admin: bool = typer.Option(False, "--admin", help="Make the user an administrator: registered to the "
+                                           "admin console (/admin) with its admin role."),
                 data_dir: Optional[Path] = DataDir) -> None:
-    """Create a user (and optionally register it to applications)."""
+    """Create a user (and optionally register it to applications, or make it an administrator)."""
     from authgate import password_policy
+    from authgate.console import make_admin
     from authgate.storage.repos import Conflict
 
     async def work(reg: Any) -> dict[str, Any] | str:
@@ -157,6 +160,8 @@ def user_create(email: str, password: str = typer.Option(..., prompt=True, hide_
             return f"a user with the email {email!r} already exists"
         for app_id in register:
             await reg.db.registrations.create(user["id"], app_id, {"roles": []})
+        if admin:
+            await make_admin(reg, user["id"])
         return user
 
     user = _with_registry(_settings(data_dir), work)
