@@ -103,11 +103,13 @@ async def create_user(reg: Registry, user: dict[str, Any], user_id: str | None, 
     errors.raise_if_any()
     doc["passwordLastUpdateInstant"] = clock.now_ms()
     password_hash = await reg.hasher.hash(user["password"])
+    await reg.webhooks.all()  # warm the webhook list: nothing but our writes may await inside the transaction
     try:
-        row = await reg.db.users.create(doc, password_hash, user_id)
+        async with reg.db.transaction() as tx:  # the user and its user.create event stand or fall together
+            row = await reg.db.users.add(tx, doc, password_hash, user_id)
+            await events.emit(reg, events.USER_CREATE, user_id=row["id"], payload={"user": user_json(row)}, tx=tx)
     except Conflict:
         raise await _conflict_error(reg, doc, None) from None
-    await events.emit(reg, events.USER_CREATE, user_id=row["id"], payload={"user": user_json(row)})
     return row
 
 
