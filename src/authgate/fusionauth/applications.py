@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
+from authgate import revocation
 from authgate.errors import field_error, not_found
 from authgate.fusionauth._admin import MAX_UPDATE_ATTEMPTS, Errors, conflict, merge_patch, object_field
 from authgate.fusionauth.auth import registry, require_api_key
@@ -171,6 +172,8 @@ async def _update(request: Request, app_id: str, change: Any) -> Response:
         doc["oauthConfiguration"].setdefault("clientSecret", old_secret or secrets.token_urlsafe(32))
         if await reg.db.applications.replace(app_id, doc, row["version"]):
             _written(request, app_id)
+            if row["active"] and doc["active"] is False:  # deactivated: its tokens stop working
+                await revocation.revoke_application(reg, app_id)
             return _respond(await _load(reg, app_id))
     raise conflict()
 
@@ -198,9 +201,9 @@ async def delete(request: Request, app_id: uuid.UUID, hardDelete: bool = False) 
         if not await reg.db.applications.delete(aid):
             raise not_found("application")
         _written(request, aid)
+        await revocation.revoke_application(reg, aid)  # the refresh tokens cascaded; the access tokens
         return Response(status_code=200)
-    await _update(request, aid, lambda doc: {**doc, "active": False})
-    await reg.db.refresh_tokens.revoke_for_application(aid)
+    await _update(request, aid, lambda doc: {**doc, "active": False})  # revokes its tokens
     return Response(status_code=200)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
+from authgate import revocation
 from authgate.errors import field_error, not_found
 from authgate.fusionauth._admin import Errors, merge_patch, object_field
 from authgate.fusionauth.auth import registry, require_api_key
@@ -130,10 +131,10 @@ async def patch(request: Request, user_id: uuid.UUID, app_id: uuid.UUID) -> Resp
 
 @router.delete("/api/user/registration/{user_id:uuid}/{app_id:uuid}")
 async def delete(request: Request, user_id: uuid.UUID, app_id: uuid.UUID) -> Response:
-    """Unregistering also revokes the user's refresh tokens for that application."""
+    """Unregistering also revokes the user's tokens for that application."""
     reg = registry(request)
     if not await reg.db.registrations.delete(str(user_id), str(app_id)):
         raise not_found("registration")
-    await reg.db.refresh_tokens.revoke_for_user(str(user_id), str(app_id))
+    await revocation.revoke_user_tokens(reg, str(user_id), application_id=str(app_id))
     return Response(status_code=200)
 

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
+from authgate import revocation
 from authgate.clock import clock
 from authgate.errors import ApiError, not_found
 from authgate.fusionauth._admin import MAX_UPDATE_ATTEMPTS, Errors, conflict, is_email, merge_patch, object_field, query_int
@@ -174,7 +175,9 @@ async def _update(request: Request, user_id: str, user: dict[str, Any], patch: b
         except Conflict:
             raise await _conflict_error(reg, doc, user_id) from None
         if done:
-            return await _respond(reg, await _load(reg, user_id))
+            after = await _load(reg, user_id)
+            await revocation.user_changed(reg, row, after)  # locked or expired: its tokens stop working
+            return await _respond(reg, after)
     raise conflict()
 
 
@@ -193,20 +196,16 @@ async def patch(request: Request, user_id: uuid.UUID) -> Response:
 @router.delete("/api/user/{user_id:uuid}")
 async def delete(request: Request, user_id: uuid.UUID, hardDelete: bool = False) -> Response:
     """hardDelete removes the user (registrations and tokens cascade); otherwise, as in FusionAuth,
-    the user is deactivated: logins answer 423 and its refresh tokens are revoked."""
+    the user is deactivated: logins answer 423. Either way every token of the user stops working."""
     reg = registry(request)
     uid = str(user_id)
-    if hardDelete:
-        if not await reg.db.users.delete(uid):
-            raise not_found("user")
-        return Response(status_code=200)
-    for _ in range(MAX_UPDATE_ATTEMPTS):
-        row = await _load(reg, uid)
-        if await reg.db.users.replace(uid, {**row["doc"], "active": False}, None, row["version"]):
-            await reg.db.refresh_tokens.revoke_for_user(uid)
-            await reg.db.sso_sessions.revoke_for_user(uid)
-            return Response(status_code=200)
-    raise conflict()
+    try:
+        found = await (revocation.delete_user if hardDelete else revocation.deactivate_user)(reg, uid)
+    except Conflict:
+        raise conflict() from None
+    if not found:
+        raise not_found("user")
+    return Response(status_code=200)
 
 
 async def _search(request: Request, params: dict[str, Any]) -> Response:

@@ -15,6 +15,7 @@ from authgate.errors import ApiError
 from authgate.fusionauth.login import authenticate, record_login
 from authgate.oauth2.authorize.context import AuthorizeContext, ErrorPage
 from authgate.oauth2.authorize.issue import issue
+from authgate.revocation import forget_session
 from authgate.sessions import sso
 from authgate.ui import csrf
 from authgate.ui.pages import render
@@ -71,7 +72,7 @@ async def submit(ctx: AuthorizeContext) -> Response:
     user = await record_login(ctx.reg, user)
     old = await sso.current(ctx.reg, ctx.request)
     if old is not None:
-        await ctx.reg.db.sso_sessions.revoke(old.id)  # a new login replaces the browser's session
+        await forget_session(ctx.reg, old.id)  # a new login replaces the browser's session
     session, cookie_value = await sso.start(ctx.reg, user)
     response = await issue(ctx, session)
     sso.set_cookie(ctx.reg, ctx.request, response, cookie_value)
