@@ -7,7 +7,8 @@ from authgate.registry import Registry
 
 
 async def make_application(reg: Registry, name: str = "Store", **doc: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"name": name, "loginConfiguration": {"generateRefreshTokens": True}}
+    # Like the demo's SPAs: /api/login without an API key (FusionAuth's default requires one).
+    body: dict[str, Any] = {"name": name, "loginConfiguration": {"generateRefreshTokens": True, "requireAuthentication": False}}
     body.update(doc)
     row = await reg.db.applications.create(body)
     reg.apps.invalidate()

@@ -12,7 +12,7 @@ from typing import Any, Awaitable, Callable, Optional, TypeVar
 import typer
 
 from authgate import __version__
-from authgate.config import Settings
+from authgate.config import Settings, UnknownSetting
 
 app = typer.Typer(help="authgate: an identity provider speaking FusionAuth's API and OAuth 2 / OIDC.", no_args_is_help=True)
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
@@ -27,7 +27,16 @@ DataDir = typer.Option(None, "--data-dir", help="Directory of the SQLite databas
 
 
 def _settings(data_dir: Optional[Path] = None, **more: Any) -> Settings:
-    return Settings().with_overrides(data_dir=data_dir, **more)
+    from pydantic import ValidationError
+
+    try:
+        return Settings().with_overrides(data_dir=data_dir, **more)
+    except UnknownSetting as exc:  # a typo in the file or the environment: say which, and stop
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except ValidationError as exc:
+        typer.echo(f"error: invalid settings: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 def _fail(message: str) -> None:
@@ -81,7 +90,7 @@ def serve(host: Optional[str] = typer.Option(None, help="Interface to bind (defa
     # result and take the next one); by default it may wait 5 ms for a busy event loop to let go.
     sys.setswitchinterval(0.0005)
     uvicorn.run(application, host=settings.host, port=settings.port, log_level=settings.log_level,
-                access_log=False, proxy_headers=True)
+                access_log=False, proxy_headers=False)  # X-Forwarded-*: web/proxy.py, from trusted_proxies only
 
 
 @app.command()
@@ -99,6 +108,22 @@ def migrate(data_dir: Optional[Path] = DataDir) -> None:
 
     asyncio.run(run())
     typer.echo("database is up to date")
+
+
+@app.command()
+def purge(data_dir: Optional[Path] = DataDir) -> None:
+    """Delete expired codes, nonces, SSO sessions, refresh tokens and revocation records (for cron)."""
+    from authgate.retention import purge as sweep
+
+    async def work(reg: Any) -> dict[str, int] | None:
+        return await sweep(reg.db, reg.settings)
+
+    deleted = _with_registry(_settings(data_dir), work)
+    if deleted is None:
+        typer.echo("another node is purging right now; nothing done")
+        return
+    for name, count in deleted.items():
+        typer.echo(f"{name}: {count} deleted")
 
 
 @user_app.command("create")

@@ -23,6 +23,7 @@ import uuid
 from typing import Any
 
 from authgate.accounts import usable
+from authgate.config import Settings
 from authgate.registry import Registry
 from authgate.storage.repos import Conflict
 
@@ -33,9 +34,10 @@ MAX_UPDATE_ATTEMPTS = 5  # compare-and-set retries when a user is edited concurr
 _KEYS = uuid.UUID("8f1f6a7e-4b53-4c1e-9d0a-5a7c1e0b2d11")  # namespace of the cutoff keys (uuid5)
 
 
-def record_ttl(reg: Registry) -> int:
-    """How long a revocation record is kept (seconds): past the expiry of any access token it refuses."""
-    return max(reg.settings.access_token_ttl_seconds, MIN_RECORD_TTL)
+def record_ttl(settings: Settings) -> int:
+    """How long a revocation record is kept (seconds): past the expiry of any access token it
+    refuses. Also how long the janitor keeps what a revocation may still need (retention.py)."""
+    return max(settings.access_token_ttl_seconds, MIN_RECORD_TTL)
 
 
 # Cutoff keys are name-based UUIDs (RFC 9562 section 5.5), so they fit the grant-id column and
@@ -92,7 +94,7 @@ async def revoke_grant(reg: Registry, grant_id: str) -> int:
     """A grant: its refresh token family and every access token carrying its `gid`. Returns how
     many refresh tokens were revoked."""
     count = await reg.db.refresh_tokens.revoke_family(grant_id)
-    await reg.db.revoked_grants.revoke(grant_id, record_ttl(reg))
+    await reg.db.revoked_grants.revoke(grant_id, record_ttl(reg.settings))
     return count
 
 
@@ -108,7 +110,7 @@ async def end_session(reg: Registry, session_id: str) -> int:
     Returns how many refresh tokens were revoked."""
     await reg.db.sso_sessions.revoke(session_id)
     count = await reg.db.refresh_tokens.revoke_for_session(session_id)
-    await reg.db.revoked_grants.revoke(session_id, record_ttl(reg))
+    await reg.db.revoked_grants.revoke(session_id, record_ttl(reg.settings))
     log.info("sso session %s ended, %d refresh tokens revoked", session_id, count)
     return count
 
@@ -126,7 +128,7 @@ async def revoke_user_tokens(reg: Registry, user_id: str, *, application_id: str
     `keep_session_id`: that SSO session and its refresh tokens stay (the browser the user is
     acting from); its access tokens are cut off like the others, and it can refresh new ones.
     Returns how many refresh tokens were revoked."""
-    ttl = record_ttl(reg)
+    ttl = record_ttl(reg.settings)
     if application_id is not None:
         count = await reg.db.refresh_tokens.revoke_for_user(user_id, application_id, keep_session_id=keep_session_id)
         await reg.db.revoked_grants.cut_off(registration_key(user_id, application_id), ttl)
@@ -157,7 +159,7 @@ async def delete_user(reg: Registry, user_id: str) -> bool:
     access tokens stop working. False when there is no such user."""
     if not await reg.db.users.delete(user_id):
         return False
-    await reg.db.revoked_grants.cut_off(user_key(user_id), record_ttl(reg))
+    await reg.db.revoked_grants.cut_off(user_key(user_id), record_ttl(reg.settings))
     return True
 
 
@@ -180,6 +182,6 @@ async def revoke_application(reg: Registry, app_id: str) -> int:
     """An application deactivated or deleted: its refresh tokens, and every access token issued
     for it (users' and client-credentials') until now. Returns how many refresh tokens were revoked."""
     count = await reg.db.refresh_tokens.revoke_for_application(app_id)
-    await reg.db.revoked_grants.cut_off(application_key(app_id), record_ttl(reg))
+    await reg.db.revoked_grants.cut_off(application_key(app_id), record_ttl(reg.settings))
     log.info("tokens of application %s revoked (%d refresh tokens)", app_id, count)
     return count

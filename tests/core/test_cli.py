@@ -45,3 +45,20 @@ def test_unknown_registration_target_fails_without_creating_the_user(tmp_path):
     _run("user", "create", "x@example.com", "--password", "long enough pw", "--data-dir", d)
     again = runner.invoke(app, ["user", "create", "x@example.com", "--password", "long enough pw", "--data-dir", d])
     assert again.exit_code == 1 and "already exists" in again.output and "Traceback" not in again.output
+
+
+def test_purge_prints_what_it_deleted(tmp_path):
+    """`authgate purge` (for cron) deletes expired rows and says how many, per kind."""
+    import sqlite3
+
+    from authgate.clock import clock
+
+    d = str(tmp_path)
+    _run("migrate", "--data-dir", d)
+    with sqlite3.connect(tmp_path / "authgate.db") as db:
+        db.executemany("INSERT INTO used_nonces (value_digest, expires_instant) VALUES (?, ?)",
+                       [(f"n{i}", 1) for i in range(3)] + [("live", clock.now_ms() + 3_600_000)])
+    out = _run("purge", "--data-dir", d)
+    assert "nonces: 3 deleted" in out and "refresh tokens: 0 deleted" in out
+    with sqlite3.connect(tmp_path / "authgate.db") as db:
+        assert db.execute("SELECT value_digest FROM used_nonces").fetchall() == [("live",)]

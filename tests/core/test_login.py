@@ -41,7 +41,7 @@ async def test_secure_cookie_flag_over_https(client, registry):
 
 
 async def test_no_refresh_token_unless_the_application_enables_it(client, registry):
-    app = await make_application(registry, loginConfiguration={"generateRefreshTokens": False})
+    app = await make_application(registry, loginConfiguration={"generateRefreshTokens": False, "requireAuthentication": False})
     await make_user(registry, apps=[app])
     r = await client.post("/api/login", json={"loginId": "richard@example.com", "password": "password", "applicationId": app["id"]})
     assert r.status_code == 200 and "refreshToken" not in r.json() and r.json()["token"]

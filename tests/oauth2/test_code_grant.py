@@ -86,6 +86,24 @@ async def test_code_bound_to_redirect_uri_and_client(client: httpx.AsyncClient, 
     assert by_forums.status_code == 400 and by_forums.json()["error"] == "invalid_grant"
 
 
+async def test_another_client_or_redirect_uri_cannot_burn_a_code(client: httpx.AsyncClient, world: World) -> None:
+    """RFC 6749 section 4.1.3: client and redirect_uri are checked before the code is spent. The
+    pen-tester posted Store's code as Forums (a public client anyone can be): the code was consumed
+    and Store's grant revoked. Now Store still redeems it."""
+    code = await code_for(client, world)
+    for _ in range(2):  # twice: a second try must not count as a replay either
+        by_forums = await client.post("/oauth2/token", data={
+            "grant_type": "authorization_code", "code": code, "redirect_uri": STORE_CB, "client_id": world.forums["id"]})
+        assert by_forums.status_code == 400 and by_forums.json()["error"] == "invalid_grant"
+        wrong_uri = await client.post("/oauth2/token", auth=(world.store["id"], SECRET), data={
+            "grant_type": "authorization_code", "code": code, "redirect_uri": FORUMS_CB})
+        assert wrong_uri.status_code == 400 and wrong_uri.json()["error"] == "invalid_grant"
+    tokens = await redeem(client, world, code)
+    assert tokens.status_code == 200, tokens.text
+    validated = await client.get("/api/jwt/validate", headers={"Authorization": f"Bearer {tokens.json()['access_token']}"})
+    assert validated.status_code == 200
+
+
 async def test_pkce_downgrade_and_bad_verifiers(client: httpx.AsyncClient, world: World) -> None:
     verifier, challenge = pkce_pair()
     code = await code_for(client, world, challenge)

@@ -96,7 +96,7 @@ def provision(url: str, *, policy: str = "OneTimeUse", email: str = "richard@exa
               password: str = "password123") -> dict[str, Any]:
     """An application with refresh tokens and a user registered to it, through the admin API."""
     app = httpx.post(f"{url}/api/application", headers=ADMIN, json={"application": {
-        "name": f"Store {uuid.uuid4().hex[:6]}", "loginConfiguration": {"generateRefreshTokens": True},
+        "name": f"Store {uuid.uuid4().hex[:6]}", "loginConfiguration": {"generateRefreshTokens": True, "requireAuthentication": False},
         "jwtConfiguration": {"refreshTokenUsagePolicy": policy}}})
     assert app.status_code == 200, app.text
     app_id = app.json()["application"]["id"]

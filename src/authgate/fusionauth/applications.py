@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from authgate import revocation
+from authgate import events, revocation
 from authgate.errors import field_error, not_found
 from authgate.fusionauth._admin import MAX_UPDATE_ATTEMPTS, Errors, conflict, merge_patch, object_field
 from authgate.fusionauth.auth import registry, require_api_key
@@ -32,7 +32,14 @@ _ENUMS = {
     ("jwtConfiguration", "refreshTokenUsagePolicy"): ("Reusable", "OneTimeUse"),
     ("jwtConfiguration", "refreshTokenExpirationPolicy"): ("Fixed", "SlidingWindow", "SlidingWindowWithMaximumLifetime"),
 }
-_POSITIVE_INTS = (("jwtConfiguration", "timeToLiveInSeconds"), ("jwtConfiguration", "refreshTokenTimeToLiveInMinutes"))
+# Token lifetimes: positive and bounded, so `now + ttl` stays a sane instant that every database
+# column and JWT library can hold (10**18 seconds overflowed at login, a 500, not a 400 here).
+MAX_ACCESS_TTL_SECONDS = 365 * 24 * 3600
+MAX_REFRESH_TTL_MINUTES = 10 * 365 * 24 * 60
+_LIFETIMES = ((("jwtConfiguration",), "timeToLiveInSeconds", MAX_ACCESS_TTL_SECONDS),
+              (("jwtConfiguration",), "refreshTokenTimeToLiveInMinutes", MAX_REFRESH_TTL_MINUTES),
+              (("jwtConfiguration", "refreshTokenSlidingWindowConfiguration"), "maximumTimeToLiveInMinutes",
+               MAX_REFRESH_TTL_MINUTES))
 _BOOLS = (("oauthConfiguration", "requireClientAuthentication"), ("loginConfiguration", "generateRefreshTokens"),
           ("loginConfiguration", "requireAuthentication"), ("jwtConfiguration", "enabled"))
 IMPLICIT_WARNING = {"code": "[insecure]implicit",
@@ -70,10 +77,7 @@ async def validate(reg: Registry, app: dict[str, Any]) -> dict[str, Any]:
         value = sections[section].get(key)
         if value is not None and value not in allowed:
             errors.add(f"{P}.{section}.{key}", "invalid", f"[{key}] must be one of {', '.join(allowed)}.")
-    for section, key in _POSITIVE_INTS:
-        value = errors.typed(sections[section], key, int, f"{P}.{section}")
-        if isinstance(value, int) and value <= 0:
-            errors.add(f"{P}.{section}.{key}", "invalid", f"[{key}] must be positive.")
+    _check_lifetimes(sections, errors)
     for section, key in _BOOLS:
         errors.typed(sections[section], key, bool, f"{P}.{section}")
     for key, origin in (("authorizedRedirectURLs", False), ("authorizedOriginURLs", True)):
@@ -100,6 +104,16 @@ async def validate(reg: Registry, app: dict[str, Any]) -> dict[str, Any]:
     doc["jwtConfiguration"] = {"refreshTokenUsagePolicy": "OneTimeUse", "refreshTokenExpirationPolicy": "Fixed", **jwt}
     doc["loginConfiguration"] = sections["loginConfiguration"]
     return doc
+
+
+def _check_lifetimes(sections: dict[str, Any], errors: Errors) -> None:
+    for path, key, most in _LIFETIMES:
+        obj, prefix = sections[path[0]], f"{P}.{path[0]}"
+        for name in path[1:]:
+            obj, prefix = errors.typed(obj, name, dict, prefix) or {}, f"{prefix}.{name}"
+        value = errors.typed(obj, key, int, prefix)
+        if isinstance(value, int) and not 0 < value <= most:
+            errors.add(f"{prefix}.{key}", "invalid", f"[{key}] must be between 1 and {most}.")
 
 
 def _validate_roles(roles: Any, errors: Errors) -> list[dict[str, Any]]:
@@ -147,7 +161,10 @@ async def create(request: Request, app_id: uuid.UUID | None = None) -> Response:
     except Conflict:
         raise field_error("applicationId", "duplicate", "An application with this id already exists.") from None
     _written(request, row["id"])
-    return _respond(await _load(reg, row["id"]))
+    created = await _load(reg, row["id"])
+    await events.emit(reg, events.APPLICATION_CREATE, application_id=row["id"],
+                      payload={"application": application_json(created)})
+    return _respond(created)
 
 
 @router.get("/api/application")
@@ -172,9 +189,12 @@ async def _update(request: Request, app_id: str, change: Any) -> Response:
         doc["oauthConfiguration"].setdefault("clientSecret", old_secret or secrets.token_urlsafe(32))
         if await reg.db.applications.replace(app_id, doc, row["version"]):
             _written(request, app_id)
+            updated = await _load(reg, app_id)
             if row["active"] and doc["active"] is False:  # deactivated: its tokens stop working
                 await revocation.revoke_application(reg, app_id)
-            return _respond(await _load(reg, app_id))
+            await events.emit(reg, events.APPLICATION_UPDATE, application_id=app_id,
+                              payload={"application": application_json(updated), "original": application_json(row)})
+            return _respond(updated)
     raise conflict()
 
 
@@ -198,12 +218,16 @@ async def delete(request: Request, app_id: uuid.UUID, hardDelete: bool = False) 
     (FusionAuth's soft delete): logins and refreshes for it are refused until reactivated."""
     reg, aid = registry(request), str(app_id)
     if hardDelete:
+        row = await _load(reg, aid)
         if not await reg.db.applications.delete(aid):
             raise not_found("application")
         _written(request, aid)
         await revocation.revoke_application(reg, aid)  # the refresh tokens cascaded; the access tokens
+        await events.emit(reg, events.APPLICATION_DELETE, application_id=aid,
+                          payload={"application": application_json(row), "hardDelete": True})
         return Response(status_code=200)
     await _update(request, aid, lambda doc: {**doc, "active": False})  # revokes its tokens
+    await events.emit(reg, events.APPLICATION_DELETE, application_id=aid, payload={"hardDelete": False})
     return Response(status_code=200)
 
 

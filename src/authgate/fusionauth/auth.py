@@ -11,6 +11,7 @@ from fastapi import Request
 
 from authgate.errors import unauthorized
 from authgate.registry import Registry
+from authgate.web.context import api_key_actor, set_actor
 
 # Endpoint roots that permissions name; a request belongs to the longest one that prefixes it.
 ENDPOINTS = (
@@ -44,6 +45,7 @@ async def api_key(request: Request) -> dict[str, Any] | None:
     row = await registry(request).db.api_keys.find_by_key(value)
     if row is None or not permits(row["doc"], request.method, request.url.path):
         return None
+    set_actor(request, api_key_actor(row))  # events name the key that made each change
     return row
 
 

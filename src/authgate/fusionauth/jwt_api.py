@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from authgate import revocation
+from authgate import events, revocation
 from authgate.clock import clock
 from authgate.errors import ApiError, field_error, not_found
 from authgate.fusionauth.auth import api_key, registry, require_api_key
@@ -95,6 +95,8 @@ async def revoke_refresh_tokens(request: Request, token_id: str | None = None, t
         row = await reg.db.refresh_tokens.find_by_token(token)
         if row is not None:
             await revocation.revoke_refresh_token(reg, row)
+            await events.emit(reg, events.REFRESH_TOKEN_REVOKE, user_id=row["user_id"],
+                              application_id=row["application_id"], payload={"refreshTokenId": row["id"]})
         return Response(status_code=200)
     if await api_key(request) is None:
         raise ApiError(401, general_errors=[{"code": "[Unauthorized]", "message": "A valid API key is required."}])
@@ -110,6 +112,9 @@ async def revoke_refresh_tokens(request: Request, token_id: str | None = None, t
     else:
         raise ApiError(400, general_errors=[{"code": "[missing]parameter",
                                              "message": "Specify one of tokenId, token, userId or applicationId."}])
+    await events.emit(reg, events.REFRESH_TOKEN_REVOKE, user_id=userId if not token_id else None,
+                      application_id=applicationId if not token_id else None,
+                      payload={"refreshTokenId": token_id} if token_id else {})
     return Response(status_code=200)
 
 
@@ -159,6 +164,8 @@ async def logout(request: Request, refreshToken: str | None = None, global_: boo
                 await revocation.revoke_user_tokens(reg, row["user_id"])
             else:
                 await revocation.revoke_grant(reg, row["family_id"])
+            await events.emit(reg, events.REFRESH_TOKEN_REVOKE, user_id=row["user_id"], application_id=row["application_id"],
+                              payload={"refreshTokenId": row["id"], "global": is_global, "reason": "logout"})
     response = Response(status_code=200)
     cookies.clear_cookie(request, response, cookies.ACCESS_TOKEN)
     cookies.clear_cookie(request, response, cookies.REFRESH_TOKEN)

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from authgate import events
 from authgate.accounts import expired
 from authgate.clock import clock
 from authgate.errors import ApiError, field_error, general_error
@@ -69,6 +70,22 @@ async def authenticate(reg: Registry, login_id: str, password: str) -> dict[str,
     return user
 
 
+_REASONS = {404: "invalid credentials", 409: "locked after too many failed logins", 410: "user expired",
+            423: "user deactivated"}
+
+
+async def authenticate_logged(reg: Registry, login_id: str, password: str, application_id: str | None) -> dict[str, Any]:
+    """`authenticate` plus the event every login path leaves: a login record on success,
+    `user.login.failed` with the reason (for operators, never the client) on refusal."""
+    try:
+        user = await authenticate(reg, login_id, password)
+    except ApiError as exc:
+        await events.login_failed(reg, login_id, _REASONS.get(exc.status, exc.detail or str(exc.status)), application_id)
+        raise
+    await events.login_succeeded(reg, user, application_id, login_id)
+    return user
+
+
 async def record_login(reg: Registry, user: dict[str, Any]) -> dict[str, Any]:
     doc = {**user["doc"], "lastLoginInstant": clock.now_ms()}
     await reg.db.users.touch_login(user["id"], doc, user["version"])
@@ -91,9 +108,12 @@ async def login(request: Request) -> Response:
         app = await reg.apps.get(body.applicationId)
         if app is None or not app["active"]:
             raise field_error("applicationId", "invalid", "The [applicationId] does not identify an active application.")
-        if (app["doc"].get("loginConfiguration") or {}).get("requireAuthentication") and await api_key(request) is None:
+        # FusionAuth's default is true: only an application that opts out (a SPA posting its own
+        # form) lets anyone log in to it without an API key.
+        if (app["doc"].get("loginConfiguration") or {}).get("requireAuthentication", True) and await api_key(request) is None:
             raise ApiError(401, general_errors=[{"code": "[Unauthorized]", "message": "This application requires an API key to log in."}])
-    user = await record_login(reg, await authenticate(reg, body.loginId, body.password))
+    user = await record_login(reg, await authenticate_logged(reg, body.loginId, body.password,
+                                                             app["id"] if app else None))
     registrations = await reg.db.registrations.for_user(user["id"])
     result: dict[str, Any] = {"user": user_json(user, registrations)}
     registration = next((r for r in registrations if app and r["application_id"] == app["id"]), None)

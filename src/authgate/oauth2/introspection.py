@@ -65,4 +65,4 @@ async def introspect(request: Request) -> JSONResponse:
     if token is None:
         raise InvalidRequest("The token parameter is required.")
     body = await (_access_token if _looks_like_jwt(token) else _refresh_token)(reg, client, token)
-    return JSONResponse(body, headers={"Cache-Control": "no-store"})
+    return JSONResponse(body)  # never cached: web/no_store.py

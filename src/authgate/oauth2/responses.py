@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from authgate.ui.pages import render
 
-REDIRECT_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache", "Referrer-Policy": "no-referrer"}
+REDIRECT_HEADERS = {"Referrer-Policy": "no-referrer"}  # never cached either: web/no_store.py
 
 
 def authorization_response(redirect_uri: str, values: dict[str, str | int], mode: str, method: str) -> Response:

@@ -1,7 +1,7 @@
 """`POST /oauth2/token` (RFC 6749 section 3.2): read the form strictly, authenticate the client,
 check the DPoP proof if any (RFC 9449 section 5), dispatch on `grant_type`.
 
-Responses are never cached (section 5.1). A grant must be enabled for the client
+Responses are never cached (section 5.1; web/no_store.py). A grant must be enabled for the client
 (`enabledGrants`), else `unauthorized_client`.
 """
 from __future__ import annotations
@@ -19,7 +19,6 @@ from authgate.oauth2.clients import Client
 from authgate.oauth2.grants import authorization_code, client_credentials, password, refresh_token
 from authgate.oauth2.params import Params
 from authgate.registry import Registry
-from authgate.web.errors import NO_STORE
 
 router = APIRouter()
 
@@ -48,4 +47,4 @@ async def token(request: Request) -> JSONResponse:
         raise UnauthorizedClient("The client may not use this grant type.",
                                  detail=f"{grant_type} not enabled for {client.client_id}")
     jkt = await dpop.verify_proof_for_request(reg, request) if "dpop" in request.headers else None
-    return JSONResponse(await handler(reg, client, params, jkt), headers=NO_STORE)
+    return JSONResponse(await handler(reg, client, params, jkt))

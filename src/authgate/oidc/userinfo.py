@@ -41,4 +41,4 @@ async def userinfo(request: Request) -> JSONResponse:
     for scope, names in _BY_SCOPE.items():
         if scope in scopes:
             body.update({n: available[n] for n in names if n in available})
-    return JSONResponse(body, headers={"Cache-Control": "no-store"})
+    return JSONResponse(body)  # never cached: web/no_store.py

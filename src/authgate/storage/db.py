@@ -59,8 +59,8 @@ def make_database(settings: Settings) -> "Database":
 class Database:
     def __init__(self, engine: AsyncEngine, pg: "PgFast | None" = None) -> None:
         from authgate.storage.repos import (
-            ApiKeys, Applications, Codes, LoginFailures, Nonces, RefreshTokens, Registrations,
-            RevokedGrants, SigningKeys, SsoSessions, Users,
+            AdminSessions, ApiKeys, Applications, AuditLog, Codes, LoginFailures, LoginRecords, MfaChallenges, MfaMethods, Nonces,
+            RecoveryCodes, RefreshTokens, Registrations, RevokedGrants, SigningKeys, SsoSessions, Users, WebAuthnCredentials,
         )
 
         self.engine, self.pg = engine, pg
@@ -75,6 +75,13 @@ class Database:
         self.login_failures = LoginFailures(engine, pg)
         self.nonces = Nonces(engine, pg)
         self.revoked_grants = RevokedGrants(engine, pg)
+        self.admin_sessions = AdminSessions(engine, pg)
+        self.mfa_methods = MfaMethods(engine, pg)
+        self.recovery_codes = RecoveryCodes(engine, pg)
+        self.webauthn_credentials = WebAuthnCredentials(engine, pg)
+        self.mfa_challenges = MfaChallenges(engine, pg)
+        self.audit_log = AuditLog(engine, pg)
+        self.login_records = LoginRecords(engine, pg)
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

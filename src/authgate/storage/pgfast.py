@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -43,12 +45,15 @@ class PgFast:
                                                            server_settings=settings, init=self._init)
         return self._pool
 
-    async def _run(self, method: str, statement: Any, values: dict[str, Any], column_keys: list[str] | None = None) -> Any:
+    async def _run(self, method: str, statement: Any, values: dict[str, Any], column_keys: list[str] | None = None,
+                   conn: asyncpg.Connection | None = None) -> Any:
         prepared = self._prepared.get(statement, column_keys)
         args = prepared.bind(values)
         try:
-            async with (await self.pool()).acquire() as conn:
+            if conn is not None:
                 return prepared, await getattr(conn, method)(prepared.sql, *args)
+            async with (await self.pool()).acquire() as pooled:
+                return prepared, await getattr(pooled, method)(prepared.sql, *args)
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise IntegrityError(prepared.sql, values, exc) from exc
         except asyncpg.PostgresError as exc:  # carries .sqlstate, which the HTTP error handler reads
@@ -66,6 +71,23 @@ class PgFast:
         """Affected row count, from the command tag ("UPDATE 1", "INSERT 0 1")."""
         _, status = await self._run("execute", statement, values, column_keys)
         return int(status.rsplit(" ", 1)[-1])
+
+    @asynccontextmanager
+    async def exclusive(self, key: int) -> AsyncIterator[Callable[[Any, dict[str, Any]], Awaitable[int]] | None]:
+        """`write` on one connection holding session advisory lock `key`, or None if another
+        session holds it. Each statement still commits on its own (short transactions)."""
+        async with (await self.pool()).acquire() as conn:
+            if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
+                yield None
+                return
+            try:
+                async def write(statement: Any, values: dict[str, Any]) -> int:
+                    _, status = await self._run("execute", statement, values, conn=conn)
+                    return int(status.rsplit(" ", 1)[-1])
+
+                yield write
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock($1)", key)
 
     async def close(self) -> None:
         if self._pool is not None:

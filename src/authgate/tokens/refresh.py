@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from authgate import events
 from authgate.accounts import usable
 from authgate.clock import clock
 from authgate.registry import Registry
@@ -78,6 +79,9 @@ async def _reuse_detected(reg: Registry, row: dict[str, Any]) -> RefreshError:
     # userinfo refuse them from now on, not only at their `exp`.
     revoked = await revoke_grant(reg, row["family_id"])
     log.warning("refresh token reuse: family %s revoked (%d tokens) for user %s", row["family_id"], revoked, row["user_id"])
+    await events.emit(reg, events.REFRESH_TOKEN_REUSE_DETECTED, user_id=row["user_id"],
+                      application_id=row["application_id"],
+                      payload={"refreshTokenId": row["id"], "familyId": row["family_id"], "revoked": revoked})
     return RefreshError("reused")
 
 

@@ -2,7 +2,7 @@
 
 Pages are plain HTML + CSS, no JavaScript. Headers: no framing (`X-Frame-Options: DENY`,
 `frame-ancestors 'none'`), no referrer (`no-referrer`: the URL may carry authorize parameters),
-never cached. Under `no-referrer` Chromium sends `Origin: null` on the login form's own POST;
+never cached (web/no_store.py). Under `no-referrer` Chromium sends `Origin: null` on the login form's own POST;
 ui/login.py treats that as "origin unknown" and relies on its SameSite=Strict CSRF token.
 The stylesheet is inline and allowed by its hash, so the CSP needs no 'unsafe-inline'.
 """
@@ -37,8 +37,6 @@ def security_headers(form_targets: tuple[str, ...] = ()) -> dict[str, str]:
                                     "frame-ancestors 'none'; base-uri 'none'"),
         "X-Frame-Options": "DENY",
         "Referrer-Policy": "no-referrer",
-        "Cache-Control": "no-store",
-        "Pragma": "no-cache",
         "X-Content-Type-Options": "nosniff",
     }
 

@@ -16,7 +16,8 @@ SSO = "fusionauth.sso"
 
 def is_https(request: Request) -> bool:
     # The scope's scheme is what `request.url.scheme` reports, without building the whole URL.
-    return request.scope.get("scheme") == "https" or request.headers.get("x-forwarded-proto", "") == "https"
+    # Behind a TLS-terminating proxy it is https only if that proxy is trusted (web/proxy.py).
+    return request.scope.get("scheme") == "https"
 
 
 _PLAIN = re.compile(r"[A-Za-z0-9._~-]*")

@@ -18,7 +18,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from authgate.errors import ApiError, InvalidRequest, OAuthError
 
 log = logging.getLogger("authgate.errors")
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def speaks_oauth(path: str) -> bool:
@@ -38,7 +37,7 @@ def api_error_response(exc: ApiError) -> Response:
 
 
 def oauth_error_response(exc: OAuthError) -> Response:
-    headers = {**NO_STORE, **exc.headers}
+    headers = dict(exc.headers)
     if exc.status_code == 401 and "WWW-Authenticate" not in headers:
         headers["WWW-Authenticate"] = f'Basic realm="authgate", error="{exc.error}"'
     return JSONResponse(exc.body(), status_code=exc.status_code, headers=headers)
@@ -114,7 +113,7 @@ def install(app: FastAPI) -> None:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         if _is_oauth(request):
             return JSONResponse({"error": "server_error", "error_description": "An unexpected error occurred."},
-                                status_code=500, headers=NO_STORE)
+                                status_code=500)
         return JSONResponse({"generalErrors": [{"code": "[InternalError]", "message": "An unexpected error occurred."}]},
                             status_code=500)
 

@@ -7,7 +7,9 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from authgate.errors import ApiError
 from authgate.storage.migrate import pending
+from authgate.web.metrics import scrape_allowed
 
 router = APIRouter()
 log = logging.getLogger("authgate.health")
@@ -32,5 +34,9 @@ async def ready(request: Request) -> Response:
 
 
 @router.get("/metrics", include_in_schema=False)
-async def metrics() -> Response:
+async def metrics(request: Request) -> Response:
+    peer = request.client.host if request.client else None
+    if not scrape_allowed(request.app.state.metrics_networks, peer):
+        raise ApiError(403, general_errors=[{"code": "[Forbidden]", "message": "Metrics are not available to this address."}],
+                       detail=f"/metrics refused to {str(peer)[:60]}")
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -6,8 +6,10 @@ buckets in Python on every request (~5 us, a tenth of a token validation).
 """
 from __future__ import annotations
 
+import ipaddress
 import time
 from bisect import bisect_left
+from functools import lru_cache
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
@@ -47,6 +49,20 @@ class _Collector:
 
 
 REGISTRY.register(_Collector())
+
+
+@lru_cache(maxsize=8)
+def _networks(spec: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in spec.split(",") if part.strip())
+
+
+def scrape_allowed(spec: str, peer: str | None) -> bool:
+    """May the TCP peer `peer` read /metrics (`AUTHGATE_METRICS_ALLOWED_NETWORKS`)?"""
+    try:
+        address = ipaddress.ip_address(peer or "")
+    except ValueError:
+        return False  # a Unix socket or an unknown peer: not on any allowed network
+    return any(address in network for network in _networks(spec))
 
 
 class Metrics:

@@ -1,7 +1,8 @@
 """The authorization code grant at the token endpoint (RFC 6749 section 4.1.3; RFC 7636 section
 4.6; RFC 9700 sections 2.1.1 and 4.5).
 
-A code is spent once; presenting it again revokes everything it issued (its grant: the refresh
+Client and redirect_uri are checked before the code is spent. A code is spent once; presenting it
+again (by its own client) revokes everything it issued (its grant: the refresh
 token family and, through `gid`, its access tokens). It must be unexpired, issued to this client,
 redeemed with the same redirect_uri, and its PKCE binding must hold both ways: a code issued
 with a challenge needs the verifier, and a verifier sent for a code without a challenge is
@@ -48,19 +49,25 @@ async def grant(reg: Registry, client: Client, params: Params, jkt: str | None) 
         raise InvalidRequest("The code parameter is required.")
     if redirect_uri is None:
         raise InvalidRequest("The redirect_uri parameter is required.")
+    # Section 4.1.3: the code must have been issued to this client, for this redirect_uri. Both are
+    # checked before the code is spent, so another client (or a wrong redirect_uri) cannot burn a
+    # code, nor revoke its grant by "replaying" it.
+    row = await reg.db.codes.peek(code)
+    if row is None:
+        raise InvalidGrant(_GENERIC, detail="unknown code")
+    if row["application_id"] != client.client_id:
+        raise InvalidGrant(_GENERIC, detail=f"code of {row['application_id']} redeemed by {client.client_id}")
+    doc = row["doc"]
+    if redirect_uri != doc["redirect_uri"]:
+        raise InvalidGrant(_GENERIC, detail="redirect_uri differs from the authorize request")
     row, first_use = await reg.db.codes.consume(code)
     if row is None:
         raise InvalidGrant(_GENERIC, detail="unknown code")
     if not first_use:
-        await _replayed(reg, row["grant_id"])  # the code leaked, whoever replays it
+        await _replayed(reg, row["grant_id"])  # the code leaked: its own client presented it twice
         raise InvalidGrant(_GENERIC, detail="code replayed")
-    if row["application_id"] != client.client_id:
-        raise InvalidGrant(_GENERIC, detail=f"code of {row['application_id']} redeemed by {client.client_id}")
     if clock.now_ms() >= row["expires_instant"]:
         raise InvalidGrant(_GENERIC, detail="code expired")
-    doc = row["doc"]
-    if redirect_uri != doc["redirect_uri"]:
-        raise InvalidGrant(_GENERIC, detail="redirect_uri differs from the authorize request")
     _check_pkce(doc, verifier)
     if client.pkce_required and doc.get("code_challenge") is None:
         raise InvalidGrant(_GENERIC, detail="client requires PKCE, code has none")

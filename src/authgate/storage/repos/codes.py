@@ -17,6 +17,10 @@ class Codes(Repo):
         return await self._insert({"code_digest": digest(code), "insert_instant": clock.now_ms(),
                                    "consumed_instant": None, **values})
 
+    async def peek(self, code: str) -> dict[str, Any] | None:
+        """The code's row, spent or not, without spending it."""
+        return await self._one(select(ac).where(ac.c.code_digest == digest(code)))
+
     async def consume(self, code: str) -> tuple[dict[str, Any] | None, bool]:
         """Spend a code once. Returns (row, first_use); first_use is False on replay (RFC 6749 4.1.2)."""
         d = digest(code)

@@ -13,11 +13,12 @@ from authgate.storage.schema import sso_sessions as ss
 class SsoSessions(Repo):
     table = ss
 
-    async def create(self, session_id: str, cookie_value: str, user_id: str, auth_instant: int, ttl_seconds: int) -> dict[str, Any]:
+    async def create(self, session_id: str, cookie_value: str, user_id: str, auth_instant: int, ttl_seconds: int,
+                     amr: str = "pwd") -> dict[str, Any]:
         now = clock.now_ms()
         return await self._insert({
             "id": session_id, "cookie_digest": digest(cookie_value), "user_id": user_id, "auth_instant": auth_instant,
-            "insert_instant": now, "expires_instant": now + ttl_seconds * 1000, "revoked_instant": None,
+            "insert_instant": now, "expires_instant": now + ttl_seconds * 1000, "revoked_instant": None, "amr": amr,
         })
 
     async def find_live(self, cookie_value: str) -> dict[str, Any] | None:
@@ -37,3 +38,12 @@ class SsoSessions(Repo):
         if keep_session_id:
             stmt = stmt.where(ss.c.id != keep_session_id)
         return await self._write(stmt.values(revoked_instant=clock.now_ms()))
+
+    async def live_for_user(self, user_id: str) -> list[dict[str, Any]]:
+        return await self._all(select(ss).where(ss.c.user_id == user_id, ss.c.revoked_instant.is_(None),
+                                                ss.c.expires_instant > clock.now_ms()).order_by(ss.c.insert_instant))
+
+    async def started_since(self, since_instant: int) -> list[int]:
+        """Start instants of the sessions begun since then (each one a login on the hosted page)."""
+        rows = await self._all(select(ss.c.insert_instant).where(ss.c.insert_instant >= since_instant))
+        return [r["insert_instant"] for r in rows]

@@ -1,0 +1,121 @@
+"""What may be deleted, table by table, and the bounded delete that does it.
+
+The janitor (`authgate/retention.py`) runs these rules on a timer in `serve` and once in
+`authgate purge`. Each rule names a table and the condition under which a row has served its
+purpose; one batch deletes at most `batch` such rows in one short statement:
+
+    DELETE FROM t WHERE pk IN (SELECT pk FROM t WHERE <expired> LIMIT n FOR UPDATE SKIP LOCKED)
+
+so a batch never holds SQLite's write lock (shared with the group commit on the event loop,
+`inline.py`) or PostgreSQL row locks for long, and on PostgreSQL never waits for a row a request
+is updating (SKIP LOCKED; SQLite has no row locks and ignores the clause). Deletes are
+idempotent: two nodes deleting the same rows only find fewer. On PostgreSQL a sweep also holds a
+session advisory lock, so one node sweeps while the others skip that round.
+
+To purge a new table, append a `Rule` to `RULES` (or call `register`). The bound parameters a
+condition may use: `NOW` (the sweep's instant, epoch ms), `CUT` (`NOW` minus a grace period for
+clock skew between nodes) and `HORIZON` (`NOW` minus the longest an access token may live).
+"""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Table, and_, bindparam, delete, exists, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.expression import Alias
+
+from authgate.storage.schema import authorization_codes, refresh_tokens, revoked_grants, sso_sessions, used_nonces
+
+if TYPE_CHECKING:
+    from authgate.storage.db import Database
+
+NOW = bindparam("p_now", type_=refresh_tokens.c.expires_instant.type)
+CUT = bindparam("p_cut", type_=refresh_tokens.c.expires_instant.type)
+HORIZON = bindparam("p_horizon", type_=refresh_tokens.c.expires_instant.type)
+
+# Rows per statement. PostgreSQL deletes on the server while the loop serves requests; SQLite
+# deletes on the event loop itself (inline.py), where a row costs ~20-50 us (each of the table's
+# B-trees gets a page dirtied at random), so its batches stay at a few milliseconds.
+BATCH_POSTGRES = 1000
+BATCH_SQLITE = 200
+ADVISORY_LOCK = 7263515  # PostgreSQL: one sweeping node at a time (7263514 is the migrations' lock)
+
+
+@dataclass
+class Rule:
+    """`expired(t)`: the condition on `t` (an alias of `table`) under which a row may go."""
+
+    name: str
+    table: Table
+    expired: Callable[[Alias], ColumnElement[bool]]
+    _statements: dict[int, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def statement(self, batch: int) -> Any:
+        """Built once per batch size: the fast paths prepare a statement once, keyed by identity."""
+        stmt = self._statements.get(batch)
+        if stmt is None:
+            (key,) = self.table.primary_key.columns  # one-column keys only: what IN (...) needs
+            doomed = self.table.alias("doomed")
+            ids = (select(doomed.c[key.key]).where(self.expired(doomed)).limit(batch)
+                   .with_for_update(skip_locked=True))
+            stmt = self._statements[batch] = delete(self.table).where(key.in_(ids))
+        return stmt
+
+
+def _live_refresh_token_of(family_id: Any) -> Any:
+    """Some token of the family can still be used: its used/expired siblings are kept, since a
+    replay of one of them is how theft is detected (RFC 9700 section 4.14.2)."""
+    live = refresh_tokens.alias("live")
+    return exists().where(live.c.family_id == family_id, live.c.expires_instant >= NOW,
+                          live.c.revoked_instant.is_(None))
+
+
+RULES: list[Rule] = [
+    # A spent code is kept while a replay could still revoke something (RFC 6749 section 4.1.2):
+    # the access tokens it issued (HORIZON) and its refresh token family. An unspent one that
+    # expired can only ever be refused.
+    Rule("authorization codes", authorization_codes, lambda t: and_(
+        t.c.expires_instant < CUT,
+        or_(t.c.consumed_instant.is_(None),
+            and_(t.c.consumed_instant < HORIZON, ~_live_refresh_token_of(t.c.grant_id))))),
+    # DPoP proof `jti`s and other once-only values: a proof outside its window is refused anyway.
+    Rule("nonces", used_nonces, lambda t: t.c.expires_instant < CUT),
+    # Expired sessions: never found live again (revoked ones are kept until then, like FusionAuth).
+    Rule("sso sessions", sso_sessions, lambda t: t.c.expires_instant < CUT),
+    # Expired refresh tokens, once no token of their family is usable any more.
+    Rule("refresh tokens", refresh_tokens, lambda t: and_(t.c.expires_instant < CUT,
+                                                          ~_live_refresh_token_of(t.c.family_id))),
+    # A revocation record outlives every access token carrying its grant id (`expires_instant`).
+    Rule("revocation records", revoked_grants, lambda t: t.c.expires_instant < CUT),
+]
+
+
+def register(rule: Rule) -> Rule:
+    """For tables added later (outbox, reset ids, ...): one line next to the table's repository."""
+    RULES.append(rule)
+    return rule
+
+
+class Sweep:
+    """One node's pass over the rules: runs batches on the fast path of the database."""
+
+    def __init__(self, run: Callable[[Any, dict[str, Any]], Any], size: int) -> None:
+        self._run, self.size = run, size
+
+    async def batch(self, rule: Rule, values: dict[str, int], batch: int | None = None) -> int:
+        """Delete at most `batch` rows of `rule`; returns how many went (fewer: the rule is done)."""
+        return int(await self._run(rule.statement(batch or self.size), values))
+
+
+@asynccontextmanager
+async def sweep(db: "Database") -> AsyncIterator[Sweep | None]:
+    """A `Sweep`, or None when another node holds the sweep lock (PostgreSQL)."""
+    if db.pg is not None:
+        async with db.pg.exclusive(ADVISORY_LOCK) as run:
+            yield Sweep(run, BATCH_POSTGRES) if run is not None else None
+        return
+    inline = db.engine
+    yield Sweep(inline.write, BATCH_SQLITE)  # type: ignore[attr-defined]  # one unit per batch, group-committed
