@@ -5,6 +5,7 @@ import asyncio
 import gc
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Optional, TypeVar
@@ -52,7 +53,10 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version.")) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from authgate import logs
+
+    fmt = os.environ.get("AUTHGATE_LOG_FORMAT", "text").strip().lower()
+    logs.configure("json" if fmt == "json" else "text", "info")  # serve applies AUTHGATE_LOG_LEVEL
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # one line per plugin: noise
 
 
@@ -89,7 +93,12 @@ def serve(host: Optional[str] = typer.Option(None, help="Interface to bind (defa
     # The password hasher's thread needs the GIL for a moment after each hash (to hand back the
     # result and take the next one); by default it may wait 5 ms for a busy event loop to let go.
     sys.setswitchinterval(0.0005)
-    uvicorn.run(application, host=settings.host, port=settings.port, log_level=settings.log_level,
+    from authgate import logs
+
+    logs.configure(settings.log_format, settings.log_level)
+    # uvicorn's own loggers go through ours (log_config=None keeps its dictConfig away); its
+    # access log is off because web/context.py writes one line per request with the request id.
+    uvicorn.run(application, host=settings.host, port=settings.port, log_level=settings.log_level, log_config=None,
                 access_log=False, proxy_headers=False)  # X-Forwarded-*: web/proxy.py, from trusted_proxies only
 
 
@@ -221,21 +230,28 @@ def attacks(mode: list[str] = typer.Option([], "--mode", help="Workflow mode to 
             format: str = typer.Option("md", "--format", help="md, html or json (comma-separated for several)."),
             out: Path = typer.Option(Path("report"), "--out", help="Directory for attacks.md / .html / .json."),
             scenario: list[str] = typer.Option([], "--scenario", help="Only scenarios whose id starts with this (repeatable)."),
-            jwt_ttl: int = typer.Option(8, "--jwt-ttl", help="Access token lifetime in seconds for the attacked stacks.")) -> None:
-    """Run every attack scenario in every workflow mode (real Chromium, real servers) and write the matrix."""
-    from authgate_demo.attacks.harness import MODES, run_matrix
+            jwt_ttl: int = typer.Option(8, "--jwt-ttl", help="Access token lifetime in seconds for the attacked stacks."),
+            setup: list[str] = typer.Option([], "--setup", help="Login setup for the factor x attack matrix (repeatable; "
+                                            "default: password, password+totp, passkey; 'none' skips it).")) -> None:
+    """Run every attack scenario in every workflow mode, and the attacks on the login against each
+    login setup (real Chromium, real servers), and write both matrices."""
+    from authgate_demo.attacks.harness import MODES, SETUPS, run_matrix
     from authgate_demo.attacks.report import MARK, write
 
     modes = mode or list(MODES)
     unknown = [m for m in modes if m not in MODES]
     if unknown:
         raise typer.BadParameter(f"unknown mode(s) {unknown}; choose from {', '.join(MODES)}")
+    setups = [] if setup == ["none"] else (setup or list(SETUPS))
+    if [s for s in setups if s not in SETUPS]:
+        raise typer.BadParameter(f"unknown setup(s) {setups}; choose from {', '.join(SETUPS)} or none")
     logging.getLogger().setLevel(logging.ERROR)  # scenarios provoke refusals and warnings on purpose
 
     def progress(cell: Any) -> None:
         typer.echo(f"{cell.scenario:34} {cell.mode:22} {MARK[cell.status]:12} {cell.seconds:5.1f}s")
 
-    matrix = asyncio.run(run_matrix(modes, scenario or None, jwt_ttl=jwt_ttl, progress=progress))
+    matrix = asyncio.run(run_matrix(modes, scenario or None, jwt_ttl=jwt_ttl, progress=progress, setups=setups))
     for path in write(matrix, out, [f.strip() for f in format.split(",") if f.strip()]):
         typer.echo(f"wrote {path}")
-    typer.echo(f"{len(matrix.cells)} cells in {matrix.seconds:.0f}s")
+    factor_cells = len(matrix.factors.cells) if matrix.factors else 0
+    typer.echo(f"{len(matrix.cells) + factor_cells} cells in {matrix.seconds:.0f}s")

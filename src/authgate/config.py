@@ -11,7 +11,7 @@ import ipaddress
 import os
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import (BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict,
@@ -126,12 +126,33 @@ class Settings(BaseSettings):
     # The janitor (authgate/retention.py) deletes expired codes, nonces, sessions, refresh tokens
     # and revocation records this often in `serve`; 0 disables it (run `authgate purge` from cron).
     purge_interval_seconds: float = 60.0
+    # How long the janitor keeps audit log entries, login records and finished webhook deliveries
+    # (delivered or dead), in days; 0 keeps them forever.
+    audit_log_retention_days: int = Field(default=365, ge=0)
+    login_record_retention_days: int = Field(default=90, ge=0)
+    webhook_delivery_retention_days: int = Field(default=14, ge=0)
+    # Webhook receivers on private, loopback or link-local addresses are refused (SSRF) unless
+    # their address is in one of these comma-separated CIDRs. Empty by default.
+    webhook_allowed_networks: str = ""
+    # Deliveries in flight at once per node, and attempts before a delivery is dead-lettered.
+    webhook_concurrency: int = Field(default=8, ge=1, le=256)
+    webhook_max_attempts: int = Field(default=8, ge=1, le=50)
+    # Seconds between outbox polls when idle (a new event wakes the worker on its own node at once).
+    webhook_poll_seconds: float = Field(default=1.0, gt=0)
+    # A claimed delivery is this node's for this long; if the node dies, another attempt follows
+    # after it. Longer than any delivery (each webhook timeout is at most 20 s).
+    webhook_lease_seconds: float = Field(default=60.0, gt=0)
+    # Log lines: "text" for people, "json" (one JSON object per line) for machines.
+    log_format: Literal["text", "json"] = "text"
+    # One access line per request (authgate.access, at INFO): ~15-20 us of CPU a request; off here
+    # or with log_level "warning" where every microsecond counts.
+    access_log: bool = True
     # FastAPI's own OpenTelemetry spans and metrics (FastAPI >= 0.16x), for operators who run a
     # collector. Off by default: asking "is a provider configured?" costs ~15 us a request, and
     # /metrics (Prometheus) is always on.
     opentelemetry: bool = False
 
-    @field_validator("metrics_allowed_networks")
+    @field_validator("metrics_allowed_networks", "webhook_allowed_networks")
     @classmethod
     def _cidrs(cls, value: str) -> str:
         for part in value.split(","):

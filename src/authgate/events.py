@@ -46,6 +46,7 @@ APPLICATION_CREATE, APPLICATION_UPDATE, APPLICATION_DELETE = "application.create
 KEY_CREATE, KEY_ROTATE, KEY_DELETE = "key.create", "key.rotate", "key.delete"
 API_KEY_CREATE, API_KEY_DELETE = "api-key.create", "api-key.delete"
 AUDIT_LOG_CREATE = "audit-log.create"  # an entry written through POST /api/system/audit-log
+WEBHOOK_CREATE, WEBHOOK_UPDATE, WEBHOOK_DELETE = "webhook.create", "webhook.update", "webhook.delete"
 
 EVENT_TYPES: frozenset[str] = frozenset({
     USER_CREATE, USER_UPDATE, USER_DELETE, USER_DEACTIVATE, USER_REACTIVATE, USER_LOGIN_SUCCESS, USER_LOGIN_FAILED,
@@ -53,6 +54,7 @@ EVENT_TYPES: frozenset[str] = frozenset({
     USER_REGISTRATION_UPDATE, USER_REGISTRATION_DELETE, USER_TWO_FACTOR_METHOD_ADD, USER_TWO_FACTOR_METHOD_REMOVE,
     REFRESH_TOKEN_REVOKE, REFRESH_TOKEN_REUSE_DETECTED, APPLICATION_CREATE, APPLICATION_UPDATE, APPLICATION_DELETE,
     KEY_CREATE, KEY_ROTATE, KEY_DELETE, API_KEY_CREATE, API_KEY_DELETE, AUDIT_LOG_CREATE,
+    WEBHOOK_CREATE, WEBHOOK_UPDATE, WEBHOOK_DELETE,
 })
 
 ActorKind = Literal["user", "api_key", "admin", "anonymous", "system"]
@@ -183,7 +185,8 @@ def add_sink(sink: Sink) -> None:
 
 async def emit(reg: "Registry", type_: str, ctx: RequestContext | None = None, *, user_id: str | None = None,
                application_id: str | None = None, message: str | None = None,
-               payload: dict[str, Any] | None = None, login_id: str | None = None) -> Event:
+               payload: dict[str, Any] | None = None, login_id: str | None = None,
+               insert_user: str | None = None) -> Event:
     """Record one event and fan it out. Written right after the change it describes (the storage
     layer has no shared transaction yet); a failure to record is logged, never undoes the change."""
     if type_ not in EVENT_TYPES:
@@ -194,16 +197,12 @@ async def emit(reg: "Registry", type_: str, ctx: RequestContext | None = None, *
         if type_ == USER_LOGIN_SUCCESS:
             await reg.db.login_records.add(event, login_id)
         else:
-            await reg.db.audit_log.add(event, _insert_user(event), message or describe(event))
+            await reg.db.audit_log.add(event, insert_user or event.context.actor.label, message or describe(event))
         for sink in _sinks:
             await sink(reg, event)
     except Exception:  # the change is done; losing its record must not turn its answer into a 500
         log.exception("could not record event %s %s", type_, event.id)
     return event
-
-
-def _insert_user(event: Event) -> str:
-    return event.context.actor.label
 
 
 def describe(event: Event) -> str:

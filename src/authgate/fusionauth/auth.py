@@ -17,6 +17,8 @@ from authgate.web.context import api_key_actor, set_actor
 ENDPOINTS = (
     "/api/api-key", "/api/application", "/api/jwt/refresh", "/api/jwt/validate", "/api/key", "/api/login",
     "/api/logout", "/api/user", "/api/user/registration", "/api/user/search", "/api/user/import",
+    "/api/two-factor", "/api/user/two-factor", "/api/webauthn",
+    "/api/system/audit-log", "/api/system/login-record", "/api/webhook",
 )
 
 

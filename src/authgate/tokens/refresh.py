@@ -149,5 +149,6 @@ async def exchange(reg: Registry, token: str, *, client_id: str | None = None, d
         reg, user=user, app=app, registration=registration, auth_type="REFRESH_TOKEN",
         auth_time=row["doc"].get("auth_time"), sid=row["session_id"] or row["family_id"],
         scope=scope if scope is not None else row["doc"].get("scope"), grant_id=row["family_id"], cnf=cnf,
+        amr=row["doc"].get("amr"),  # the factors of the login the token family came from
     )
     return Refreshed(jwt_token, exp, new_token, new_row["id"], rotated, claims, new_row)

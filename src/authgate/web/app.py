@@ -41,6 +41,10 @@ ROUTERS = (
     "authgate.fusionauth.registrations",
     "authgate.fusionauth.keys",
     "authgate.fusionauth.api_keys",
+    "authgate.fusionauth.two_factor",
+    "authgate.fusionauth.webauthn",
+    "authgate.fusionauth.system",
+    "authgate.fusionauth.webhooks",
     "authgate.admin.routes",
 )
 
@@ -70,7 +74,9 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             await start(app.state.registry)
             janitor = Janitor(app.state.registry, app.state.registry.settings.purge_interval_seconds)
             janitor.start()
+        app.state.registry.webhooks.start()  # this node's webhook deliverer (authgate/webhooks/deliver.py)
         yield
+        await app.state.registry.webhooks.stop()
         if owns_registry:
             if janitor is not None:
                 await janitor.stop()
@@ -96,7 +102,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         app.include_router(router)
     app.plain = fastlane.plain_routes(routers)
     # Outermost first; all of it outside FastAPI's stack, so the front door's requests pass it too.
-    app.edge = [Middleware(RequestScope), Middleware(Metrics), Middleware(NoStore),
+    app.edge = [Middleware(RequestScope, access_log=settings.access_log), Middleware(Metrics), Middleware(NoStore),
                 Middleware(BodyLimit, limit=settings.max_body_bytes),
                 Middleware(Cors, origins=app.state.origins)]
     if settings.trusted_proxies:  # outermost: everything after sees the client's scheme and address

@@ -15,13 +15,13 @@ from typing import Any
 
 from authgate.accounts import usable
 from authgate.clock import clock
-from authgate.revocation import revoke_grant
 from authgate.errors import InvalidGrant, InvalidRequest
 from authgate.oauth2 import pkce
 from authgate.oauth2.clients import Client
 from authgate.oauth2.grants.issue import user_tokens
 from authgate.oauth2.params import Params
 from authgate.registry import Registry
+from authgate.revocation import revoke_grant
 
 log = logging.getLogger("authgate.grants.code")
 _GENERIC = "The authorization code is invalid, expired or was already used."

@@ -12,7 +12,8 @@ from authgate.storage.repos.registrations import Registrations
 from authgate.storage.repos.signing_keys import SigningKeys
 from authgate.storage.repos.sso_sessions import SsoSessions
 from authgate.storage.repos.users import Users
+from authgate.storage.repos.webhooks import Deliveries, Webhooks
 
 __all__ = ["AdminSessions", "ApiKeys", "Applications", "AuditLog", "Codes", "Conflict", "LoginFailures", "LoginRecords", "MfaChallenges",
            "MfaMethods", "RecoveryCodes", "Nonces", "RefreshTokens", "Registrations", "RevokedGrants", "SigningKeys",
-           "SsoSessions", "Users", "WebAuthnCredentials", "new_id"]
+           "SsoSessions", "Users", "Webhooks", "Deliveries", "WebAuthnCredentials", "new_id"]

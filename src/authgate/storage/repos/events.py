@@ -10,13 +10,31 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, delete, func, select
 
+from authgate.storage.purge import Rule, register
 from authgate.storage.repos.base import Repo, new_id
 from authgate.storage.schema import audit_log, login_records
 
 if TYPE_CHECKING:
     from authgate.events import Event
 
+# Retention (the janitor, authgate/retention.py): entries older than the configured number of days.
+# Without a value (a sweep that does not know these settings) nothing goes: the cut is the epoch.
+AUDIT_CUT = bindparam("p_audit_cut", value=0, type_=audit_log.c.insert_instant.type)
+LOGINS_CUT = bindparam("p_logins_cut", value=0, type_=login_records.c.instant.type)
+register(Rule("audit log", audit_log, lambda t: t.c.insert_instant < AUDIT_CUT))
+register(Rule("login records", login_records, lambda t: t.c.instant < LOGINS_CUT))
+
+
+def retention_bounds(now: int, audit_days: int, login_days: int) -> dict[str, int]:
+    """The bound values of the two rules; 0 days keeps everything (a cut at the epoch)."""
+    return {"p_audit_cut": now - audit_days * 86_400_000 if audit_days else 0,
+            "p_logins_cut": now - login_days * 86_400_000 if login_days else 0}
+
+
 MAX_PAGE = 500
+# `total` counts at most this many matches: an exact count of millions of rows is a full scan
+# (Elasticsearch's `track_total_hits` makes the same trade).
+MAX_TOTAL = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +45,7 @@ class AuditQuery:
     end: int | None = None  # epoch ms, inclusive
     start_row: int = 0
     limit: int = 25
+    newest_first: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +68,10 @@ def _short(value: str | None, size: int) -> str | None:
     return value[:size] if isinstance(value, str) else None
 
 
+def _capped_count(matching: Any) -> Any:
+    return select(func.count()).select_from(matching.limit(MAX_TOTAL).subquery())
+
+
 class AuditLog(Repo):
     table = audit_log
 
@@ -63,6 +86,9 @@ class AuditLog(Repo):
                 "message": message, "data": event.payload,
             })
 
+    async def by_event(self, event_id: str) -> dict[str, Any] | None:
+        return await self._one(select(audit_log).where(audit_log.c.event_id == bindparam("p_id")), {"p_id": event_id})
+
     async def get(self, entry_id: int) -> dict[str, Any] | None:
         return await self._one(select(audit_log).where(audit_log.c.id == bindparam("p_id")), {"p_id": entry_id})
 
@@ -76,9 +102,10 @@ class AuditLog(Repo):
             where.append(audit_log.c.insert_instant >= q.start)
         if q.end is not None:
             where.append(audit_log.c.insert_instant <= q.end)
-        page = (select(audit_log).where(*where).order_by(audit_log.c.insert_instant.desc(), audit_log.c.id.desc())
-                .offset(q.start_row).limit(min(q.limit, MAX_PAGE)))
-        count = select(func.count()).select_from(audit_log).where(*where)
+        order = (audit_log.c.insert_instant.desc(), audit_log.c.id.desc()) if q.newest_first else \
+            (audit_log.c.insert_instant, audit_log.c.id)
+        page = select(audit_log).where(*where).order_by(*order).offset(q.start_row).limit(min(q.limit, MAX_PAGE))
+        count = _capped_count(select(audit_log.c.id).where(*where))
         async with self.engine.connect() as conn:
             total = (await conn.execute(count)).scalar_one()
             rows = [dict(r) for r in (await conn.execute(page)).mappings()]
@@ -118,7 +145,7 @@ class LoginRecords(Repo):
         async with self.engine.connect() as conn:
             total = None
             if q.total:
-                total = (await conn.execute(select(func.count()).select_from(login_records).where(*where))).scalar_one()
+                total = (await conn.execute(_capped_count(select(login_records.c.id).where(*where)))).scalar_one()
             rows = [dict(r) for r in (await conn.execute(page)).mappings()]
         return total, rows
 
