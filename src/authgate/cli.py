@@ -140,13 +140,14 @@ def user_create(email: str, password: str = typer.Option(..., prompt=True, hide_
                 register: list[str] = typer.Option([], help="Application id to register the user to (repeatable)."),
                 data_dir: Optional[Path] = DataDir) -> None:
     """Create a user (and optionally register it to applications)."""
+    from authgate import password_policy
     from authgate.storage.repos import Conflict
-
-    if len(password) < 8:
-        _fail("the password must have at least 8 characters")
 
     async def work(reg: Any) -> dict[str, Any] | str:
         # Check everything before writing anything: a failed command leaves no half-made user.
+        violation = password_policy.check(password, reg.settings)
+        if violation is not None:
+            return violation.message
         for app_id in register:
             if await reg.db.applications.get(app_id) is None:
                 return f"no application with id {app_id!r} (see `authgate app list`)"

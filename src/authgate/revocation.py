@@ -69,7 +69,9 @@ async def refusal(reg: Registry, claims: dict[str, Any], issued_ms: int) -> str 
     if isinstance(sid, str) and sid != gid:
         keys.append(sid)
     n_ids = len(keys)
+    user_at = -1
     if isinstance(sub, str) and claims.get("authenticationType") != "CLIENT_CREDENTIALS":
+        user_at = len(keys)
         keys.append(user_key(sub))
         if isinstance(aud, str):
             keys.append(registration_key(sub, aud))
@@ -84,8 +86,16 @@ async def refusal(reg: Registry, claims: dict[str, Any], issued_ms: int) -> str 
         if i < n_ids:
             return "grant revoked" if keys[i] == gid else "session ended"
         if issued_ms <= instant:
+            if i == user_at and isinstance(sid, str) and (await reg.db.revoked_grants.lookup((kept_key(sid),)))[0] == instant:
+                continue  # the session that cutoff kept (revoke_user_tokens' keep_session_id)
             return "tokens revoked (user, application or registration)"
     return None
+
+
+@functools.lru_cache(maxsize=4096)
+def kept_key(session_id: str) -> str:
+    """Marks the SSO session a user cutoff spared: its `revoked_instant` equals that cutoff."""
+    return str(uuid.uuid5(_KEYS, f"kept:{session_id}"))
 
 
 # --- revoking --------------------------------------------------------------------------------
@@ -125,8 +135,8 @@ async def revoke_user_tokens(reg: Registry, user_id: str, *, application_id: str
                              keep_session_id: str | None = None) -> int:
     """Everything a user holds: refresh tokens, SSO sessions and access tokens -- or, with
     `application_id`, only those for that application (SSO sessions span applications and stay).
-    `keep_session_id`: that SSO session and its refresh tokens stay (the browser the user is
-    acting from); its access tokens are cut off like the others, and it can refresh new ones.
+    `keep_session_id`: that SSO session, its refresh tokens and its access tokens stay (the
+    browser the user is acting from, e.g. after changing their password there).
     Returns how many refresh tokens were revoked."""
     ttl = record_ttl(reg.settings)
     if application_id is not None:
@@ -135,7 +145,9 @@ async def revoke_user_tokens(reg: Registry, user_id: str, *, application_id: str
         return count
     count = await reg.db.refresh_tokens.revoke_for_user(user_id, keep_session_id=keep_session_id)
     await reg.db.sso_sessions.revoke_for_user(user_id, keep_session_id=keep_session_id)
-    await reg.db.revoked_grants.cut_off(user_key(user_id), ttl)
+    cutoff = await reg.db.revoked_grants.cut_off(user_key(user_id), ttl)
+    if keep_session_id is not None:
+        await reg.db.revoked_grants.cut_off(kept_key(keep_session_id), ttl, at=cutoff)
     log.info("tokens of user %s revoked (%d refresh tokens)", user_id, count)
     return count
 

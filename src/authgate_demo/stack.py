@@ -105,8 +105,11 @@ class Stack:
         from authgate.web.app import create_app
 
         cfg = self.cfg
+        # The demo user's documented password is "password", the most common one there is: the
+        # demo lets it through (and says so); a real deployment keeps the rule on.
+        overrides = {"password_reject_common": False, **cfg.idp_overrides}
         settings = Settings(host=cfg.bind, port=cfg.idp_port, data_dir=cfg.data_dir / "idp", issuer=cfg.idp_url,
-                            api_key=self.api_key, **cfg.idp_overrides)
+                            api_key=self.api_key, **overrides)
         idp = create_app(settings)
         self.registry = idp.state.registry
         await self._serve(idp, cfg.idp_port)

@@ -7,10 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
 from authgate import revocation
 from authgate.clock import clock
 from authgate.registry import Registry
+from authgate.tokens import access, jwt, refresh
+from authgate.tokens.validation import validate_access_token
 from tests.factories import make_application, make_user
 
 SECRET = "store-secret-0123456789abcdefghij"
@@ -150,16 +153,28 @@ async def test_another_node_sees_a_user_revocation_within_the_window(client, reg
     assert not await _valid(client, tokens["token"])
 
 
-async def test_global_logout_keeps_nothing_but_revoke_user_tokens_can_keep_a_session(registry):
+async def test_revoke_user_tokens_can_keep_the_session_the_user_acts_from(registry):
+    """A password change ends every other session, refresh token and access token at once; the
+    session it was made from keeps its refresh token and its access tokens."""
+
     app, user = await _world(registry)
     s1 = await registry.db.sso_sessions.create("11111111-1111-4111-8111-111111111111", "cookie-1", user["id"], clock.now_ms(), 60)
     s2 = await registry.db.sso_sessions.create("22222222-2222-4222-8222-222222222222", "cookie-2", user["id"], clock.now_ms(), 60)
-    from authgate.tokens import refresh
-
     _, kept = await refresh.create(registry, user_id=user["id"], app=app, session_id=s1["id"])
     _, gone = await refresh.create(registry, user_id=user["id"], app=app, session_id=s2["id"])
+    here, *_ = await access.issue(registry, user=user, app=app, registration=None, auth_type="PASSWORD", sid=s1["id"])
+    there, *_ = await access.issue(registry, user=user, app=app, registration=None, auth_type="PASSWORD", sid=s2["id"])
+    sessionless, *_ = await access.issue(registry, user=user, app=None, registration=None, auth_type="PASSWORD")
     assert await revocation.revoke_user_tokens(registry, user["id"], keep_session_id=s1["id"]) == 1
     assert (await registry.db.refresh_tokens.get(kept["id"]))["revoked_instant"] is None
     assert (await registry.db.refresh_tokens.get(gone["id"]))["revoked_instant"] is not None
     assert await registry.db.sso_sessions.find_live("cookie-1") is not None
     assert await registry.db.sso_sessions.find_live("cookie-2") is None
+    assert (await validate_access_token(registry, here))["sid"] == s1["id"]
+    for token in (there, sessionless):
+        with pytest.raises(jwt.TokenInvalid):
+            await validate_access_token(registry, token)
+    clock.advance(0.01)  # a later cutoff without a kept session ends the kept session's tokens too
+    await revocation.revoke_user_tokens(registry, user["id"])
+    with pytest.raises(jwt.TokenInvalid):
+        await validate_access_token(registry, here)

@@ -5,12 +5,11 @@ collector and raise once at the end instead of stopping at the first problem.
 """
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from authgate.email_address import is_email  # noqa: F401 - re-exported for the admin validators
 from authgate.errors import ApiError
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_UPDATE_ATTEMPTS = 5  # optimistic read-modify-write retries before answering 409
 
 
@@ -37,10 +36,6 @@ class Errors:
             self.add(f"{prefix}.{key}", "invalid", f"The [{prefix}.{key}] field has the wrong type.")
             return None
         return value
-
-
-def is_email(value: str) -> bool:
-    return bool(_EMAIL.match(value)) and len(value) <= 320
 
 
 def object_field(body: dict[str, Any], name: str) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from authgate import events
 from authgate.errors import ApiError, field_error, not_found
 from authgate.fusionauth._admin import Errors, object_field
 from authgate.fusionauth.auth import ENDPOINTS, registry, require_api_key
+from authgate.registry import Registry
 from authgate.storage.repos import Conflict
 from authgate.web.errors import read_json_object
 
@@ -65,11 +66,16 @@ def _validate(api_key: dict[str, Any]) -> dict[str, Any]:
 @router.post("/api/api-key")
 @router.post("/api/api-key/{key_id:uuid}")
 async def create(request: Request, key_id: uuid.UUID | None = None) -> Response:
-    reg = registry(request)
     api_key = object_field(await read_json_object(request), "apiKey")
+    row, value = await create_api_key(registry(request), api_key, str(key_id) if key_id else None)
+    return JSONResponse({"apiKey": api_key_json(row, value)})
+
+
+async def create_api_key(reg: Registry, api_key: dict[str, Any], kid: str | None) -> tuple[dict[str, Any], str]:
+    """Validate and store a key; returns the row and the value, which is shown this once (the API's
+    POST and the admin console's form)."""
     doc = _validate(api_key)
     value = api_key.get("key") or secrets.token_urlsafe(48)
-    kid = str(key_id) if key_id else None
     if kid and await reg.db.api_keys.get(kid) is not None:
         raise field_error("apiKeyId", "duplicate", "An API key with this id already exists.")
     try:
@@ -77,7 +83,7 @@ async def create(request: Request, key_id: uuid.UUID | None = None) -> Response:
     except Conflict:
         raise field_error("apiKey.key", "duplicate", "This key value is already in use.") from None
     await events.emit(reg, events.API_KEY_CREATE, payload={"apiKey": api_key_json(row)})
-    return JSONResponse({"apiKey": api_key_json(row, value)})
+    return row, value
 
 
 @router.get("/api/api-key")
@@ -96,8 +102,11 @@ async def retrieve(request: Request, key_id: uuid.UUID) -> Response:
 
 @router.delete("/api/api-key/{key_id:uuid}")
 async def delete(request: Request, key_id: uuid.UUID) -> Response:
-    reg = registry(request)
-    if not await reg.db.api_keys.delete(str(key_id)):
-        raise not_found("API key")
-    await events.emit(reg, events.API_KEY_DELETE, payload={"apiKeyId": str(key_id)})
+    await delete_api_key(registry(request), str(key_id))
     return Response(status_code=200)
+
+
+async def delete_api_key(reg: Registry, key_id: str) -> None:
+    if not await reg.db.api_keys.delete(key_id):
+        raise not_found("API key")
+    await events.emit(reg, events.API_KEY_DELETE, payload={"apiKeyId": key_id})

@@ -23,6 +23,7 @@ from authgate.fusionauth.present import application_json
 from authgate.registry import Registry
 from authgate.storage.repos import Conflict
 from authgate.web.errors import read_json_object
+from authgate.web.middleware import OriginRegistry
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
 
@@ -137,10 +138,17 @@ def _respond(row: dict[str, Any], status: int = 200) -> Response:
     return JSONResponse(body, status_code=status)
 
 
-def _written(request: Request, app_id: str) -> None:
+def origins(request: Request) -> OriginRegistry:
+    """The CORS origin cache of the application serving this request."""
+    cache: OriginRegistry = request.app.state.origins
+    return cache
+
+
+def _written(reg: Registry, origins: OriginRegistry | None, app_id: str) -> None:
     """Every node re-reads within its cache TTL; this node forgets at once."""
-    registry(request).apps.invalidate(app_id)
-    request.app.state.origins.invalidate()
+    reg.apps.invalidate(app_id)
+    if origins is not None:
+        origins.invalidate()
 
 
 async def _load(reg: Registry, app_id: str) -> dict[str, Any]:
@@ -153,18 +161,24 @@ async def _load(reg: Registry, app_id: str) -> dict[str, Any]:
 @router.post("/api/application")
 @router.post("/api/application/{app_id:uuid}")
 async def create(request: Request, app_id: uuid.UUID | None = None) -> Response:
-    reg = registry(request)
-    doc = await validate(reg, object_field(await read_json_object(request), P))
+    app = object_field(await read_json_object(request), P)
+    return _respond(await create_application(registry(request), app, str(app_id) if app_id else None, origins(request)))
+
+
+async def create_application(reg: Registry, app: dict[str, Any], app_id: str | None,
+                             origins: OriginRegistry | None) -> dict[str, Any]:
+    """Validate and store a new application (the API's POST and the admin console's form)."""
+    doc = await validate(reg, app)
     doc["oauthConfiguration"].setdefault("clientSecret", secrets.token_urlsafe(32))
     try:
-        row = await reg.db.applications.create(doc, str(app_id) if app_id else None)
+        row = await reg.db.applications.create(doc, app_id)
     except Conflict:
         raise field_error("applicationId", "duplicate", "An application with this id already exists.") from None
-    _written(request, row["id"])
+    _written(reg, origins, row["id"])
     created = await _load(reg, row["id"])
     await events.emit(reg, events.APPLICATION_CREATE, application_id=row["id"],
                       payload={"application": application_json(created)})
-    return _respond(created)
+    return created
 
 
 @router.get("/api/application")
@@ -178,9 +192,9 @@ async def retrieve(request: Request, app_id: uuid.UUID) -> Response:
     return _respond(await _load(registry(request), str(app_id)))
 
 
-async def _update(request: Request, app_id: str, change: Any) -> Response:
-    """Compare-and-set on `version`, re-reading and retrying when another write came first."""
-    reg = registry(request)
+async def update_application(reg: Registry, app_id: str, change: Any, origins: OriginRegistry | None) -> dict[str, Any]:
+    """`change(doc) -> doc`, then validate and store: compare-and-set on `version`, re-reading and
+    retrying when another write came first. The API's PUT/PATCH and the admin console call it."""
     for _ in range(MAX_UPDATE_ATTEMPTS):
         row = await _load(reg, app_id)
         doc = await validate(reg, change(row["doc"]))
@@ -188,47 +202,53 @@ async def _update(request: Request, app_id: str, change: Any) -> Response:
         old_secret = (row["doc"].get("oauthConfiguration") or {}).get("clientSecret")
         doc["oauthConfiguration"].setdefault("clientSecret", old_secret or secrets.token_urlsafe(32))
         if await reg.db.applications.replace(app_id, doc, row["version"]):
-            _written(request, app_id)
+            _written(reg, origins, app_id)
             updated = await _load(reg, app_id)
             if row["active"] and doc["active"] is False:  # deactivated: its tokens stop working
                 await revocation.revoke_application(reg, app_id)
             await events.emit(reg, events.APPLICATION_UPDATE, application_id=app_id,
                               payload={"application": application_json(updated), "original": application_json(row)})
-            return _respond(updated)
+            return updated
     raise conflict()
 
 
 @router.put("/api/application/{app_id:uuid}")
 async def replace(request: Request, app_id: uuid.UUID, reactivate: bool = False) -> Response:
+    reg = registry(request)
     if reactivate:  # FusionAuth: PUT ?reactivate=true with no body brings a soft-deleted application back
-        return await _update(request, str(app_id), lambda doc: {**doc, "active": True})
+        return _respond(await update_application(reg, str(app_id), lambda doc: {**doc, "active": True}, origins(request)))
     app = object_field(await read_json_object(request), P)
-    return await _update(request, str(app_id), lambda _doc: app)
+    return _respond(await update_application(reg, str(app_id), lambda _doc: app, origins(request)))
 
 
 @router.patch("/api/application/{app_id:uuid}")
 async def patch(request: Request, app_id: uuid.UUID) -> Response:
     app = object_field(await read_json_object(request), P)
-    return await _update(request, str(app_id), lambda doc: merge_patch(doc, app))
+    return _respond(await update_application(registry(request), str(app_id), lambda doc: merge_patch(doc, app),
+                                             origins(request)))
 
 
 @router.delete("/api/application/{app_id:uuid}")
 async def delete(request: Request, app_id: uuid.UUID, hardDelete: bool = False) -> Response:
     """hardDelete removes it (registrations and refresh tokens cascade); otherwise it is deactivated
     (FusionAuth's soft delete): logins and refreshes for it are refused until reactivated."""
-    reg, aid = registry(request), str(app_id)
-    if hardDelete:
+    await delete_application(registry(request), str(app_id), hard=hardDelete, origins=origins(request))
+    return Response(status_code=200)
+
+
+async def delete_application(reg: Registry, aid: str, *, hard: bool, origins: OriginRegistry | None) -> None:
+    """Remove (hard) or deactivate an application; the API's DELETE and the admin console call it."""
+    if hard:
         row = await _load(reg, aid)
         if not await reg.db.applications.delete(aid):
             raise not_found("application")
-        _written(request, aid)
+        _written(reg, origins, aid)
         await revocation.revoke_application(reg, aid)  # the refresh tokens cascaded; the access tokens
         await events.emit(reg, events.APPLICATION_DELETE, application_id=aid,
                           payload={"application": application_json(row), "hardDelete": True})
-        return Response(status_code=200)
-    await _update(request, aid, lambda doc: {**doc, "active": False})  # revokes its tokens
+        return
+    await update_application(reg, aid, lambda doc: {**doc, "active": False}, origins)  # revokes its tokens
     await events.emit(reg, events.APPLICATION_DELETE, application_id=aid, payload={"hardDelete": False})
-    return Response(status_code=200)
 
 
 @router.post("/api/application/{app_id:uuid}/role")
@@ -241,6 +261,7 @@ async def create_role(request: Request, app_id: uuid.UUID) -> Response:
     if any(r.get("name") == name for r in row["doc"].get("roles") or []):
         raise field_error("role.name", "duplicate", "The application already has a role with this name.")
     role = {**role, "id": role.get("id") or str(uuid.uuid4())}
-    await _update(request, str(app_id), lambda doc: {**doc, "roles": [*(doc.get("roles") or []), role]})
+    await update_application(registry(request), str(app_id), lambda doc: {**doc, "roles": [*(doc.get("roles") or []), role]},
+                             origins(request))
     return JSONResponse({"role": next(r for r in (await _load(registry(request), str(app_id)))["doc"]["roles"]
                                       if r["id"] == role["id"])})

@@ -101,21 +101,27 @@ async def revoke_refresh_tokens(request: Request, token_id: str | None = None, t
     if await api_key(request) is None:
         raise ApiError(401, general_errors=[{"code": "[Unauthorized]", "message": "A valid API key is required."}])
     if token_id:
-        row = await reg.db.refresh_tokens.get(token_id)
-        if row is None:
-            raise not_found("refresh token")
-        await revocation.revoke_refresh_token(reg, row)
-    elif userId:
+        await revoke_refresh_token(reg, token_id)
+        return Response(status_code=200)
+    if userId:
         await revocation.revoke_user_tokens(reg, userId, application_id=applicationId)
     elif applicationId:
         await revocation.revoke_application(reg, applicationId)
     else:
         raise ApiError(400, general_errors=[{"code": "[missing]parameter",
                                              "message": "Specify one of tokenId, token, userId or applicationId."}])
-    await events.emit(reg, events.REFRESH_TOKEN_REVOKE, user_id=userId if not token_id else None,
-                      application_id=applicationId if not token_id else None,
-                      payload={"refreshTokenId": token_id} if token_id else {})
+    await events.emit(reg, events.REFRESH_TOKEN_REVOKE, user_id=userId, application_id=applicationId, payload={})
     return Response(status_code=200)
+
+
+async def revoke_refresh_token(reg: Registry, token_id: str) -> None:
+    """Revoke one refresh token by id, with its grant (the API's DELETE ?tokenId= and the admin console)."""
+    row = await reg.db.refresh_tokens.get(token_id)
+    if row is None:
+        raise not_found("refresh token")
+    await revocation.revoke_refresh_token(reg, row)
+    await events.emit(reg, events.REFRESH_TOKEN_REVOKE, user_id=row["user_id"], application_id=row["application_id"],
+                      payload={"refreshTokenId": token_id})
 
 
 @router.get("/api/jwt/validate")

@@ -17,6 +17,7 @@ from authgate.errors import field_error, general_error, not_found
 from authgate.fusionauth._admin import Errors, object_field
 from authgate.fusionauth.auth import registry, require_api_key
 from authgate.keys import ALGORITHMS
+from authgate.registry import Registry
 from authgate.storage.repos import Conflict
 from authgate.web.errors import read_json_object
 
@@ -81,12 +82,16 @@ async def generate(request: Request, key_id: uuid.UUID | None = None) -> Respons
 @router.post("/api/key/rotate")
 async def rotate(request: Request, algorithm: str = _DEFAULT_ALGORITHM) -> Response:
     """authgate addition: a new current key; older ones stay published until their tokens expire."""
+    return JSONResponse({"key": key_json(await rotate_key(registry(request), algorithm))})
+
+
+async def rotate_key(reg: Registry, algorithm: str) -> dict[str, Any]:
+    """The API's rotate and the admin console's button: a new key row for `algorithm`."""
     if algorithm not in ALGORITHMS:
         raise field_error("algorithm", "invalid", f"[algorithm] must be one of {', '.join(ALGORITHMS)}.")
-    reg = registry(request)
     new = await reg.keys.rotate(algorithm)
     await events.emit(reg, events.KEY_ROTATE, payload={"key": key_json(new.row)})
-    return JSONResponse({"key": key_json(new.row)})
+    return dict(new.row)
 
 
 @router.delete("/api/key/{key_id:uuid}")

@@ -73,6 +73,15 @@ async def register(request: Request, user_id: uuid.UUID | None = None) -> Respon
     uid = str(user_id) if user_id else None
     if user_obj is None and uid is None:
         raise field_error("userId", "blank", "Specify the user id in the URL, or a [user] object to create one.")
+    user, row = await register_user(reg, registration, uid, user_obj)
+    regs = await reg.db.registrations.for_user(user["id"])
+    return JSONResponse({"user": user_json(user, regs), "registration": registration_json(row)})
+
+
+async def register_user(reg: Registry, registration: dict[str, Any], uid: str | None,
+                        user_obj: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Register user `uid`, or create `user_obj` and register it; returns (user, registration).
+    The API's POST and the admin console's "add registration" form."""
     errors = Errors()
     app, doc = await _validate(reg, registration, errors)
     if user_obj is None:
@@ -96,8 +105,7 @@ async def register(request: Request, user_id: uuid.UUID | None = None) -> Respon
         raise field_error(f"{P}.applicationId", "duplicate", "The user is already registered to this application.") from None
     await events.emit(reg, events.USER_REGISTRATION_CREATE, user_id=user["id"], application_id=app["id"],
                       payload={"registration": registration_json(row)})
-    regs = await reg.db.registrations.for_user(user["id"])
-    return JSONResponse({"user": user_json(user, regs), "registration": registration_json(row)})
+    return user, row
 
 
 @router.get("/api/user/registration/{user_id:uuid}/{app_id:uuid}")
@@ -107,8 +115,14 @@ async def retrieve(request: Request, user_id: uuid.UUID, app_id: uuid.UUID) -> R
 
 
 async def _update(request: Request, user_id: str, app_id: str, patch: bool) -> Response:
-    reg = registry(request)
     registration = object_field(await read_json_object(request), P)
+    updated = await update_registration(registry(request), user_id, app_id, registration, patch=patch)
+    return JSONResponse({"registration": registration_json(updated)})
+
+
+async def update_registration(reg: Registry, user_id: str, app_id: str, registration: dict[str, Any], *,
+                              patch: bool) -> dict[str, Any]:
+    """PUT/PATCH of a registration (roles, username, data); the admin console's role editor too."""
     row = await _load(reg, user_id, app_id)
     incoming = merge_patch(row["doc"], registration) if patch else registration
     if incoming.get("applicationId") not in (None, app_id):
@@ -118,10 +132,10 @@ async def _update(request: Request, user_id: str, app_id: str, patch: bool) -> R
     errors.raise_if_any()
     if not await reg.db.registrations.update_doc(user_id, app_id, doc):
         raise not_found("registration")
-    updated = registration_json(await _load(reg, user_id, app_id))
+    updated = await _load(reg, user_id, app_id)
     await events.emit(reg, events.USER_REGISTRATION_UPDATE, user_id=user_id, application_id=app_id,
-                      payload={"registration": updated, "original": registration_json(row)})
-    return JSONResponse({"registration": updated})
+                      payload={"registration": registration_json(updated), "original": registration_json(row)})
+    return updated
 
 
 @router.put("/api/user/registration/{user_id:uuid}/{app_id:uuid}")
@@ -137,10 +151,13 @@ async def patch(request: Request, user_id: uuid.UUID, app_id: uuid.UUID) -> Resp
 @router.delete("/api/user/registration/{user_id:uuid}/{app_id:uuid}")
 async def delete(request: Request, user_id: uuid.UUID, app_id: uuid.UUID) -> Response:
     """Unregistering also revokes the user's tokens for that application."""
-    reg = registry(request)
-    if not await reg.db.registrations.delete(str(user_id), str(app_id)):
-        raise not_found("registration")
-    await revocation.revoke_user_tokens(reg, str(user_id), application_id=str(app_id))
-    await events.emit(reg, events.USER_REGISTRATION_DELETE, user_id=str(user_id), application_id=str(app_id))
+    await delete_registration(registry(request), str(user_id), str(app_id))
     return Response(status_code=200)
+
+
+async def delete_registration(reg: Registry, user_id: str, app_id: str) -> None:
+    if not await reg.db.registrations.delete(user_id, app_id):
+        raise not_found("registration")
+    await revocation.revoke_user_tokens(reg, user_id, application_id=app_id)
+    await events.emit(reg, events.USER_REGISTRATION_DELETE, user_id=user_id, application_id=app_id)
 

@@ -12,8 +12,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from authgate import events, revocation
+from authgate import events, password_policy, revocation
 from authgate.clock import clock
+from authgate.config import Settings
 from authgate.errors import ApiError, not_found
 from authgate.fusionauth._admin import MAX_UPDATE_ATTEMPTS, Errors, conflict, is_email, merge_patch, object_field, query_int
 from authgate.fusionauth.auth import registry, require_api_key
@@ -24,7 +25,6 @@ from authgate.web.errors import read_json_object
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
 
-MIN_PASSWORD, MAX_PASSWORD = 8, 256  # the upper bound keeps one argon2 call from hashing megabytes
 _TYPES: dict[str, type | tuple[type, ...]] = {
     **{k: str for k in ("email", "username", "password", "firstName", "lastName", "middleName", "fullName",
                         "mobilePhone", "imageUrl", "timezone", "birthDate", "parentEmail", "tenantId")},
@@ -36,8 +36,17 @@ _SERVER_FIELDS = ("id", "insertInstant", "lastUpdateInstant", "registrations", "
                   "passwordLastUpdateInstant", "encryptionScheme", "factor", "salt", "password")
 
 
+def check_password(settings: Settings, password: Any, errors: Errors, prefix: str = "user") -> None:
+    """The password rules (authgate/password_policy.py) on a plain-text password being set."""
+    if isinstance(password, str):
+        violation = password_policy.check(password, settings)
+        if violation is not None:
+            errors.add(f"{prefix}.password", violation.code, violation.message)
+
+
 def validate_user(user: dict[str, Any], errors: Errors, prefix: str = "user", *, password_required: bool) -> dict[str, Any]:
-    """Check a FusionAuth user object; returns the document to store (without the password)."""
+    """Check a FusionAuth user object; returns the document to store (without the password).
+    The password's rules are `check_password`'s (the import takes hashes, which they do not fit)."""
     for key, kind in _TYPES.items():
         errors.typed(user, key, kind, prefix)
     email, username, password = user.get("email"), user.get("username"), user.get("password")
@@ -50,10 +59,6 @@ def validate_user(user: dict[str, Any], errors: Errors, prefix: str = "user", *,
         errors.add(f"{prefix}.username", "tooLong", "The [username] is longer than 320 characters.")
     if password is None and password_required:
         errors.add(f"{prefix}.password", "blank", "You must specify the [password] field.")
-    elif isinstance(password, str) and len(password) < MIN_PASSWORD:
-        errors.add(f"{prefix}.password", "tooShort", f"The [password] must be at least {MIN_PASSWORD} characters.")
-    elif isinstance(password, str) and len(password) > MAX_PASSWORD:
-        errors.add(f"{prefix}.password", "tooLong", f"The [password] must be at most {MAX_PASSWORD} characters.")
     doc = {k: v for k, v in user.items() if k not in _SERVER_FIELDS}
     for key in ("email", "username"):
         if isinstance(doc.get(key), str):
@@ -89,6 +94,7 @@ async def _conflict_error(reg: Registry, doc: dict[str, Any], own_id: str | None
 async def create_user(reg: Registry, user: dict[str, Any], user_id: str | None, errors: Errors) -> dict[str, Any]:
     """Validate and store a new user; used by POST /api/user and the combined registration."""
     doc = validate_user(user, errors, password_required=True)
+    check_password(reg.settings, user.get("password"), errors)
     if not errors:
         await check_unique(reg, doc, errors)
     if user_id and await reg.db.users.get(user_id) is not None:
@@ -149,9 +155,9 @@ async def retrieve(request: Request, user_id: uuid.UUID) -> Response:
     return await _respond(reg, await _load(reg, str(user_id)))
 
 
-async def _update(request: Request, user_id: str, user: dict[str, Any], patch: bool) -> Response:
-    """PUT replaces the user, PATCH merges into it; both compare-and-set on `version` and retry."""
-    reg = registry(request)
+async def update_user(reg: Registry, user_id: str, user: dict[str, Any], patch: bool) -> dict[str, Any]:
+    """PUT replaces the user, PATCH merges into it; both compare-and-set on `version` and retry.
+    Also what the admin console's user form calls."""
     password = user.get("password")
     for _ in range(MAX_UPDATE_ATTEMPTS):
         row = await _load(reg, user_id)
@@ -159,6 +165,7 @@ async def _update(request: Request, user_id: str, user: dict[str, Any], patch: b
         incoming = merge_patch(current, user) if patch else user
         errors = Errors()
         doc = validate_user(incoming, errors, password_required=False)
+        check_password(reg.settings, password, errors)
         if not errors:
             await check_unique(reg, doc, errors, own_id=user_id)
         errors.raise_if_any()
@@ -180,7 +187,7 @@ async def _update(request: Request, user_id: str, user: dict[str, Any], patch: b
             updated = await _load(reg, user_id)
             await revocation.user_changed(reg, row, updated)  # locked or expired: its tokens stop working
             await _emit_update(reg, row, updated, password_changed=password_hash is not None)
-            return await _respond(reg, updated)
+            return updated
     raise conflict()
 
 
@@ -195,32 +202,39 @@ async def _emit_update(reg: Registry, before: dict[str, Any], after: dict[str, A
 
 @router.put("/api/user/{user_id:uuid}")
 async def replace(request: Request, user_id: uuid.UUID, reactivate: bool = False) -> Response:
+    reg = registry(request)
     if reactivate:  # FusionAuth: `PUT ?reactivate=true` without a body re-enables a deactivated user
-        return await _update(request, str(user_id), {"active": True}, patch=True)
-    return await _update(request, str(user_id), object_field(await read_json_object(request), "user"), patch=False)
+        return await _respond(reg, await update_user(reg, str(user_id), {"active": True}, patch=True))
+    user = object_field(await read_json_object(request), "user")
+    return await _respond(reg, await update_user(reg, str(user_id), user, patch=False))
 
 
 @router.patch("/api/user/{user_id:uuid}")
 async def patch(request: Request, user_id: uuid.UUID) -> Response:
-    return await _update(request, str(user_id), object_field(await read_json_object(request), "user"), patch=True)
+    reg = registry(request)
+    user = object_field(await read_json_object(request), "user")
+    return await _respond(reg, await update_user(reg, str(user_id), user, patch=True))
 
 
 @router.delete("/api/user/{user_id:uuid}")
 async def delete(request: Request, user_id: uuid.UUID, hardDelete: bool = False) -> Response:
     """hardDelete removes the user (registrations and tokens cascade); otherwise, as in FusionAuth,
     the user is deactivated: logins answer 423. Either way every token of the user stops working."""
-    reg = registry(request)
-    uid = str(user_id)
+    await delete_user(registry(request), str(user_id), hard=hardDelete)
+    return Response(status_code=200)
+
+
+async def delete_user(reg: Registry, uid: str, *, hard: bool) -> None:
+    """Remove (hard) or deactivate a user; also what the admin console calls."""
     row = await _load(reg, uid)
     try:
-        found = await (revocation.delete_user if hardDelete else revocation.deactivate_user)(reg, uid)
+        found = await (revocation.delete_user if hard else revocation.deactivate_user)(reg, uid)
     except Conflict:
         raise conflict() from None
     if not found:
         raise not_found("user")
-    await events.emit(reg, events.USER_DELETE if hardDelete else events.USER_DEACTIVATE, user_id=uid,
+    await events.emit(reg, events.USER_DELETE if hard else events.USER_DEACTIVATE, user_id=uid,
                       payload={"user": user_json(row)})
-    return Response(status_code=200)
 
 
 async def _search(request: Request, params: dict[str, Any]) -> Response:

@@ -75,7 +75,9 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             janitor = Janitor(app.state.registry, app.state.registry.settings.purge_interval_seconds)
             janitor.start()
         app.state.registry.webhooks.start()  # this node's webhook deliverer (authgate/webhooks/deliver.py)
+        app.state.registry.mail.start()  # the outbox sender (authgate/mail/sender.py)
         yield
+        await app.state.registry.mail.stop()
         await app.state.registry.webhooks.stop()
         if owns_registry:
             if janitor is not None:

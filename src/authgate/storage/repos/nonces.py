@@ -71,9 +71,9 @@ class RevokedGrants(Repo):
             pass  # already revoked
         self._known.put(grant_id, (self.timer(), now))
 
-    async def cut_off(self, key: str, ttl_seconds: int) -> int:
-        """Move the cutoff named `key` to now (never backwards); returns it (epoch ms)."""
-        now = clock.now_ms()
+    async def cut_off(self, key: str, ttl_seconds: int, at: int | None = None) -> int:
+        """Move the cutoff named `key` to now, or `at` (never backwards); returns it (epoch ms)."""
+        now = clock.now_ms() if at is None else at
         params = {"p_id": key, "p_now": now, "p_expires": now + ttl_seconds * 1000}
         if not await self._write(_MOVE_CUTOFF, params):
             try:

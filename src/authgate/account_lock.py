@@ -1,0 +1,34 @@
+"""An administrator locks a user out, and unlocks them (the console's Lock/Unlock; `unlock` also
+lifts a lockout after too many failed logins).
+
+A lock is the failed-login lockout with no end (`login_failures.locked_until_instant`), so every
+login path already refuses it (409, `authenticate()`); locking also ends the user's sessions,
+refresh tokens and access tokens at once (revocation.revoke_user_tokens). Unlike deactivation the account stays
+active: the user keeps their registrations and can log in again once unlocked.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from authgate import events, revocation
+from authgate.clock import clock
+from authgate.registry import Registry
+
+FOREVER_MS = 100 * 365 * 86_400_000
+
+
+def locked(failures: dict[str, Any] | None) -> bool:
+    return bool(failures and (failures["locked_until_instant"] or 0) > clock.now_ms())
+
+
+async def lock(reg: Registry, user_id: str) -> None:
+    await reg.db.login_failures.lock(user_id, clock.now_ms() + FOREVER_MS)
+    await revocation.revoke_user_tokens(reg, user_id)  # sessions, refresh and access tokens end now
+    await events.emit(reg, events.USER_UPDATE, user_id=user_id, message="user locked by an administrator",
+                      payload={"locked": True})
+
+
+async def unlock(reg: Registry, user_id: str) -> None:
+    await reg.db.login_failures.reset(user_id)
+    await events.emit(reg, events.USER_UPDATE, user_id=user_id, message="user unlocked by an administrator",
+                      payload={"locked": False})
