@@ -71,7 +71,7 @@ def make_database(settings: Settings) -> "Database":
 class Database:
     def __init__(self, engine: AsyncEngine, pg: "PgFast | None" = None) -> None:
         from authgate.storage.repos import (
-            ActionIds, AdminSessions, ApiKeys, Applications, AuditLog, Codes, Deliveries, LoginFailures, LoginRecords, MfaChallenges,
+            ActionIds, AdminSessions, ApiKeys, ConsoleStats, Applications, AuditLog, Codes, Deliveries, LoginFailures, LoginRecords, MfaChallenges,
             MfaMethods, Nonces, Outbox, RecoveryCodes, RefreshTokens, Registrations, RevokedGrants, SigningKeys, SsoSessions, Users,
             WebAuthnCredentials, Webhooks,
         )
@@ -89,6 +89,7 @@ class Database:
         self.nonces = Nonces(engine, pg)
         self.revoked_grants = RevokedGrants(engine, pg)
         self.admin_sessions = AdminSessions(engine, pg)
+        self.console_stats = ConsoleStats(engine, pg)
         self.mfa_methods = MfaMethods(engine, pg)
         self.recovery_codes = RecoveryCodes(engine, pg)
         self.webauthn_credentials = WebAuthnCredentials(engine, pg)

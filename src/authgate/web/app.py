@@ -43,8 +43,11 @@ ROUTERS = (
     "authgate.fusionauth.api_keys",
     "authgate.fusionauth.two_factor",
     "authgate.fusionauth.webauthn",
+    "authgate.ui.assets",
+    "authgate.ui.account_mfa",
     "authgate.fusionauth.system",
     "authgate.fusionauth.webhooks",
+    "authgate.web.docs_page",
     "authgate.admin.routes",
 )
 
