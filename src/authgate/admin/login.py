@@ -32,7 +32,7 @@ router = APIRouter()
 log = logging.getLogger("authgate.admin")
 
 _FAILED = "The sign-in did not complete. Open the console again to retry."
-_STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+_STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml"}
 
 
 def _refused(reason: str) -> Response:
