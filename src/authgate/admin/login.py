@@ -16,7 +16,7 @@ from fastapi.responses import Response
 
 from authgate.admin.render import STATIC, message
 from authgate.admin.session import (
-    Admin, Form, registry, require_admin_form, session_cookie, signed_in_page, tx_cookie,
+    Admin, Form, mfa_required, registry, require_admin_form, session_cookie, signed_in_page, tx_cookie,
 )
 from authgate.console import CONSOLE_APP_ID, callback_uri
 from authgate.errors import OAuthError
@@ -32,7 +32,7 @@ router = APIRouter()
 log = logging.getLogger("authgate.admin")
 
 _FAILED = "The sign-in did not complete. Open the console again to retry."
-_STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+_STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml"}
 
 
 def _refused(reason: str) -> Response:
@@ -58,6 +58,10 @@ async def callback(request: Request) -> Response:
         claims = await jwt.verify(reg.keys, tokens["access_token"], issuer=reg.issuer, audience=CONSOLE_APP_ID)
     except (OAuthError, jwt.TokenInvalid) as exc:
         return _refused(f"code exchange: {exc}")
+    if await mfa_required(reg) and "mfa" not in (claims.get("amr") or []):
+        log.info("console sign-in of user %s refused: the console requires MFA, amr=%s", claims.get("sub"), claims.get("amr"))
+        return message("Second factor required", "The admin console requires a second factor. Set one up on your "
+                       "account page, then open the console again.", 403, link=("/admin/", "Open the console"))
     token = secrets.token_urlsafe(32)
     await reg.db.admin_sessions.create(token, str(claims["sub"]), claims.get("sid"), reg.settings.admin_session_ttl_seconds)
     response = signed_in_page()

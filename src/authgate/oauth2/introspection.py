@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from authgate.shapes import TOKEN_HINT_FORM, form_body
 from authgate.clock import clock
 from authgate.errors import InvalidRequest
 from authgate.fusionauth.auth import registry
@@ -55,7 +56,7 @@ async def _refresh_token(reg: Registry, client: Client, token: str) -> dict[str,
     return out
 
 
-@router.post("/oauth2/introspect")
+@router.post("/oauth2/introspect", openapi_extra=form_body(TOKEN_HINT_FORM))
 async def introspect(request: Request) -> JSONResponse:
     reg = registry(request)
     params = await oauth_params.read(request, query=False)

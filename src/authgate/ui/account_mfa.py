@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import time
 from typing import Any
 
 import segno
@@ -71,7 +72,8 @@ async def _page(request: Request, session: sso.SsoSession, *, template: str = "a
                 **extra: Any) -> Response:
     reg, user = registry(request), session.user
     token = csrf.token(request)
-    keys = await passkeys.for_user(reg, user["id"])
+    keys = [(p, time.strftime("%Y-%m-%d", time.gmtime(p.insert_instant / 1000)))
+            for p in await passkeys.for_user(reg, user["id"])]
     options = await passkeys.registration_options(reg, user, "Passkey")
     response = render(template, status=status, scripts=True, csrf_token=token, user_label=_label(user),
                       methods=await reg.db.mfa_methods.for_user(user["id"]), passkeys=keys,
