@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from authgate import revocation
 from authgate.admin.render import STATIC, message
 from authgate.admin.session import (
     Admin, Form, mfa_required, registry, require_admin_form, session_cookie, signed_in_page, tx_cookie,
@@ -23,7 +24,6 @@ from authgate.errors import OAuthError
 from authgate.oauth2.clients import find_client
 from authgate.oauth2.grants import authorization_code
 from authgate.oauth2.params import Params
-from authgate.sessions import sso
 from authgate.tokens import jwt
 from authgate.web import cookies
 from authgate.web.cookies import is_https
@@ -78,7 +78,7 @@ async def logout(request: Request, posted: tuple[Admin, Form] = Depends(require_
     admin, _ = posted
     await admin.reg.db.admin_sessions.delete(admin.session["id"])
     if admin.session["sso_session_id"]:
-        await sso.end(admin.reg, admin.session["sso_session_id"])
+        await revocation.end_session(admin.reg, admin.session["sso_session_id"])
     response = message("Signed out", "You have signed out of the admin console.", 200, link=("/admin/", "Sign in again"))
     response.delete_cookie(session_cookie(request), path="/", httponly=True, samesite="strict", secure=is_https(request))
     cookies.clear_cookie(request, response, cookies.SSO)

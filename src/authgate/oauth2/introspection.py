@@ -15,11 +15,11 @@ from authgate.shapes import TOKEN_HINT_FORM, form_body
 from authgate.clock import clock
 from authgate.errors import InvalidRequest
 from authgate.fusionauth.auth import registry
-from authgate.fusionauth.jwt_api import validate_access_token
 from authgate.oauth2 import client_auth, params as oauth_params
 from authgate.oauth2.clients import Client
 from authgate.registry import Registry
 from authgate.tokens import jwt
+from authgate.tokens.validation import validate_access_token
 
 router = APIRouter()
 INACTIVE: dict[str, Any] = {"active": False}

@@ -16,8 +16,8 @@ from authgate import events
 from authgate.errors import InvalidRequest, UnauthorizedClient
 from authgate.fusionauth.auth import registry
 from authgate.oauth2 import client_auth, params as oauth_params
-from authgate.oauth2.grants.revoke import revoke_grant
 from authgate.registry import Registry
+from authgate.revocation import revoke_grant
 from authgate.tokens import jwt
 
 router = APIRouter()
