@@ -79,6 +79,10 @@ async def test_the_console_application_cannot_be_deleted(console: Console) -> No
     page = f"/admin/applications/{CONSOLE_APP_ID}"
     r = await post(console.admin, page, f"{page}/state", {"action": "delete"})
     assert r.status_code == 400 and await console.reg.db.applications.get(CONSOLE_APP_ID) is not None
+    r = await post(console.admin, page, page, {"name": "authgate admin console", "roles": "auditor",
+                                               "oauthConfiguration.enabledGrants": "authorization_code"})
+    assert r.status_code == 400 and "keeps its [admin] role" in r.text
+    assert (await console.admin.get("/admin/")).status_code == 200
 
 
 async def test_create_lock_unlock_deactivate_and_edit_a_user(console: Console) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from authgate import account_lock, events
+from authgate import account_lock, events, revocation
 from authgate.admin.forms import PAGE, api_errors, start_of
 from authgate.admin.render import message, render
 from authgate.admin.session import Admin, ConsoleExit, Form, require_admin, require_admin_form, see_other
@@ -174,7 +174,7 @@ async def end_session(user_id: str, posted: tuple[Admin, Form] = Depends(require
     session = await admin.reg.db.sso_sessions.get(form.get("sessionId")[:36])
     if session is None or session["user_id"] != row["id"]:
         return await _detail(admin, row, {"general": ["No such session."]}, 400)
-    await sso.end(admin.reg, session["id"])
+    await revocation.end_session(admin.reg, session["id"])
     return see_other(f"/admin/users/{row['id']}", "session")
 
 

@@ -9,8 +9,8 @@ from fastapi import Request
 
 from authgate.errors import not_found, unauthorized
 from authgate.fusionauth.auth import api_key, registry
-from authgate.fusionauth.jwt_api import validate_access_token
 from authgate.tokens import jwt
+from authgate.tokens.validation import validate_access_token
 
 MAX_ID_CHARS = 64
 

@@ -17,7 +17,6 @@ from fastapi import Request, Response
 from authgate.accounts import usable
 from authgate.clock import clock
 from authgate.mfa import amr
-from authgate.oauth2.grants.revoke import revocation_ttl
 from authgate.registry import Registry
 from authgate.web import cookies
 
@@ -69,10 +68,3 @@ async def start(reg: Registry, user: dict[str, Any], factors: tuple[str, ...] = 
 def set_cookie(reg: Registry, request: Request, response: Response, value: str) -> None:
     cookies.set_cookie(request, response, cookies.SSO, value, max_age=reg.settings.sso_session_ttl_seconds)
 
-
-async def end(reg: Registry, session_id: str) -> None:
-    """Logout: the session, its refresh tokens, and the access tokens carrying its `sid` stop working."""
-    await reg.db.sso_sessions.revoke(session_id)
-    revoked = await reg.db.refresh_tokens.revoke_for_session(session_id)
-    await reg.db.revoked_grants.revoke(session_id, revocation_ttl(reg))
-    log.info("sso session %s ended, %d refresh tokens revoked", session_id, revoked)
