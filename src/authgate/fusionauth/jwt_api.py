@@ -13,7 +13,7 @@ from authgate.fusionauth.auth import api_key, registry, require_api_key
 from authgate.registry import Registry
 from authgate.tokens import access, jwt
 from authgate.tokens.refresh import RefreshError, exchange
-from authgate.web import cookies
+from authgate.web import cookies, cross_site
 from authgate.web.errors import read_json_object
 
 router = APIRouter()
@@ -38,6 +38,7 @@ def refresh_error(exc: RefreshError) -> ApiError:
 @router.post("/api/jwt/refresh")
 async def refresh_jwt(request: Request) -> Response:
     reg = registry(request)
+    await cross_site.guard(request, sets_cookies=True)
     body = await read_json_object(request)
     token = request.cookies.get(cookies.REFRESH_TOKEN) or body.get("refreshToken")
     if not token or not isinstance(token, str):
@@ -157,6 +158,8 @@ async def public_key(request: Request, applicationId: str | None = None, kid: st
 @router.post("/api/logout")
 async def logout(request: Request, refreshToken: str | None = None, global_: bool = False) -> Response:
     reg = registry(request)
+    # Clearing cookies the request did not carry changes nothing: only a call with them is checked.
+    await cross_site.guard(request, sets_cookies=False)
     body = await read_json_object(request)
     token = request.cookies.get(cookies.REFRESH_TOKEN) or body.get("refreshToken") or refreshToken
     is_global = bool(body.get("global")) or global_ or request.query_params.get("global") == "true"

@@ -24,7 +24,7 @@ from authgate.registry import Registry
 from authgate.storage.repos.login_failures import NOBODY
 from authgate.tokens import access, refresh
 from authgate.tokens.policy import token_policy
-from authgate.web import cookies
+from authgate.web import cookies, cross_site
 from authgate.web.errors import read_json_object, validation_to_api_error
 
 router = APIRouter()
@@ -78,6 +78,7 @@ async def record_login(reg: Registry, user: dict[str, Any]) -> dict[str, Any]:
 @router.post("/api/login")
 async def login(request: Request) -> Response:
     reg = registry(request)
+    await cross_site.guard(request, sets_cookies=True)
     try:
         body = LoginRequest.model_validate(await read_json_object(request))
     except ValidationError as exc:

@@ -12,6 +12,15 @@ from fastapi import Request, Response
 ACCESS_TOKEN = "access_token"
 REFRESH_TOKEN = "refresh_token"
 SSO = "fusionauth.sso"
+NAMES = (ACCESS_TOKEN, REFRESH_TOKEN, SSO)
+_CHECKED = "authgate.cross_site_checked"  # set by web/cross_site.guard
+
+
+def _require_cross_site_check(request: Request) -> None:
+    """A JSON endpoint that sets our cookies must have refused cross-site forms and no-cors fetches
+    first (web/cross_site.py); a new endpoint that forgets fails here, in its first test."""
+    if request.scope["path"].startswith("/api/") and not request.scope.get(_CHECKED):
+        raise RuntimeError(f"{request.scope['path']} sets a cookie without web.cross_site.guard")
 
 
 def is_https(request: Request) -> bool:
@@ -23,6 +32,7 @@ _PLAIN = re.compile(r"[A-Za-z0-9._~-]*")
 
 
 def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int | None) -> None:
+    _require_cross_site_check(request)
     if not _PLAIN.fullmatch(value):
         response.set_cookie(name, value, max_age=max_age, path="/", httponly=True, samesite="lax", secure=is_https(request))
         return
@@ -35,4 +45,5 @@ def set_cookie(request: Request, response: Response, name: str, value: str, max_
 
 
 def clear_cookie(request: Request, response: Response, name: str) -> None:
+    _require_cross_site_check(request)
     response.delete_cookie(name, path="/", httponly=True, samesite="lax", secure=is_https(request))
