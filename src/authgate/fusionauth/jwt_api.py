@@ -40,7 +40,7 @@ async def refresh_jwt(request: Request) -> Response:
     reg = registry(request)
     await cross_site.guard(request, sets_cookies=True)
     body = await read_json_object(request)
-    token = request.cookies.get(cookies.REFRESH_TOKEN) or body.get("refreshToken")
+    token = cookies.read(request, cookies.REFRESH_TOKEN) or body.get("refreshToken")
     if not token or not isinstance(token, str):
         raise field_error("refreshToken", "blank", "You must specify the [refreshToken] in the body or the refresh_token cookie.")
     dpop_jkt = None
@@ -126,7 +126,7 @@ async def validate_access_token(reg: Registry, token: str) -> dict[str, Any]:
 async def validate(request: Request) -> Response:
     reg = registry(request)
     header = request.headers.get("authorization", "")
-    token = header[7:].strip() if header[:7].lower() == "bearer " else request.cookies.get(cookies.ACCESS_TOKEN)
+    token = header[7:].strip() if header[:7].lower() == "bearer " else cookies.read(request, cookies.ACCESS_TOKEN)
     if not token:
         return Response(status_code=401)
     try:
@@ -161,7 +161,7 @@ async def logout(request: Request, refreshToken: str | None = None, global_: boo
     # Clearing cookies the request did not carry changes nothing: only a call with them is checked.
     await cross_site.guard(request, sets_cookies=False)
     body = await read_json_object(request)
-    token = request.cookies.get(cookies.REFRESH_TOKEN) or body.get("refreshToken") or refreshToken
+    token = cookies.read(request, cookies.REFRESH_TOKEN) or body.get("refreshToken") or refreshToken
     is_global = bool(body.get("global")) or global_ or request.query_params.get("global") == "true"
     if isinstance(token, str) and token:
         row = await reg.db.refresh_tokens.find_by_token(token)

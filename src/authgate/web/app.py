@@ -19,6 +19,7 @@ from authgate.storage.repos import Conflict
 from authgate.web import errors, fastlane, openapi
 from authgate.web.metrics import Metrics
 from authgate.web.middleware import BodyLimit, Cors, OriginRegistry
+from authgate.web.cookie_planting import OneOfEach
 from authgate.web.no_store import NoStore
 from authgate.web.rate_limit import RateLimit
 
@@ -89,7 +90,8 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         app.include_router(router)
     app.plain = fastlane.plain_routes(routers)
     # Outermost first; all of it outside FastAPI's stack, so the front door's requests pass it too.
-    app.edge = [Middleware(Metrics), Middleware(NoStore), Middleware(BodyLimit, limit=settings.max_body_bytes),
+    app.edge = [Middleware(Metrics), Middleware(NoStore), Middleware(OneOfEach, issuer=settings.resolved_issuer),
+                Middleware(BodyLimit, limit=settings.max_body_bytes),
                 Middleware(Cors, origins=app.state.origins)]
     if app.state.registry.limiter is not None:
         app.edge.append(Middleware(RateLimit, limiter=app.state.registry.limiter))

@@ -37,15 +37,11 @@ EMPTY = ApiError(400, general_errors=[{"code": "[invalid]request", "message": "T
 FOREIGN = ApiError(403, general_errors=[{"code": "[Forbidden]", "message": "This request must come from an allowed origin."}])
 
 
-def carries_our_cookies(request: Request) -> bool:
-    return any(name in request.cookies for name in cookies.NAMES)
-
-
 async def guard(request: Request, *, sets_cookies: bool) -> None:
     """Refuse (400/403) what a cross-site form or no-cors fetch could have sent, when this request
     sets our cookies or arrives with them; otherwise (an API client without cookies) do nothing."""
     request.scope[CHECKED] = True
-    if not (sets_cookies or carries_our_cookies(request)):
+    if not (sets_cookies or cookies.carries_any(request)):
         return
     declared = request.headers.get("content-type")
     if declared is None or not is_json_content_type(declared):

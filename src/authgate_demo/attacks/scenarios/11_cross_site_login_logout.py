@@ -86,15 +86,16 @@ def _who(cookies: dict[str, str]) -> str:
         return "unreadable"
 
 
-async def _sso_alive(ctx, sso: str | None) -> bool:  # type: ignore[no-untyped-def]
-    """Does the SSO cookie still name a live session? (prompt=none answers with a code or token.)"""
-    if not sso:
+async def _sso_alive(ctx, jar: dict[str, str]) -> bool:  # type: ignore[no-untyped-def]
+    """Do the browser's SSO cookies still name a live session? (prompt=none answers with a code or token.)"""
+    sso = {k: v for k, v in jar.items() if k in ("fusionauth.sso", "fusionauth.browser")}
+    if "fusionauth.sso" not in sso:
         return False
     params = {"client_id": STORE_ID, "redirect_uri": ctx.url("store") + "/oauth-redirect", "prompt": "none",
               "response_type": "token" if ctx.mode.startswith("implicit") else "code", "scope": "openid",
               "state": "probe", "nonce": "probe", "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
               "code_challenge_method": "S256"}
-    r = await ctx.attack("GET", "idp", "/oauth2/authorize", params=params, cookies={"fusionauth.sso": sso})
+    r = await ctx.attack("GET", "idp", "/oauth2/authorize", params=params, cookies=sso)
     location = r.headers.get("location", "")
     return r.status_code in (302, 303) and "error=" not in location
 
@@ -115,7 +116,7 @@ async def run(ctx) -> Cell:  # type: ignore[no-untyped-def]
         LOGOUT_PAGE, API_LOGOUT=json.dumps(idp + "/api/logout"), OAUTH_LOGOUT=json.dumps(idp + "/oauth2/logout"),
         CLIENT=json.dumps(STORE_ID), SINK=json.dumps(ctx.sink.collect_url(tag + "-logout"))))
     middle = await ctx.cookies(page.context, "idp")
-    logged_out = middle.get(name) != before[name] or (not native and not await _sso_alive(ctx, middle.get(name)))
+    logged_out = middle.get(name) != before[name] or (not native and not await _sso_alive(ctx, middle))
     evidence.append(f"after the attacker's logout page: {name} cookie "
                     + ("unchanged" if middle.get(name) == before[name] else f"now {short(middle.get(name) or 'gone')}")
                     + ("" if native else f", SSO session alive: {not logged_out}"))
