@@ -12,7 +12,7 @@ from typing import Any, Awaitable, Callable, Optional, TypeVar
 import typer
 
 from authgate import __version__
-from authgate.config import Settings
+from authgate.config import Settings, UnknownSetting
 
 app = typer.Typer(help="authgate: an identity provider speaking FusionAuth's API and OAuth 2 / OIDC.", no_args_is_help=True)
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
@@ -27,7 +27,16 @@ DataDir = typer.Option(None, "--data-dir", help="Directory of the SQLite databas
 
 
 def _settings(data_dir: Optional[Path] = None, **more: Any) -> Settings:
-    return Settings().with_overrides(data_dir=data_dir, **more)
+    from pydantic import ValidationError
+
+    try:
+        return Settings().with_overrides(data_dir=data_dir, **more)
+    except UnknownSetting as exc:  # a typo in the file or the environment: say which, and stop
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except ValidationError as exc:
+        typer.echo(f"error: invalid settings: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 def _fail(message: str) -> None:
@@ -81,7 +90,7 @@ def serve(host: Optional[str] = typer.Option(None, help="Interface to bind (defa
     # result and take the next one); by default it may wait 5 ms for a busy event loop to let go.
     sys.setswitchinterval(0.0005)
     uvicorn.run(application, host=settings.host, port=settings.port, log_level=settings.log_level,
-                access_log=False, proxy_headers=True)
+                access_log=False, proxy_headers=False)  # X-Forwarded-*: web/proxy.py, from trusted_proxies only
 
 
 @app.command()
@@ -212,21 +221,28 @@ def attacks(mode: list[str] = typer.Option([], "--mode", help="Workflow mode to 
             format: str = typer.Option("md", "--format", help="md, html or json (comma-separated for several)."),
             out: Path = typer.Option(Path("report"), "--out", help="Directory for attacks.md / .html / .json."),
             scenario: list[str] = typer.Option([], "--scenario", help="Only scenarios whose id starts with this (repeatable)."),
-            jwt_ttl: int = typer.Option(8, "--jwt-ttl", help="Access token lifetime in seconds for the attacked stacks.")) -> None:
-    """Run every attack scenario in every workflow mode (real Chromium, real servers) and write the matrix."""
-    from authgate_demo.attacks.harness import MODES, run_matrix
+            jwt_ttl: int = typer.Option(8, "--jwt-ttl", help="Access token lifetime in seconds for the attacked stacks."),
+            setup: list[str] = typer.Option([], "--setup", help="Login setup for the factor x attack matrix (repeatable; "
+                                            "default: password, password+totp, passkey; 'none' skips it).")) -> None:
+    """Run every attack scenario in every workflow mode, and the attacks on the login against each
+    login setup (real Chromium, real servers), and write both matrices."""
+    from authgate_demo.attacks.harness import MODES, SETUPS, run_matrix
     from authgate_demo.attacks.report import MARK, write
 
     modes = mode or list(MODES)
     unknown = [m for m in modes if m not in MODES]
     if unknown:
         raise typer.BadParameter(f"unknown mode(s) {unknown}; choose from {', '.join(MODES)}")
+    setups = [] if setup == ["none"] else (setup or list(SETUPS))
+    if [s for s in setups if s not in SETUPS]:
+        raise typer.BadParameter(f"unknown setup(s) {setups}; choose from {', '.join(SETUPS)} or none")
     logging.getLogger().setLevel(logging.ERROR)  # scenarios provoke refusals and warnings on purpose
 
     def progress(cell: Any) -> None:
         typer.echo(f"{cell.scenario:34} {cell.mode:22} {MARK[cell.status]:12} {cell.seconds:5.1f}s")
 
-    matrix = asyncio.run(run_matrix(modes, scenario or None, jwt_ttl=jwt_ttl, progress=progress))
+    matrix = asyncio.run(run_matrix(modes, scenario or None, jwt_ttl=jwt_ttl, progress=progress, setups=setups))
     for path in write(matrix, out, [f.strip() for f in format.split(",") if f.strip()]):
         typer.echo(f"wrote {path}")
-    typer.echo(f"{len(matrix.cells)} cells in {matrix.seconds:.0f}s")
+    factor_cells = len(matrix.factors.cells) if matrix.factors else 0
+    typer.echo(f"{len(matrix.cells) + factor_cells} cells in {matrix.seconds:.0f}s")

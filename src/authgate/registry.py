@@ -11,6 +11,7 @@ from authgate.config import Settings
 from authgate.keys import KeyRing
 from authgate.passwords import PasswordHasher
 from authgate.storage.db import Database, make_database
+from authgate.webhooks import WebhookService
 from authgate.web.rate_limit import Limiter
 
 _APP_CACHE_TTL = 2.0  # seconds another node's application edit may take to be seen here
@@ -53,8 +54,10 @@ class Registry:
         self.keys = KeyRing(self.db, max(settings.access_token_ttl_seconds, 86400))
         self.apps = AppCache(self.db)
         self.limiter = Limiter(settings.rate_limit_storage, settings.rate_limit_login) if settings.rate_limit_storage else None
+        self.webhooks = WebhookService(self)  # started by the app's lifespan (web/app.py)
 
     async def close(self) -> None:
+        await self.webhooks.stop()
         self.hasher.close()
         if self.limiter is not None:
             await self.limiter.close()

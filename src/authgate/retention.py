@@ -19,6 +19,8 @@ from authgate.clock import clock
 from authgate.config import Settings
 from authgate.storage import purge as rules
 from authgate.storage.db import Database
+from authgate.storage.repos.events import retention_bounds
+from authgate.storage.repos.webhooks import retention_bound as webhook_retention
 
 if TYPE_CHECKING:
     from authgate.registry import Registry
@@ -37,7 +39,9 @@ PAUSE_SECONDS = 0.005  # between batches: the requests that queued meanwhile are
 def _bounds(settings: Settings) -> dict[str, int]:
     now = clock.now_ms()
     horizon = max(settings.access_token_ttl_seconds, ACCESS_TOKEN_HORIZON_SECONDS)
-    return {"p_now": now, "p_cut": now - GRACE_SECONDS * 1000, "p_horizon": now - horizon * 1000}
+    return {"p_now": now, "p_cut": now - GRACE_SECONDS * 1000, "p_horizon": now - horizon * 1000,
+            **retention_bounds(now, settings.audit_log_retention_days, settings.login_record_retention_days),
+            **webhook_retention(now, settings.webhook_delivery_retention_days)}
 
 
 async def purge(db: Database, settings: Settings, *, batch: int | None = None,

@@ -56,7 +56,8 @@ def matrix(tmp_path_factory):  # type: ignore[no-untyped-def]
     problem = chromium_problem()
     if problem:
         pytest.skip(problem)
-    return asyncio.run(run_matrix(MODES, data_dir=tmp_path_factory.mktemp("attacks")))
+    # the factor x attack matrix has its own module (test_factor_matrix.py)
+    return asyncio.run(run_matrix(MODES, data_dir=tmp_path_factory.mktemp("attacks"), setups=()))
 
 
 def test_every_cell_matches_the_expected_table(matrix) -> None:  # type: ignore[no-untyped-def]

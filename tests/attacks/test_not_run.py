@@ -16,3 +16,12 @@ def test_missing_chromium_is_not_run_with_reason(monkeypatch, tmp_path) -> None:
             assert "Chromium not found" in cell.reason
     assert matrix.cell("06-refresh-cookie-clobbering", "bff").status == NA
     assert matrix.cell("06-refresh-cookie-clobbering", "native-refresh-cookie").status == NOT_RUN
+
+
+def test_missing_chromium_leaves_the_factor_matrix_not_run(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(harness, "CHROMIUM", str(tmp_path / "no-chromium"))
+    matrix = asyncio.run(harness.run_matrix([], data_dir=tmp_path))
+    assert matrix.factors is not None and matrix.factors.cells
+    assert matrix.factors.cell("f4-stolen-recovery-code", "password").status == NA
+    assert matrix.factors.cell("f1-leaked-password-replay", "passkey").status == NOT_RUN
+    assert all("Chromium not found" in c.reason for c in matrix.factors.cells if c.status == NOT_RUN)

@@ -118,7 +118,8 @@ async def test_a_purge_deletes_100k_expired_rows_and_leaves_every_live_row(regis
 
     deleted = await retention.purge(registry.db, registry.settings)
 
-    assert deleted == {"authorization codes": n + 1, "nonces": n, "sso sessions": n, "refresh tokens": n,
+    # Rules of tables this test left empty (other features' tables) delete nothing.
+    assert {k: v for k, v in deleted.items() if v} == {"authorization codes": n + 1, "nonces": n, "sso sessions": n, "refresh tokens": n,
                        "revocation records": n}
     assert await _ids(registry, refresh_tokens.c.id) == {r["id"] for r in keep_refresh}
     assert await _ids(registry, authorization_codes.c.code_digest) == {c["code_digest"] for c in keep_codes}

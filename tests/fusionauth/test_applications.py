@@ -7,12 +7,18 @@ from typing import Any
 import httpx
 import pytest
 
+from authgate.console import CONSOLE_APP_ID
 from authgate.registry import Registry
 from tests.factories import make_user
 from tests.fusionauth.conftest import assert_refused, field_codes
 
 UNKNOWN = str(uuid.uuid4())
 P = "application.oauthConfiguration"
+
+
+async def _stored(reg: Registry) -> list[dict[str, Any]]:
+    """Applications stored besides the admin console's own, which every start creates."""
+    return [a for a in await reg.db.applications.list() if a["id"] != CONSOLE_APP_ID]
 
 
 async def _create(client: httpx.AsyncClient, admin: dict[str, str], **app: Any) -> dict[str, Any]:
@@ -30,7 +36,7 @@ async def _create(client: httpx.AsyncClient, admin: dict[str, str], **app: Any) 
 async def test_every_application_endpoint_needs_a_permitted_key(client: httpx.AsyncClient, limited: dict[str, str],
                                                                 registry: Registry, method: str, path: str) -> None:
     await assert_refused(client, method, path, limited, {"application": {"name": "Evil"}})
-    assert await registry.db.applications.list() == []
+    assert await _stored(registry) == []
 
 
 async def test_create_applies_secure_defaults(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
@@ -43,7 +49,8 @@ async def test_create_applies_secure_defaults(client: httpx.AsyncClient, admin: 
     assert jwt["refreshTokenUsagePolicy"] == "OneTimeUse"
     r = await client.get(f"/api/application/{app['id']}", headers=admin)
     assert r.json()["application"]["oauthConfiguration"]["clientSecret"] == oauth["clientSecret"]
-    assert [a["id"] for a in (await client.get("/api/application", headers=admin)).json()["applications"]] == [app["id"]]
+    assert [a["id"] for a in (await client.get("/api/application", headers=admin)).json()["applications"]
+            if a["id"] != CONSOLE_APP_ID] == [app["id"]]
 
 
 async def test_implicit_grant_is_labelled_insecure(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
@@ -82,7 +89,7 @@ async def test_create_validation(client: httpx.AsyncClient, admin: dict[str, str
                                  app: dict[str, Any], expected: dict[str, list[str]]) -> None:
     r = await client.post("/api/application", json={"application": app}, headers=admin)
     assert r.status_code == 400 and field_codes(r) == expected
-    assert await registry.db.applications.list() == []
+    assert await _stored(registry) == []
 
 
 async def test_malformed_bodies(client: httpx.AsyncClient, admin: dict[str, str], registry: Registry) -> None:
@@ -90,7 +97,7 @@ async def test_malformed_bodies(client: httpx.AsyncClient, admin: dict[str, str]
     assert r.status_code == 400 and r.json()["generalErrors"][0]["code"] == "[invalid]json"
     r = await client.post("/api/application", json={"application": []}, headers=admin)
     assert field_codes(r) == {"application": ["[invalid]application"]}
-    assert await registry.db.applications.list() == []
+    assert await _stored(registry) == []
 
 
 async def test_pinned_key_and_explicit_id(client: httpx.AsyncClient, admin: dict[str, str], registry: Registry) -> None:
@@ -101,7 +108,7 @@ async def test_pinned_key_and_explicit_id(client: httpx.AsyncClient, admin: dict
     assert r.status_code == 200 and r.json()["application"]["id"] == app_id
     r = await client.post(f"/api/application/{app_id}", json={"application": {"name": "B"}}, headers=admin)
     assert r.status_code == 400 and field_codes(r) == {"applicationId": ["[duplicate]applicationId"]}
-    assert [a["name"] for a in await registry.db.applications.list()] == ["A"]
+    assert [a["name"] for a in await _stored(registry)] == ["A"]
 
 
 async def test_put_replaces_keeping_the_secret_and_patch_merges(client: httpx.AsyncClient, admin: dict[str, str],
@@ -145,7 +152,8 @@ async def test_soft_delete_deactivates_and_hard_delete_removes(client: httpx.Asy
     login = {"loginId": "richard@example.com", "password": "password", "applicationId": app["id"]}
     assert (await client.delete(f"/api/application/{app['id']}", headers=admin)).status_code == 200
     assert (await client.post("/api/login", json=login, headers=admin)).status_code == 400
-    assert (await client.get("/api/application", headers=admin)).json()["applications"] == []
+    assert [a for a in (await client.get("/api/application", headers=admin)).json()["applications"]
+            if a["id"] != CONSOLE_APP_ID] == []
     assert len((await client.get("/api/application?inactive=true", headers=admin)).json()["applications"]) == 1
     r = await client.put(f"/api/application/{app['id']}", json={"application": {"name": "Renamed"}}, headers=admin)
     assert r.json()["application"]["active"] is False  # an edit does not undo the soft delete

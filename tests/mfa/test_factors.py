@@ -8,7 +8,7 @@ from sqlalchemy import select
 from authgate.clock import clock
 from authgate.mfa import factors, recovery, totp
 from authgate.registry import Registry
-from authgate.storage.schema import mfa_methods, recovery_codes
+from authgate.storage.schema import audit_log, mfa_methods, recovery_codes
 from tests.factories import make_user
 from tests.mfa.conftest import code_now, next_step
 
@@ -99,6 +99,10 @@ async def test_removing_a_method_needs_a_fresh_code(registry: Registry) -> None:
     await factors.remove(registry, user["id"], method.id, code_now(secret))
     assert await factors.methods(registry, user["id"]) == []
     assert await registry.db.recovery_codes.remaining(user["id"]) == 0
+    async with registry.db.engine.connect() as conn:
+        types = [r.event_type for r in await conn.execute(
+            select(audit_log).where(audit_log.c.user_id == user["id"]).order_by(audit_log.c.id))]
+    assert types == ["user.two-factor.method.add", "user.two-factor.method.remove"]
 
 
 def test_recovery_code_normalisation() -> None:

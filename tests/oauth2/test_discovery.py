@@ -31,3 +31,38 @@ async def test_jwks_verifies_tokens_signed_here(client: httpx.AsyncClient, regis
     jwks = (await client.get("/.well-known/jwks.json")).json()
     assert all("d" not in k for k in jwks["keys"])
     assert jwt.decode(token, KeySet.import_key_set(jwks)).claims["sub"] == "x"
+
+
+async def test_discovery_advertises_only_what_some_application_can_be_granted(client: httpx.AsyncClient,
+                                                                              registry: Registry) -> None:
+    from tests.factories import make_application
+
+    async def meta() -> dict:
+        return (await client.get("/.well-known/openid-configuration")).json()
+
+    bare = await meta()  # no application yet: the code flow every new application gets
+    assert bare["grant_types_supported"] == ["authorization_code"] and bare["response_types_supported"] == ["code"]
+
+    await make_application(registry, "Store")  # the default grants
+    assert (await meta())["grant_types_supported"] == ["authorization_code", "refresh_token"]
+    assert (await meta())["response_types_supported"] == ["code"]
+
+    # An inactive application grants nothing, so its implicit and password grants are not advertised.
+    await make_application(registry, "Legacy", active=False,
+                           oauthConfiguration={"enabledGrants": ["implicit", "password"]})
+    assert "implicit" not in (await meta())["grant_types_supported"]
+
+    await make_application(registry, "Old SPA", oauthConfiguration={"enabledGrants": ["implicit"]})
+    await make_application(registry, "Batch", oauthConfiguration={"enabledGrants": ["client_credentials"]})
+    current = await meta()
+    assert current["grant_types_supported"] == ["authorization_code", "implicit", "refresh_token", "client_credentials"]
+    assert current["response_types_supported"] == ["code", "token", "id_token", "token id_token"]
+
+
+async def test_the_same_metadata_is_served_for_oauth_clients_rfc8414(client: httpx.AsyncClient) -> None:
+    oidc = await client.get("/.well-known/openid-configuration")
+    oauth = await client.get("/.well-known/oauth-authorization-server")
+    assert oauth.status_code == 200 and oauth.json() == oidc.json()
+    # RFC 8414 section 3: the issuer is the one the client asked about, and the token endpoint is there.
+    assert oauth.json()["issuer"] == IDP and oauth.json()["token_endpoint"] == f"{IDP}/oauth2/token"
+    assert oauth.headers["cache-control"].startswith("public")

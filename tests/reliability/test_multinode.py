@@ -42,7 +42,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[nodes.No
         pytest.skip(reason)
     schema = nodes.new_schema()
     asyncio.run(_pg_exec(f"CREATE SCHEMA {schema}"))
-    env = nodes.pg_env(schema, AUTHGATE_RATE_LIMIT_STORAGE=REDIS, AUTHGATE_RATE_LIMIT_LOGIN=f"{LIMIT}/minute")
+    env = nodes.pg_env(schema, AUTHGATE_RATE_LIMIT_STORAGE=REDIS, AUTHGATE_RATE_LIMIT_LOGIN=f"{LIMIT}/minute",
+                       AUTHGATE_TRUSTED_PROXIES="127.0.0.1")
     try:
         with nodes.nodes(tmp_path_factory.mktemp("cluster"), 2, env) as (a, b):
             yield a, b, schema
@@ -51,7 +52,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[nodes.No
 
 
 def _ip() -> dict[str, str]:
-    """A client address of our own (uvicorn trusts X-Forwarded-For from loopback), so each test has
+    """A client address of our own (the nodes trust X-Forwarded-For from loopback), so each test has
     fresh rate-limit counters in the shared Redis."""
     return {"X-Forwarded-For": f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"}
 

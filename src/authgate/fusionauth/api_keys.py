@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
+from authgate import events
 from authgate.errors import ApiError, field_error, not_found
 from authgate.fusionauth._admin import Errors, object_field
 from authgate.fusionauth.auth import ENDPOINTS, registry, require_api_key
@@ -75,6 +76,7 @@ async def create(request: Request, key_id: uuid.UUID | None = None) -> Response:
         row = await reg.db.api_keys.create(value, doc, kid)
     except Conflict:
         raise field_error("apiKey.key", "duplicate", "This key value is already in use.") from None
+    await events.emit(reg, events.API_KEY_CREATE, payload={"apiKey": api_key_json(row)})
     return JSONResponse({"apiKey": api_key_json(row, value)})
 
 
@@ -94,6 +96,8 @@ async def retrieve(request: Request, key_id: uuid.UUID) -> Response:
 
 @router.delete("/api/api-key/{key_id:uuid}")
 async def delete(request: Request, key_id: uuid.UUID) -> Response:
-    if not await registry(request).db.api_keys.delete(str(key_id)):
+    reg = registry(request)
+    if not await reg.db.api_keys.delete(str(key_id)):
         raise not_found("API key")
+    await events.emit(reg, events.API_KEY_DELETE, payload={"apiKeyId": str(key_id)})
     return Response(status_code=200)

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
+from authgate import events
 from authgate.errors import field_error, not_found
 from authgate.fusionauth._admin import MAX_UPDATE_ATTEMPTS, Errors, conflict, merge_patch, object_field
 from authgate.fusionauth.auth import registry, require_api_key
@@ -160,7 +161,10 @@ async def create(request: Request, app_id: uuid.UUID | None = None) -> Response:
     except Conflict:
         raise field_error("applicationId", "duplicate", "An application with this id already exists.") from None
     _written(request, row["id"])
-    return _respond(await _load(reg, row["id"]))
+    created = await _load(reg, row["id"])
+    await events.emit(reg, events.APPLICATION_CREATE, application_id=row["id"],
+                      payload={"application": application_json(created)})
+    return _respond(created)
 
 
 @router.get("/api/application")
@@ -185,7 +189,10 @@ async def _update(request: Request, app_id: str, change: Any) -> Response:
         doc["oauthConfiguration"].setdefault("clientSecret", old_secret or secrets.token_urlsafe(32))
         if await reg.db.applications.replace(app_id, doc, row["version"]):
             _written(request, app_id)
-            return _respond(await _load(reg, app_id))
+            updated = await _load(reg, app_id)
+            await events.emit(reg, events.APPLICATION_UPDATE, application_id=app_id,
+                              payload={"application": application_json(updated), "original": application_json(row)})
+            return _respond(updated)
     raise conflict()
 
 
@@ -209,12 +216,16 @@ async def delete(request: Request, app_id: uuid.UUID, hardDelete: bool = False) 
     (FusionAuth's soft delete): logins and refreshes for it are refused until reactivated."""
     reg, aid = registry(request), str(app_id)
     if hardDelete:
+        row = await _load(reg, aid)
         if not await reg.db.applications.delete(aid):
             raise not_found("application")
         _written(request, aid)
+        await events.emit(reg, events.APPLICATION_DELETE, application_id=aid,
+                          payload={"application": application_json(row), "hardDelete": True})
         return Response(status_code=200)
     await _update(request, aid, lambda doc: {**doc, "active": False})
     await reg.db.refresh_tokens.revoke_for_application(aid)
+    await events.emit(reg, events.APPLICATION_DELETE, application_id=aid, payload={"hardDelete": False})
     return Response(status_code=200)
 
 

@@ -11,11 +11,14 @@ from fastapi import Request
 
 from authgate.errors import unauthorized
 from authgate.registry import Registry
+from authgate.web.context import api_key_actor, set_actor
 
 # Endpoint roots that permissions name; a request belongs to the longest one that prefixes it.
 ENDPOINTS = (
     "/api/api-key", "/api/application", "/api/jwt/refresh", "/api/jwt/validate", "/api/key", "/api/login",
     "/api/logout", "/api/user", "/api/user/registration", "/api/user/search", "/api/user/import",
+    "/api/two-factor", "/api/user/two-factor", "/api/webauthn",
+    "/api/system/audit-log", "/api/system/login-record", "/api/webhook",
 )
 
 
@@ -44,6 +47,7 @@ async def api_key(request: Request) -> dict[str, Any] | None:
     row = await registry(request).db.api_keys.find_by_key(value)
     if row is None or not permits(row["doc"], request.method, request.url.path):
         return None
+    set_actor(request, api_key_actor(row))  # events name the key that made each change
     return row
 
 

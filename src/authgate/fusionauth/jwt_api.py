@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
+from authgate import events
 from authgate.clock import clock
 from authgate.errors import ApiError, field_error, not_found
 from authgate.fusionauth.auth import api_key, registry, require_api_key
@@ -94,6 +95,8 @@ async def revoke_refresh_tokens(request: Request, token_id: str | None = None, t
         row = await reg.db.refresh_tokens.find_by_token(token)
         if row is not None:
             await reg.db.refresh_tokens.revoke(row["id"])
+            await events.emit(reg, events.REFRESH_TOKEN_REVOKE, user_id=row["user_id"],
+                              application_id=row["application_id"], payload={"refreshTokenId": row["id"]})
         return Response(status_code=200)
     if await api_key(request) is None:
         raise ApiError(401, general_errors=[{"code": "[Unauthorized]", "message": "A valid API key is required."}])
@@ -107,6 +110,9 @@ async def revoke_refresh_tokens(request: Request, token_id: str | None = None, t
     else:
         raise ApiError(400, general_errors=[{"code": "[missing]parameter",
                                              "message": "Specify one of tokenId, token, userId or applicationId."}])
+    await events.emit(reg, events.REFRESH_TOKEN_REVOKE, user_id=userId if not token_id else None,
+                      application_id=applicationId if not token_id else None,
+                      payload={"refreshTokenId": token_id} if token_id else {})
     return Response(status_code=200)
 
 
@@ -175,6 +181,8 @@ async def logout(request: Request, refreshToken: str | None = None, global_: boo
                 await reg.db.refresh_tokens.revoke_family(row["family_id"])
             for family in families:
                 await reg.db.revoked_grants.revoke(family, reg.settings.access_token_ttl_seconds)
+            await events.emit(reg, events.REFRESH_TOKEN_REVOKE, user_id=row["user_id"], application_id=row["application_id"],
+                              payload={"refreshTokenId": row["id"], "global": is_global, "reason": "logout"})
     response = Response(status_code=200)
     cookies.clear_cookie(request, response, cookies.ACCESS_TOKEN)
     cookies.clear_cookie(request, response, cookies.REFRESH_TOKEN)

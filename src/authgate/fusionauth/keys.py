@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
+from authgate import events
 from authgate.errors import field_error, general_error, not_found
 from authgate.fusionauth._admin import Errors, object_field
 from authgate.fusionauth.auth import registry, require_api_key
@@ -73,6 +74,7 @@ async def generate(request: Request, key_id: uuid.UUID | None = None) -> Respons
         created = await reg.keys.generate(algorithm, name.strip(), kid, length)
     except Conflict:
         raise field_error("keyId", "duplicate", "A key with this id already exists.") from None
+    await events.emit(reg, events.KEY_CREATE, payload={"key": key_json(created.row)})
     return JSONResponse({"key": key_json(created.row)})
 
 
@@ -81,7 +83,9 @@ async def rotate(request: Request, algorithm: str = _DEFAULT_ALGORITHM) -> Respo
     """authgate addition: a new current key; older ones stay published until their tokens expire."""
     if algorithm not in ALGORITHMS:
         raise field_error("algorithm", "invalid", f"[algorithm] must be one of {', '.join(ALGORITHMS)}.")
-    new = await registry(request).keys.rotate(algorithm)
+    reg = registry(request)
+    new = await reg.keys.rotate(algorithm)
+    await events.emit(reg, events.KEY_ROTATE, payload={"key": key_json(new.row)})
     return JSONResponse({"key": key_json(new.row)})
 
 
@@ -101,4 +105,5 @@ async def delete(request: Request, key_id: uuid.UUID) -> Response:
         raise general_error(400, "[KeyInUse]", "This is the only active signing key; generate or rotate first.")
     await reg.db.signing_keys.delete(kid)
     reg.keys.forget(kid)
+    await events.emit(reg, events.KEY_DELETE, payload={"key": key_json(row)})
     return Response(status_code=200)

@@ -1,6 +1,7 @@
 """`POST /api/login` (FusionAuth Login API): credentials in, JWT + refresh token out.
 
 Status codes: 200 ok; 202 authenticated but not registered for the application (no token);
+242 a second factor is needed (authgate/mfa/, finished at /api/two-factor/login);
 404 unknown user or wrong password -- identical response and the same argon2 cost, so the two
 cannot be told apart; 409 locked after too many failures; 410 user expired; 423 user locked by an
 administrator (`active: false`); 400 validation; 401 when the application requires an API key.
@@ -14,12 +15,14 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from authgate import events
 from authgate.accounts import expired
 from authgate.clock import clock
 from authgate.errors import ApiError, field_error, general_error
 from authgate.fusionauth.auth import api_key, registry
 from authgate.fusionauth.present import user_json
 from authgate.fusionauth.schemas import LoginRequest
+from authgate.mfa import amr, factors, passkeys, pending
 from authgate.registry import Registry
 from authgate.storage.repos.login_failures import NOBODY
 from authgate.tokens import access, refresh
@@ -69,6 +72,22 @@ async def authenticate(reg: Registry, login_id: str, password: str) -> dict[str,
     return user
 
 
+_REASONS = {404: "invalid credentials", 409: "locked after too many failed logins", 410: "user expired",
+            423: "user deactivated"}
+
+
+async def authenticate_logged(reg: Registry, login_id: str, password: str, application_id: str | None) -> dict[str, Any]:
+    """`authenticate` plus the event every login path leaves: a login record on success,
+    `user.login.failed` with the reason (for operators, never the client) on refusal."""
+    try:
+        user = await authenticate(reg, login_id, password)
+    except ApiError as exc:
+        await events.login_failed(reg, login_id, _REASONS.get(exc.status, exc.detail or str(exc.status)), application_id)
+        raise
+    await events.login_succeeded(reg, user, application_id, login_id)
+    return user
+
+
 async def record_login(reg: Registry, user: dict[str, Any]) -> dict[str, Any]:
     doc = {**user["doc"], "lastLoginInstant": clock.now_ms()}
     await reg.db.users.touch_login(user["id"], doc, user["version"])
@@ -96,25 +115,46 @@ async def login(request: Request) -> Response:
         # form) lets anyone log in to it without an API key.
         if (app["doc"].get("loginConfiguration") or {}).get("requireAuthentication", True) and await api_key(request) is None:
             raise ApiError(401, general_errors=[{"code": "[Unauthorized]", "message": "This application requires an API key to log in."}])
-    user = await record_login(reg, await authenticate(reg, body.loginId, body.password))
+    user = await authenticate_logged(reg, body.loginId, body.password, app["id"] if app else None)
+    if await factors.second_factor_needed(reg, user["id"], app):
+        return await two_factor_required(reg, user, app, no_jwt=body.noJWT, meta=body.metaData)
+    return await complete(request, reg, user, app, no_jwt=body.noJWT, meta=body.metaData, amr=amr.PASSWORD)
+
+
+async def two_factor_required(reg: Registry, user: dict[str, Any], app: dict[str, Any] | None, *, no_jwt: bool,
+                              meta: dict[str, Any] | None) -> JSONResponse:
+    """FusionAuth's 242: the password was right, a second factor is needed. The body names the
+    user's methods and a `twoFactorId` for /api/two-factor/login (or, *ours*, /api/webauthn/login)."""
+    two_factor_id = await pending.start(reg, user["id"], app["id"] if app else None, amr.PASSWORD,
+                                        noJWT=no_jwt, metaData=meta or {})
+    methods = [m.public() for m in await factors.methods(reg, user["id"])]
+    methods += [{"id": p.id, "method": "webauthn", "name": p.name} for p in await passkeys.for_user(reg, user["id"])]
+    return JSONResponse({"twoFactorId": two_factor_id, "methods": methods}, status_code=242)
+
+
+async def complete(request: Request, reg: Registry, user: dict[str, Any], app: dict[str, Any] | None, *, no_jwt: bool,
+                   meta: dict[str, Any] | None, amr: tuple[str, ...], auth_type: str = "PASSWORD") -> Response:
+    """The end of every API login (password, two-factor, passkey): 200 with tokens and cookies,
+    or 202 when the user is not registered for the application."""
+    user = await record_login(reg, user)
     registrations = await reg.db.registrations.for_user(user["id"])
     result: dict[str, Any] = {"user": user_json(user, registrations)}
     registration = next((r for r in registrations if app and r["application_id"] == app["id"]), None)
     if app is not None and registration is None:
         return JSONResponse(result, status_code=202)
     response = JSONResponse(result)
-    if not body.noJWT:
+    if not no_jwt:
         now = int(clock.now())
         policy = token_policy(app["doc"] if app else None, reg.settings)
-        doc = {"auth_time": now, "authenticationType": "PASSWORD", "metaData": body.metaData or {}}
+        doc = {"auth_time": now, "authenticationType": auth_type, "metaData": meta or {}, "amr": list(amr)}
         refresh_row = None
         if app is not None and policy.login_refresh_tokens:
             result["refreshToken"], refresh_row = await refresh.create(reg, user_id=user["id"], app=app, doc=doc)
             result["refreshTokenId"] = refresh_row["id"]
         sid = refresh_row["family_id"] if refresh_row else None
         result["token"], result["tokenExpirationInstant"], _ = await access.issue(
-            reg, user=user, app=app, registration=registration, auth_type="PASSWORD", auth_time=now, sid=sid,
-            grant_id=sid)
+            reg, user=user, app=app, registration=registration, auth_type=auth_type, auth_time=now, sid=sid,
+            grant_id=sid, amr=amr)
         response = JSONResponse(result)
         cookies.set_cookie(request, response, cookies.ACCESS_TOKEN, result["token"], max_age=None)
         if refresh_row is not None:

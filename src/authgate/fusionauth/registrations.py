@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
+from authgate import events
 from authgate.errors import field_error, not_found
 from authgate.fusionauth._admin import Errors, merge_patch, object_field
 from authgate.fusionauth.auth import registry, require_api_key
@@ -93,6 +94,8 @@ async def register(request: Request, user_id: uuid.UUID | None = None) -> Respon
         if user_obj is not None:
             await reg.db.users.delete(user["id"])
         raise field_error(f"{P}.applicationId", "duplicate", "The user is already registered to this application.") from None
+    await events.emit(reg, events.USER_REGISTRATION_CREATE, user_id=user["id"], application_id=app["id"],
+                      payload={"registration": registration_json(row)})
     regs = await reg.db.registrations.for_user(user["id"])
     return JSONResponse({"user": user_json(user, regs), "registration": registration_json(row)})
 
@@ -115,7 +118,10 @@ async def _update(request: Request, user_id: str, app_id: str, patch: bool) -> R
     errors.raise_if_any()
     if not await reg.db.registrations.update_doc(user_id, app_id, doc):
         raise not_found("registration")
-    return JSONResponse({"registration": registration_json(await _load(reg, user_id, app_id))})
+    updated = registration_json(await _load(reg, user_id, app_id))
+    await events.emit(reg, events.USER_REGISTRATION_UPDATE, user_id=user_id, application_id=app_id,
+                      payload={"registration": updated, "original": registration_json(row)})
+    return JSONResponse({"registration": updated})
 
 
 @router.put("/api/user/registration/{user_id:uuid}/{app_id:uuid}")
@@ -135,5 +141,6 @@ async def delete(request: Request, user_id: uuid.UUID, app_id: uuid.UUID) -> Res
     if not await reg.db.registrations.delete(str(user_id), str(app_id)):
         raise not_found("registration")
     await reg.db.refresh_tokens.revoke_for_user(str(user_id), str(app_id))
+    await events.emit(reg, events.USER_REGISTRATION_DELETE, user_id=str(user_id), application_id=str(app_id))
     return Response(status_code=200)
 

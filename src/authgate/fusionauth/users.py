@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
+from authgate import events
 from authgate.clock import clock
 from authgate.errors import ApiError, not_found
 from authgate.fusionauth._admin import MAX_UPDATE_ATTEMPTS, Errors, conflict, is_email, merge_patch, object_field, query_int
@@ -96,9 +97,11 @@ async def create_user(reg: Registry, user: dict[str, Any], user_id: str | None, 
     doc["passwordLastUpdateInstant"] = clock.now_ms()
     password_hash = await reg.hasher.hash(user["password"])
     try:
-        return await reg.db.users.create(doc, password_hash, user_id)
+        row = await reg.db.users.create(doc, password_hash, user_id)
     except Conflict:
         raise await _conflict_error(reg, doc, None) from None
+    await events.emit(reg, events.USER_CREATE, user_id=row["id"], payload={"user": user_json(row)})
+    return row
 
 
 async def _load(reg: Registry, user_id: str) -> dict[str, Any]:
@@ -174,8 +177,19 @@ async def _update(request: Request, user_id: str, user: dict[str, Any], patch: b
         except Conflict:
             raise await _conflict_error(reg, doc, user_id) from None
         if done:
-            return await _respond(reg, await _load(reg, user_id))
+            updated = await _load(reg, user_id)
+            await _emit_update(reg, row, updated, password_changed=password_hash is not None)
+            return await _respond(reg, updated)
     raise conflict()
+
+
+async def _emit_update(reg: Registry, before: dict[str, Any], after: dict[str, Any], *, password_changed: bool) -> None:
+    payload = {"user": user_json(after), "original": user_json(before)}
+    if not before["active"] and after["active"]:
+        await events.emit(reg, events.USER_REACTIVATE, user_id=after["id"], payload=payload)
+    await events.emit(reg, events.USER_UPDATE, user_id=after["id"], payload=payload)
+    if password_changed:
+        await events.emit(reg, events.USER_PASSWORD_UPDATE, user_id=after["id"], payload={"user": user_json(after)})
 
 
 @router.put("/api/user/{user_id:uuid}")
@@ -197,14 +211,17 @@ async def delete(request: Request, user_id: uuid.UUID, hardDelete: bool = False)
     reg = registry(request)
     uid = str(user_id)
     if hardDelete:
+        row = await _load(reg, uid)
         if not await reg.db.users.delete(uid):
             raise not_found("user")
+        await events.emit(reg, events.USER_DELETE, user_id=uid, payload={"user": user_json(row)})
         return Response(status_code=200)
     for _ in range(MAX_UPDATE_ATTEMPTS):
         row = await _load(reg, uid)
         if await reg.db.users.replace(uid, {**row["doc"], "active": False}, None, row["version"]):
             await reg.db.refresh_tokens.revoke_for_user(uid)
             await reg.db.sso_sessions.revoke_for_user(uid)
+            await events.emit(reg, events.USER_DEACTIVATE, user_id=uid, payload={"user": user_json(row)})
             return Response(status_code=200)
     raise conflict()
 

@@ -13,8 +13,9 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from authgate import events
 from authgate.clock import clock
-from authgate.mfa import recovery, sealing, totp
+from authgate.mfa import policy, recovery, sealing, totp
 from authgate.registry import Registry
 
 log = logging.getLogger("authgate.mfa")
@@ -72,6 +73,8 @@ async def enable_totp(reg: Registry, user_id: str, secret: bytes, code: str) -> 
         codes = recovery.generate()
         await reg.db.recovery_codes.replace(user_id, codes)
     log.info("user %s enrolled authenticator %s", user_id, row["id"])
+    await events.emit(reg, events.USER_TWO_FACTOR_METHOD_ADD, user_id=user_id,
+                      payload={"method": {"id": row["id"], "method": AUTHENTICATOR}})
     return Method(row["id"], AUTHENTICATOR, step, secret), codes
 
 
@@ -126,6 +129,8 @@ async def remove(reg: Registry, user_id: str, method_id: str, code: str) -> None
     if not await reg.db.mfa_methods.for_user(user_id):
         await reg.db.recovery_codes.clear(user_id)
     log.info("user %s removed two-factor method %s", user_id, method_id)
+    await events.emit(reg, events.USER_TWO_FACTOR_METHOD_REMOVE, user_id=user_id,
+                      payload={"method": {"id": method_id, "method": AUTHENTICATOR}})
 
 
 async def new_recovery_codes(reg: Registry, user_id: str) -> list[str]:
@@ -133,3 +138,11 @@ async def new_recovery_codes(reg: Registry, user_id: str) -> list[str]:
     codes = recovery.generate()
     await reg.db.recovery_codes.replace(user_id, codes)
     return codes
+
+
+async def second_factor_needed(reg: Registry, user_id: str, app: dict[str, Any] | None,
+                               acr_values: tuple[str, ...] = ()) -> bool:
+    """The application's policy (mfa/policy.py) applied to this user's factors."""
+    if policy.login_policy(app) == policy.DISABLED and not acr_values:
+        return False
+    return policy.second_factor_needed(app, await has_any(reg, user_id), acr_values)

@@ -29,6 +29,7 @@ from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria, PublicKeyCredentialDescriptor, ResidentKeyRequirement, UserVerificationRequirement,
 )
 
+from authgate import events
 from authgate.clock import clock
 from authgate.registry import Registry
 
@@ -161,6 +162,8 @@ async def register(reg: Registry, user_id: str, credential: Any) -> Passkey:
                 "transports": [t for t in transports if isinstance(t, str)][:8],
                 "backedUp": verified.credential_backed_up}})
     log.info("user %s registered passkey %s", user_id, stored["id"])
+    await events.emit(reg, events.USER_TWO_FACTOR_METHOD_ADD, user_id=user_id,
+                      payload={"method": {"id": stored["id"], "method": "webauthn", "name": stored["name"]}})
     return Passkey.of(stored)
 
 
@@ -170,7 +173,9 @@ async def authentication_options(reg: Registry, user_id: str | None, *, password
     rp_id, _ = relying_party(reg)
     allow = [PublicKeyCredentialDescriptor(id=_unb64url(p.credential_id)) for p in await for_user(reg, user_id)] \
         if user_id else []
-    challenge = await _new_challenge(reg, LOGIN, user_id, {"passwordless": passwordless})
+    # The user goes in the document, not the foreign key: a login id nobody has still gets options
+    # (an empty allow list, so the answer does not reveal who exists) that no credential satisfies.
+    challenge = await _new_challenge(reg, LOGIN, None, {"passwordless": passwordless, "userId": user_id})
     options = generate_authentication_options(
         rp_id=rp_id, challenge=challenge, timeout=reg.settings.webauthn_timeout_seconds * 1000,
         allow_credentials=allow,
@@ -189,7 +194,7 @@ async def authenticate(reg: Registry, credential: Any) -> Asserted:
     stored = await reg.db.webauthn_credentials.by_credential_id(raw_id.rstrip("="))
     if stored is None:
         raise PasskeyRefused("unknown credential id")
-    if row["user_id"] not in (None, stored["user_id"]):
+    if row["doc"].get("userId") not in (None, stored["user_id"]):
         raise PasskeyRefused("credential of another user than the challenge's")
     handle = credential["response"].get("userHandle")
     if handle and _unb64url(handle, limit=256) != stored["user_id"].encode():
@@ -213,6 +218,8 @@ async def remove(reg: Registry, user_id: str, passkey_id: str) -> bool:
     removed = await reg.db.webauthn_credentials.remove(user_id, passkey_id)
     if removed:
         log.info("user %s removed passkey %s", user_id, passkey_id)
+        await events.emit(reg, events.USER_TWO_FACTOR_METHOD_REMOVE, user_id=user_id,
+                          payload={"method": {"id": passkey_id, "method": "webauthn"}})
     return removed
 
 

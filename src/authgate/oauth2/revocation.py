@@ -11,6 +11,7 @@ import logging
 
 from fastapi import APIRouter, Request, Response
 
+from authgate import events
 from authgate.errors import InvalidRequest, UnauthorizedClient
 from authgate.fusionauth.auth import registry
 from authgate.oauth2 import client_auth, params as oauth_params
@@ -50,4 +51,6 @@ async def revoke(request: Request) -> Response:
     if grant_id:
         count = await revoke_grant(reg, grant_id)
         log.info("grant %s revoked by %s (%d refresh tokens)", grant_id, client.client_id, count)
+        await events.emit(reg, events.REFRESH_TOKEN_REVOKE, application_id=client.client_id,
+                          payload={"grantId": grant_id, "refreshTokens": count})
     return Response(status_code=200)

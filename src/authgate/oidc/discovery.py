@@ -1,8 +1,14 @@
-"""`/.well-known/openid-configuration` (OpenID Connect Discovery 1.0 section 3; RFC 8414) and
+"""`/.well-known/openid-configuration` (OpenID Connect Discovery 1.0 section 3), the same
+metadata at `/.well-known/oauth-authorization-server` (RFC 8414 section 3), and
 `/.well-known/jwks.json` (RFC 7517 section 5).
 
-The metadata lists exactly what authgate implements, nothing aspirational. The JWKS holds every
-published public key, including rotated ones until the tokens they signed have expired.
+The metadata lists exactly what authgate implements, nothing aspirational, and of the grants only
+those some active application can actually be granted (its `enabledGrants`): the implicit
+response types appear only while an application enables `implicit`, `password` and
+`client_credentials` only while one enables them. `code` and `authorization_code` are always
+listed: OpenID Connect requires a response type, and they are what a new application gets. The
+JWKS holds every published public key, including rotated ones until the tokens they signed have
+expired.
 """
 from __future__ import annotations
 
@@ -11,15 +17,30 @@ from fastapi.responses import JSONResponse
 
 from authgate.fusionauth.auth import registry
 from authgate.oauth2.authorize import check_prompt, check_response_mode, check_scope
+from authgate.oauth2.clients import as_client
 from authgate.oauth2.dpop import ALGORITHMS as DPOP_ALGORITHMS
+from authgate.registry import Registry
 
 router = APIRouter()
 
 CACHE = {"Cache-Control": "public, max-age=300"}
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+# Every grant authgate implements, in the order they are listed; the first is always listed.
+GRANT_TYPES = ("authorization_code", "implicit", "refresh_token", "client_credentials", "password")
+IMPLICIT_RESPONSE_TYPES = ["token", "id_token", "token id_token"]
 
 
-def metadata(issuer: str) -> dict[str, object]:
+async def grants_in_use(reg: Registry) -> list[str]:
+    """The grant types some active application may use, in `GRANT_TYPES` order."""
+    enabled = {GRANT_TYPES[0]}
+    for app in await reg.db.applications.list():
+        if app["active"]:
+            enabled |= as_client(app).grants
+    return [grant for grant in GRANT_TYPES if grant in enabled]
+
+
+def metadata(issuer: str, grant_types: list[str]) -> dict[str, object]:
+    implicit = IMPLICIT_RESPONSE_TYPES if "implicit" in grant_types else []
     return {
         "issuer": issuer,
         "authorization_endpoint": f"{issuer}/oauth2/authorize",
@@ -29,9 +50,9 @@ def metadata(issuer: str) -> dict[str, object]:
         "end_session_endpoint": f"{issuer}/oauth2/logout",
         "introspection_endpoint": f"{issuer}/oauth2/introspect",
         "revocation_endpoint": f"{issuer}/oauth2/revoke",
-        "response_types_supported": ["code", "token", "id_token", "token id_token"],
+        "response_types_supported": ["code", *implicit],
         "response_modes_supported": list(check_response_mode.SUPPORTED),
-        "grant_types_supported": ["authorization_code", "implicit", "refresh_token", "client_credentials", "password"],
+        "grant_types_supported": grant_types,
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256"],
         "scopes_supported": list(check_scope.SUPPORTED),
@@ -52,7 +73,14 @@ def metadata(issuer: str) -> dict[str, object]:
 
 @router.get("/.well-known/openid-configuration")
 async def openid_configuration(request: Request) -> JSONResponse:
-    return JSONResponse(metadata(registry(request).issuer), headers=CACHE)
+    reg = registry(request)
+    return JSONResponse(metadata(reg.issuer, await grants_in_use(reg)), headers=CACHE)
+
+
+@router.get("/.well-known/oauth-authorization-server")
+async def authorization_server_metadata(request: Request) -> JSONResponse:
+    """RFC 8414: OAuth clients look here; the document is the same (section 3 allows the OIDC one)."""
+    return await openid_configuration(request)
 
 
 @router.get("/.well-known/jwks.json")

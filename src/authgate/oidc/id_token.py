@@ -2,7 +2,7 @@
 
 Claims: `iss`, `sub`, `aud` and `azp` (the client id), `exp`, `iat`, `auth_time` (the real login
 time), `sid` (the SSO session), `nonce` when the request had one, `at_hash` when issued with an
-access token, plus the user's `email`, `email_verified`, `preferred_username`.
+access token, `amr` and `acr` (the factors of the login, authgate/mfa/amr.py), plus the user's `email`, `email_verified`, `preferred_username`.
 """
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import hashlib
 from typing import Any
 
 from authgate.clock import clock
+from authgate.mfa.amr import acr as acr_of
 from authgate.oauth2.clients import Client
 from authgate.registry import Registry
 from authgate.tokens import jwt
@@ -25,7 +26,8 @@ def at_hash(access_token: str) -> str:
 
 
 async def issue(reg: Registry, *, client: Client, user: dict[str, Any], registration: dict[str, Any] | None,
-                auth_time: int, sid: str | None, nonce: str | None = None, access_token: str | None = None) -> str:
+                auth_time: int, sid: str | None, nonce: str | None = None, access_token: str | None = None,
+                amr: tuple[str, ...] | list[str] | None = None) -> str:
     policy = token_policy(client.app["doc"], reg.settings)
     now = int(clock.now())
     claims: dict[str, Any] = {k: v for k, v in user_claims(user, registration).items() if k != "roles"}
@@ -37,4 +39,6 @@ async def issue(reg: Registry, *, client: Client, user: dict[str, Any], registra
         claims["nonce"] = nonce
     if access_token:
         claims["at_hash"] = at_hash(access_token)
+    if amr:  # section 2: how the user authenticated (RFC 8176 values) and the level that makes
+        claims["amr"], claims["acr"] = list(amr), acr_of(amr)
     return await jwt.sign(reg.keys, claims, policy.id_token_key_id or policy.key_id)

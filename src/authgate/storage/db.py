@@ -59,8 +59,9 @@ def make_database(settings: Settings) -> "Database":
 class Database:
     def __init__(self, engine: AsyncEngine, pg: "PgFast | None" = None) -> None:
         from authgate.storage.repos import (
-            ApiKeys, Applications, Codes, LoginFailures, MfaChallenges, MfaMethods, Nonces, RecoveryCodes, RefreshTokens,
-            Registrations, RevokedGrants, SigningKeys, SsoSessions, Users, WebAuthnCredentials,
+            AdminSessions, ApiKeys, Applications, AuditLog, Codes, Deliveries, LoginFailures, LoginRecords, MfaChallenges,
+            MfaMethods, Nonces, RecoveryCodes, RefreshTokens, Registrations, RevokedGrants, SigningKeys, SsoSessions, Users,
+            WebAuthnCredentials, Webhooks,
         )
 
         self.engine, self.pg = engine, pg
@@ -75,10 +76,15 @@ class Database:
         self.login_failures = LoginFailures(engine, pg)
         self.nonces = Nonces(engine, pg)
         self.revoked_grants = RevokedGrants(engine, pg)
+        self.admin_sessions = AdminSessions(engine, pg)
         self.mfa_methods = MfaMethods(engine, pg)
         self.recovery_codes = RecoveryCodes(engine, pg)
         self.webauthn_credentials = WebAuthnCredentials(engine, pg)
         self.mfa_challenges = MfaChallenges(engine, pg)
+        self.audit_log = AuditLog(engine, pg)
+        self.login_records = LoginRecords(engine, pg)
+        self.webhooks = Webhooks(engine, pg)
+        self.webhook_deliveries = Deliveries(engine, pg)
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

@@ -181,3 +181,96 @@ mfa_challenges = Table(
     Column("expires_instant", BigInteger, nullable=False, index=True),
     Column("doc", JSON, nullable=False),
 )
+
+# --- events (authgate/events.py) -------------------------------------------------------------
+
+# FusionAuth's audit log ids are numbers; BIGINT on PostgreSQL, SQLite's rowid alias there.
+_Serial = lambda: BigInteger().with_variant(Integer(), "sqlite")  # noqa: E731
+
+# One row per event except successful logins (those are login records). Never foreign keys:
+# the log outlives the users and applications it names.
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", _Serial(), primary_key=True, autoincrement=True),
+    Column("event_id", Id(), nullable=False, unique=True),
+    Column("event_type", String(64), nullable=False),
+    Column("insert_instant", BigInteger, nullable=False, index=True),
+    Column("insert_user", String(400), nullable=False),  # FusionAuth's insertUser: who did it
+    Column("actor_kind", String(16), nullable=False),
+    Column("actor_id", String(64), nullable=True),
+    Column("user_id", Id(), nullable=True),  # whom it concerns
+    Column("application_id", Id(), nullable=True),
+    Column("ip_address", String(64), nullable=True),
+    Column("user_agent", String(512), nullable=True),
+    Column("message", Text, nullable=False),
+    Column("data", JSON, nullable=False),  # the redacted payload
+    Index("ix_audit_log_user_instant", "user_id", "insert_instant"),
+    Index("ix_audit_log_type_instant", "event_type", "insert_instant"),
+)
+
+# FusionAuth's login records: one per successful login.
+login_records = Table(
+    "login_records", metadata,
+    Column("id", Id(), primary_key=True),
+    Column("user_id", Id(), nullable=False),
+    Column("application_id", Id(), nullable=True),
+    Column("instant", BigInteger, nullable=False, index=True),
+    Column("login_id", String(320), nullable=True),
+    Column("ip_address", String(64), nullable=True),
+    Column("user_agent", String(512), nullable=True),
+    Index("ix_login_records_user_instant", "user_id", "instant"),
+    Index("ix_login_records_app_instant", "application_id", "instant"),
+)
+
+# --- webhooks (authgate/webhooks/) ---------------------------------------------------------
+
+webhooks = Table(
+    "webhooks", metadata,
+    Column("id", Id(), primary_key=True),
+    Column("doc", JSON, nullable=False),  # FusionAuth's Webhook object
+    Column("insert_instant", BigInteger, nullable=False),
+    Column("last_update_instant", BigInteger, nullable=False),
+)
+
+# The durable outbox: one row per (event, webhook). `next_attempt_instant` doubles as the lease:
+# claiming a row pushes it past the delivery's timeout, so a node killed mid-delivery leaves a row
+# that becomes due again (at-least-once).
+webhook_deliveries = Table(
+    "webhook_deliveries", metadata,
+    Column("id", Id(), primary_key=True),
+    Column("webhook_id", Id(), ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("event_id", Id(), nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("body", Text, nullable=False),  # the exact bytes sent (and signed)
+    Column("state", String(16), nullable=False),  # pending | delivered | dead
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_instant", BigInteger, nullable=False),
+    Column("insert_instant", BigInteger, nullable=False),
+    Column("done_instant", BigInteger, nullable=True),
+    Column("last_error", String(512), nullable=True),
+    Index("ix_webhook_deliveries_due", "state", "next_attempt_instant"),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts", metadata,
+    Column("id", Id(), primary_key=True),
+    Column("delivery_id", Id(), ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("instant", BigInteger, nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("error", String(512), nullable=True),
+    Column("duration_ms", Integer, nullable=False),
+)
+
+# The admin console's server-side sessions (authgate/admin/): the browser holds only an opaque
+# cookie whose digest is stored; `csrf_token` is the synchronizer token of the session's forms.
+admin_sessions = Table(
+    "admin_sessions", metadata,
+    Column("id", Id(), primary_key=True),
+    Column("token_digest", String(64), nullable=False, unique=True),
+    Column("user_id", Id(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("sso_session_id", Id(), nullable=True),  # the IdP login it came from: ending that ends this
+    Column("csrf_token", String(64), nullable=False),
+    Column("insert_instant", BigInteger, nullable=False),
+    Column("last_seen_instant", BigInteger, nullable=False),
+    Column("expires_instant", BigInteger, nullable=False, index=True),
+)

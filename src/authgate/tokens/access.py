@@ -5,6 +5,7 @@ import uuid
 from typing import Any
 
 from authgate.clock import clock
+from authgate.mfa.amr import acr as acr_of
 from authgate.registry import Registry
 from authgate.tokens import jwt
 from authgate.tokens.policy import token_policy
@@ -32,8 +33,10 @@ def user_claims(user: dict[str, Any], registration: dict[str, Any] | None) -> di
 
 async def issue(reg: Registry, *, user: dict[str, Any], app: dict[str, Any] | None, registration: dict[str, Any] | None,
                 auth_type: str, auth_time: int | None = None, sid: str | None = None, scope: str | None = None,
-                grant_id: str | None = None, cnf: dict[str, Any] | None = None) -> tuple[str, int, dict[str, Any]]:
-    """Returns (jwt, expiration instant in ms, claims)."""
+                grant_id: str | None = None, cnf: dict[str, Any] | None = None,
+                amr: tuple[str, ...] | list[str] | None = None) -> tuple[str, int, dict[str, Any]]:
+    """Returns (jwt, expiration instant in ms, claims). `amr`: the factors of the login (RFC 8176),
+    also summarised as `acr`; absent for tokens no user logged in for (client credentials)."""
     policy = token_policy(app["doc"] if app else None, reg.settings)
     now = int(clock.now())
     claims: dict[str, Any] = {
@@ -52,5 +55,7 @@ async def issue(reg: Registry, *, user: dict[str, Any], app: dict[str, Any] | No
         claims["gid"] = grant_id
     if cnf:
         claims["cnf"] = cnf
+    if amr:
+        claims["amr"], claims["acr"] = list(amr), acr_of(amr)
     token = await jwt.sign(reg.keys, claims, policy.key_id)
     return token, claims["exp"] * 1000, claims

@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from authgate import events
 from authgate.accounts import usable
 from authgate.clock import clock
 from authgate.registry import Registry
@@ -78,6 +79,9 @@ async def _reuse_detected(reg: Registry, row: dict[str, Any]) -> RefreshError:
     # userinfo refuse them from now on, not only at their `exp`.
     await reg.db.revoked_grants.revoke(row["family_id"], reg.settings.access_token_ttl_seconds)
     log.warning("refresh token reuse: family %s revoked (%d tokens) for user %s", row["family_id"], revoked, row["user_id"])
+    await events.emit(reg, events.REFRESH_TOKEN_REUSE_DETECTED, user_id=row["user_id"],
+                      application_id=row["application_id"],
+                      payload={"refreshTokenId": row["id"], "familyId": row["family_id"], "revoked": revoked})
     return RefreshError("reused")
 
 
@@ -145,5 +149,6 @@ async def exchange(reg: Registry, token: str, *, client_id: str | None = None, d
         reg, user=user, app=app, registration=registration, auth_type="REFRESH_TOKEN",
         auth_time=row["doc"].get("auth_time"), sid=row["session_id"] or row["family_id"],
         scope=scope if scope is not None else row["doc"].get("scope"), grant_id=row["family_id"], cnf=cnf,
+        amr=row["doc"].get("amr"),  # the factors of the login the token family came from
     )
     return Refreshed(jwt_token, exp, new_token, new_row["id"], rotated, claims, new_row)

@@ -34,14 +34,23 @@ def set_cookie(request: Request, response: Response, value: str, path: str) -> N
     response.set_cookie(COOKIE, value, path=path, httponly=True, samesite="strict", secure=is_https(request))
 
 
-def refusal(request: Request, issuer: str, field: str | None) -> str | None:
-    """Why this form POST is not ours (for the log), or None."""
+def foreign_origin(request: Request, issuer: str) -> str | None:
+    """What the browser says about a POST from another origin (for the log), or None.
+    Also used by the admin console, whose token lives in its server-side session instead."""
     site = request.headers.get("sec-fetch-site")
     if site is not None and site != "same-origin":
         return f"Sec-Fetch-Site {site[:30]!r}"
     origin = request.headers.get("origin")
     if origin not in (None, "null") and origin != origin_of(issuer):
         return f"Origin {origin[:100]!r}"
+    return None
+
+
+def refusal(request: Request, issuer: str, field: str | None) -> str | None:
+    """Why this form POST is not ours (for the log), or None."""
+    foreign = foreign_origin(request, issuer)
+    if foreign is not None:
+        return foreign
     cookie = request.cookies.get(COOKIE) or ""
     if not cookie or not hmac.compare_digest(cookie.encode(), (field or "").encode()):
         return MISMATCH

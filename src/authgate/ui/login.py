@@ -12,7 +12,7 @@ import logging
 from fastapi.responses import Response
 
 from authgate.errors import ApiError
-from authgate.fusionauth.login import authenticate, record_login
+from authgate.fusionauth.login import authenticate_logged, record_login
 from authgate.oauth2.authorize.context import AuthorizeContext, ErrorPage
 from authgate.oauth2.authorize.issue import issue
 from authgate.sessions import sso
@@ -64,7 +64,7 @@ async def submit(ctx: AuthorizeContext) -> Response:
     if not login_id or not password or len(login_id) > MAX_LOGIN_ID_CHARS or len(password) > MAX_PASSWORD_CHARS:
         return show(ctx, BAD_CREDENTIALS, login_id[:MAX_LOGIN_ID_CHARS])
     try:
-        user = await authenticate(ctx.reg, login_id, password)
+        user = await authenticate_logged(ctx.reg, login_id, password, ctx.client.app["id"] if ctx.client else None)
     except ApiError as exc:
         log.info("hosted login refused (%s): %s", exc.status, exc.detail)
         return show(ctx, MESSAGES.get(exc.status, BAD_CREDENTIALS), login_id)

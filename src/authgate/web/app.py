@@ -11,16 +11,20 @@ from fastapi import FastAPI
 from starlette.middleware import Middleware
 
 from authgate import __version__
+from authgate.admin import session as admin_session
 from authgate.config import Settings
+from authgate.console import ensure_console_app
 from authgate.registry import Registry
 from authgate.retention import Janitor
 from authgate.storage import migrate
 from authgate.storage.repos import Conflict
 from authgate.web import errors, fastlane, openapi
+from authgate.web.context import RequestScope
 from authgate.web.metrics import Metrics
 from authgate.web.middleware import BodyLimit, Cors, OriginRegistry
 from authgate.web.cookie_planting import OneOfEach
 from authgate.web.no_store import NoStore
+from authgate.web.proxy import ProxyHeaders
 from authgate.web.rate_limit import RateLimit
 
 log = logging.getLogger("authgate")
@@ -38,6 +42,11 @@ ROUTERS = (
     "authgate.fusionauth.registrations",
     "authgate.fusionauth.keys",
     "authgate.fusionauth.api_keys",
+    "authgate.fusionauth.two_factor",
+    "authgate.fusionauth.webauthn",
+    "authgate.fusionauth.system",
+    "authgate.fusionauth.webhooks",
+    "authgate.admin.routes",
 )
 
 
@@ -45,6 +54,7 @@ async def start(reg: Registry) -> None:
     """Migrate, make sure a signing key exists, create the bootstrap API key."""
     await migrate.upgrade(reg.db.engine)
     await reg.keys.ensure_default()
+    await ensure_console_app(reg)
     key = reg.settings.api_key
     if key and await reg.db.api_keys.find_by_key(key) is None:
         try:
@@ -65,7 +75,9 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             await start(app.state.registry)
             janitor = Janitor(app.state.registry, app.state.registry.settings.purge_interval_seconds)
             janitor.start()
+        app.state.registry.webhooks.start()  # this node's webhook deliverer (authgate/webhooks/deliver.py)
         yield
+        await app.state.registry.webhooks.stop()
         if owns_registry:
             if janitor is not None:
                 await janitor.stop()
@@ -84,15 +96,19 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.state.origins = OriginRegistry(app.state.registry.db)
     app.state.metrics_networks = settings.metrics_allowed_networks
     errors.install(app)
+    admin_session.install(app)
     openapi.install(app)
     routers = [import_module(name).router for name in ROUTERS]
     for router in routers:
         app.include_router(router)
     app.plain = fastlane.plain_routes(routers)
     # Outermost first; all of it outside FastAPI's stack, so the front door's requests pass it too.
-    app.edge = [Middleware(Metrics), Middleware(NoStore), Middleware(OneOfEach, issuer=settings.resolved_issuer),
+    app.edge = [Middleware(RequestScope), Middleware(Metrics), Middleware(NoStore),
+                Middleware(OneOfEach, issuer=settings.resolved_issuer),
                 Middleware(BodyLimit, limit=settings.max_body_bytes),
                 Middleware(Cors, origins=app.state.origins)]
+    if settings.trusted_proxies:  # outermost: everything after sees the client's scheme and address
+        app.edge.insert(0, Middleware(ProxyHeaders, trusted_proxies=settings.trusted_proxies))
     if app.state.registry.limiter is not None:
         app.edge.append(Middleware(RateLimit, limiter=app.state.registry.limiter))
     return app

@@ -27,7 +27,8 @@ _CHECKED = "authgate.cross_site_checked"  # set by web/cross_site.guard
 
 def is_https(request: Request) -> bool:
     # The scope's scheme is what `request.url.scheme` reports, without building the whole URL.
-    return request.scope.get("scheme") == "https" or request.headers.get("x-forwarded-proto", "") == "https"
+    # Behind a TLS-terminating proxy it is https only if that proxy is trusted (web/proxy.py).
+    return request.scope.get("scheme") == "https"
 
 
 def name(request: Request, base: str) -> str:

@@ -40,6 +40,22 @@ _JSON_BODIES: tuple[tuple[str, dict[str, Any]], ...] = (
         "queryString": _STR, "ids": {"type": "array", "items": _STR}, "numberOfResults": {"type": "integer"},
         "startRow": {"type": "integer"}}}}),
     ("/api/user/import", {"users": {"type": "array", "items": _USER}}),
+    ("/api/user/two-factor", {"method": _STR, "code": _STR, "secret": _STR, "secretBase32Encoded": _STR}),
+    ("/api/two-factor/login", {"twoFactorId": _STR, "code": _STR, "applicationId": _STR}),
+    ("/api/webauthn", {"userId": _STR, "applicationId": _STR, "loginId": _STR, "name": _STR, "displayName": _STR,
+                       "twoFactorId": _STR, "credential": _OBJ, "origin": _STR, "rpId": _STR}),
+    ("/api/webhook", {"webhook": {"type": "object", "properties": {
+        "url": _STR, "connectTimeout": {"type": "integer"}, "readTimeout": {"type": "integer"},
+        "global": {"type": "boolean"}, "applicationIds": {"type": "array", "items": _STR}, "eventsEnabled": _OBJ,
+        "headers": _OBJ, "signatureConfiguration": _OBJ, "description": _STR}}}),
+    ("/api/system/audit-log/search", {"search": {"type": "object", "properties": {
+        "message": _STR, "user": _STR, "start": {"type": "integer"}, "end": {"type": "integer"},
+        "numberOfResults": {"type": "integer"}, "startRow": {"type": "integer"}, "orderBy": _STR}}}),
+    ("/api/system/audit-log", {"auditLog": {"type": "object", "properties": {
+        "insertUser": _STR, "message": _STR, "reason": _STR, "data": _OBJ}}}),
+    ("/api/system/login-record/search", {"retrieveTotal": {"type": "boolean"}, "search": {"type": "object", "properties": {
+        "userId": _STR, "applicationId": _STR, "start": {"type": "integer"}, "end": {"type": "integer"},
+        "numberOfResults": {"type": "integer"}, "startRow": {"type": "integer"}}}}),
     ("/api/user", {"user": _USER}),
     ("/api/application", {"application": {"type": "object", "properties": {
         "name": _STR, "oauthConfiguration": _OBJ, "jwtConfiguration": _OBJ, "loginConfiguration": _OBJ,
@@ -61,6 +77,8 @@ _FORM_BODIES: dict[str, dict[str, Any]] = {
 _EMPTY = {"description": "No body."}
 _BODYLESS = {("post", "/api/login", "404"), ("post", "/api/user/import", "200"), ("get", "/api/jwt/validate", "401"), ("post", "/api/logout", "200"),
              ("post", "/oauth2/revoke", "200")}
+# Endpoints answering like the Login API (authgate/fusionauth/login.py `complete`).
+_LOGINS = ("/api/login", "/api/two-factor/login", "/api/webauthn/login")
 # Pages and redirects for browsers: any status, no declared shape (the no-5xx rule still holds).
 _BROWSER = ("/oauth2/authorize", "/oauth2/logout")
 
@@ -80,12 +98,15 @@ def _complete(method: str, path: str, op: dict[str, Any]) -> None:
                              ("404", "Not found."), ("409", "Conflict or locked."), ("413", "Body too large."),
                              ("429", "Rate limited.")):
             responses.setdefault(status, _json(FUSIONAUTH_ERRORS, what))
-        if path == "/api/login":
+        if path in _LOGINS:
             responses["202"] = _json(_OBJ, "Authenticated, not registered for the application.")
+            responses["242"] = _json(_OBJ, "A second factor is needed: twoFactorId and methods.")
             for status in ("410", "423"):
                 responses[status] = _json(FUSIONAUTH_ERRORS, "User expired or locked.")
         if method == "delete":
             responses["200"] = _EMPTY
+        if "two-factor" in path:
+            responses["421"] = {"description": "The two-factor code is wrong, malformed or already used."}
         if "requestBody" not in op and method in ("post", "put", "patch"):
             props = next((p for prefix, p in _JSON_BODIES if path == prefix or path.startswith(prefix + "/")), None)
             if props is not None:

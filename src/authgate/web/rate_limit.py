@@ -16,7 +16,8 @@ from limits.storage import storage_from_string
 
 from authgate.web.middleware import send_error
 
-LIMITED = {("POST", "/api/login"), ("POST", "/oauth2/token"), ("POST", "/oauth2/authorize"), ("POST", "/api/jwt/refresh")}
+LIMITED = {("POST", "/api/login"), ("POST", "/oauth2/token"), ("POST", "/oauth2/authorize"), ("POST", "/api/jwt/refresh"),
+           ("POST", "/api/two-factor/login"), ("POST", "/api/webauthn/login")}
 
 
 class Limiter:

@@ -31,6 +31,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from authgate_demo.attacks.factors import SETUPS, run_factor_matrix
 from authgate_demo.attacks.matrix import NA, NOT_RUN, Cell, Matrix, ScenarioInfo, not_applicable, not_run
 from authgate_demo.stack import DEMO_EMAIL, DEMO_PASSWORD, Stack, StackConfig
 
@@ -346,7 +347,11 @@ def chromium_problem() -> str | None:
 
 async def run_matrix(modes: Sequence[str] = MODES, only: Sequence[str] | None = None, *,
                      jwt_ttl: int = DEFAULT_JWT_TTL, data_dir: Path | None = None,
-                     progress: Callable[[Cell], None] | None = None, parallel: int = 3) -> Matrix:
+                     progress: Callable[[Cell], None] | None = None, parallel: int = 3,
+                     setups: Sequence[str] = SETUPS, factor_idp_overrides: dict[str, Any] | None = None) -> Matrix:
+    """The workflow matrix for `modes`, with the factor x attack matrix for `setups` (attacks/factors.py)
+    as its `factors` (none when `setups` is empty). Both share the Chromium and run side by side.
+    `factor_idp_overrides`: settings for the factor matrix's IdP (its tests use PostgreSQL too)."""
     global _BROWSER_PROBLEM
     began = time.perf_counter()
     mods = load_scenarios(only)
@@ -382,8 +387,17 @@ async def run_matrix(modes: Sequence[str] = MODES, only: Sequence[str] | None = 
                     progress(c)
             return mode_cells
 
+        async def factor_matrix() -> Matrix | None:
+            if not setups:
+                return None
+            async with gate:
+                return await run_factor_matrix(browser, _BROWSER_PROBLEM, tmp, setups=setups, only=only,
+                                               jwt_ttl=jwt_ttl, progress=progress, idp_overrides=factor_idp_overrides)
+
+        factor_task = asyncio.ensure_future(factor_matrix())
         for mode_cells in await asyncio.gather(*(one(mode) for mode in modes)):
             cells.extend(mode_cells)
+        factors = await factor_task
     finally:
         if browser is not None:
             with contextlib.suppress(Exception):
@@ -395,7 +409,7 @@ async def run_matrix(modes: Sequence[str] = MODES, only: Sequence[str] | None = 
         shutil.rmtree(tmp, ignore_errors=True)
     order = {m.ID: i for i, m in enumerate(mods)}
     cells.sort(key=lambda c: (order[c.scenario], list(modes).index(c.mode)))
-    return Matrix(list(modes), [scenario_info(m) for m in mods], cells, time.perf_counter() - began, env)
+    return Matrix(list(modes), [scenario_info(m) for m in mods], cells, time.perf_counter() - began, env, factors)
 
 
-__all__ = ["Ctx", "NotRunnable", "MODES", "run_matrix", "NA", "NOT_RUN"]
+__all__ = ["Ctx", "NotRunnable", "MODES", "SETUPS", "run_matrix", "NA", "NOT_RUN"]

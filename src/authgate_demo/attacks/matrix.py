@@ -67,6 +67,7 @@ class Matrix:
     cells: list[Cell]
     seconds: float = 0.0
     environment: dict[str, str] = field(default_factory=dict)
+    factors: Matrix | None = None  # the factor x attack matrix (columns are login setups), when it ran
 
     def cell(self, scenario: str, mode: str) -> Cell:
         for c in self.cells:
@@ -80,4 +81,4 @@ class Matrix:
     def to_json(self) -> dict[str, Any]:
         return {"modes": self.modes, "scenarios": [asdict(s) for s in self.scenarios],
                 "cells": [c.to_json() for c in self.cells], "seconds": round(self.seconds, 1),
-                "environment": self.environment}
+                "environment": self.environment, **({"factors": self.factors.to_json()} if self.factors else {})}

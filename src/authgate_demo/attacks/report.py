@@ -14,6 +14,9 @@ MODE_NOTES = {
     "native-refresh-cookie": "seed 001: the app's own login form, refresh token in the IdP's cookie",
     "code-pkce-cookie": "recommended: code + PKCE, the backend sets HttpOnly cookies",
     "bff": "recommended: backend-for-frontend, opaque session cookie only",
+    "password": "a password only",
+    "password+totp": "password, then a 6-digit code from an authenticator app (RFC 6238)",
+    "passkey": "a WebAuthn passkey (virtual authenticator in Chromium), origin-bound to the IdP",
 }
 
 
@@ -26,7 +29,16 @@ def _short(cell: Cell) -> str:
 
 
 def markdown(m: Matrix) -> str:
-    lines = ["| attack | " + " | ".join(m.modes) + " |", "|---|" + "---|" * len(m.modes)]
+    text = _markdown_table(m, "attack", "🔴 the attack worked; 🟢 it ran and failed; ⚪ does not apply; 🟡 could not run.")
+    if m.factors is not None:
+        text += ("\n## Factor x attack: what each login setup stops\n\n"
+                 + _markdown_table(m.factors, "attack \\ login setup", "Columns are login setups (one stack, "
+                                   "code-pkce-cookie); 🔴 the attack got a session; 🟢 it ran and failed."))
+    return text
+
+
+def _markdown_table(m: Matrix, corner: str, legend: str) -> str:
+    lines = [f"| {corner} | " + " | ".join(m.modes) + " |", "|---|" + "---|" * len(m.modes)]
     for s in m.scenarios:
         row = [f"{s.id[:2]}. {s.title}"]
         for mode in m.modes:
@@ -37,9 +49,9 @@ def markdown(m: Matrix) -> str:
         lines.append("| " + " | ".join(row) + " |")
     lines.append("")
     lines.append(f"{len(m.cells)} cells in {m.seconds:.0f}s ({', '.join(f'{k}: {v}' for k, v in m.environment.items())}). "
-                 "🔴 the attack worked; 🟢 it ran and failed; ⚪ does not apply; 🟡 could not run.")
+                 + legend)
     lines.append("")
-    lines.append("| attack | mode | result | stolen / stopped by / why | usable for |")
+    lines.append("| attack | column | result | stolen / stopped by / why | usable for |")
     lines.append("|---|---|---|---|---|")
     for c in m.cells:
         if c.status == NA:
@@ -72,7 +84,7 @@ def _cls(status: str) -> str:
     return {SUCCEEDED: "succeeded", BLOCKED: "blocked", NA: "na", NOT_RUN: "notrun"}[status]
 
 
-def html_page(m: Matrix) -> str:
+def _table_and_details(m: Matrix, corner: str) -> tuple[str, str]:
     e = html.escape
     head = "".join(f"<th>{e(mode)}<small>{e(MODE_NOTES.get(mode, ''))}</small></th>" for mode in m.modes)
     rows = []
@@ -105,6 +117,25 @@ def html_page(m: Matrix) -> str:
             details.append(f'<section class="cell {_cls(c.status)}" id="{e(c.scenario)}--{e(mode)}"><h3>{e(mode)}'
                            f"</h3><dl>{dl}</dl>{'<ul>' + ev + '</ul>' if ev else ''}</section>")
     env = ", ".join(f"{k}: {v}" for k, v in m.environment.items())
+    table = (f"<p>{len(m.cells)} cells in {m.seconds:.0f}s. {e(env)}</p>"
+             f'<table class="matrix"><tr><th>{e(corner)}</th>{head}</tr>{"".join(rows)}</table>')
+    return table, "".join(details)
+
+
+FACTORS_LEDE = """<p class="lede">The attacks on the login itself, against three ways of logging in: a password
+only, a password and a code from an authenticator app (TOTP), and a passkey (WebAuthn, in a virtual authenticator
+of the same Chromium). One stack; each cell has a fresh victim account set up for its column. The attacker holds a
+leaked password, runs a combo list, relays the login pages from <code>evil.authgate.localhost</code>, steals a
+recovery code or watches a code being typed. <b>succeeded</b> means the attacker got a session.</p>"""
+
+
+def html_page(m: Matrix) -> str:
+    table, details = _table_and_details(m, "attack")
+    factors = ""
+    if m.factors is not None:
+        f_table, f_details = _table_and_details(m.factors, "attack \\ login setup")
+        factors = f'<h1 id="factors">Factor x attack</h1>{FACTORS_LEDE}{f_table}'
+        details += f'<h1>Factor x attack: evidence</h1>{f_details}'
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>authgate attack matrix</title>
 <style>{CSS}</style></head><body>
 <h1>authgate attack matrix</h1>
@@ -116,9 +147,9 @@ attacker -- injected script in that page, a page on another origin, or a program
 the attack. <b>succeeded</b> means the attack worked (what it got and for how long is shown);
 <b>blocked</b> means it ran and failed (and what stopped it); <b>n/a</b> means the attack does not apply to
 that workflow; <b>not run</b> means it could not run here. Click a cell for the evidence.</p>
-<p>{len(m.cells)} cells in {m.seconds:.0f}s. {e(env)}</p>
-<table class="matrix"><tr><th>attack</th>{head}</tr>{"".join(rows)}</table>
-{"".join(details)}
+{table}
+{factors}
+{details}
 </body></html>
 """
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from authgate.clock import clock
 from authgate.errors import ApiError, InvalidGrant, InvalidRequest
-from authgate.fusionauth.login import authenticate, record_login
+from authgate.fusionauth.login import authenticate_logged, record_login
 from authgate.oauth2.authorize.check_scope import parse_scope
 from authgate.oauth2.clients import Client
 from authgate.oauth2.grants.issue import user_tokens
@@ -23,7 +23,7 @@ async def grant(reg: Registry, client: Client, params: Params, jkt: str | None) 
         raise InvalidRequest("The username and password parameters are required.")
     scope = " ".join(parse_scope(params.get("scope")))
     try:
-        user = await record_login(reg, await authenticate(reg, username, password))
+        user = await record_login(reg, await authenticate_logged(reg, username, password, client.client_id))
     except ApiError as exc:
         reason = "user_locked" if exc.status == 409 else ""
         raise InvalidGrant("The user credentials are invalid.", reason=reason, detail=f"password grant: {exc.status}") from None

@@ -1,7 +1,9 @@
+from authgate.storage.repos.admin_sessions import AdminSessions
 from authgate.storage.repos.api_keys import ApiKeys
 from authgate.storage.repos.applications import Applications
 from authgate.storage.repos.base import Conflict, new_id
 from authgate.storage.repos.codes import Codes
+from authgate.storage.repos.events import AuditLog, LoginRecords
 from authgate.storage.repos.login_failures import LoginFailures
 from authgate.storage.repos.mfa import MfaChallenges, MfaMethods, RecoveryCodes, WebAuthnCredentials
 from authgate.storage.repos.nonces import Nonces, RevokedGrants
@@ -10,6 +12,8 @@ from authgate.storage.repos.registrations import Registrations
 from authgate.storage.repos.signing_keys import SigningKeys
 from authgate.storage.repos.sso_sessions import SsoSessions
 from authgate.storage.repos.users import Users
+from authgate.storage.repos.webhooks import Deliveries, Webhooks
 
-__all__ = ["ApiKeys", "Applications", "Codes", "Conflict", "LoginFailures", "MfaChallenges", "MfaMethods", "RecoveryCodes", "Nonces", "RefreshTokens", "Registrations",
-           "RevokedGrants", "SigningKeys", "SsoSessions", "Users", "WebAuthnCredentials", "new_id"]
+__all__ = ["AdminSessions", "ApiKeys", "Applications", "AuditLog", "Codes", "Conflict", "LoginFailures", "LoginRecords", "MfaChallenges",
+           "MfaMethods", "RecoveryCodes", "Nonces", "RefreshTokens", "Registrations", "RevokedGrants", "SigningKeys",
+           "SsoSessions", "Users", "Webhooks", "Deliveries", "WebAuthnCredentials", "new_id"]
