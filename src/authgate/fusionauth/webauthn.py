@@ -27,6 +27,7 @@ from authgate.fusionauth.callers import target_user
 from authgate.fusionauth.login import complete
 from authgate.mfa import amr, passkeys, pending
 from authgate.registry import Registry
+from authgate.web import cross_site
 from authgate.web.errors import read_json_object
 
 router = APIRouter()
@@ -101,6 +102,7 @@ async def start(request: Request) -> Response:
 @router.post("/api/webauthn/login")
 async def login(request: Request) -> Response:
     reg = registry(request)
+    await cross_site.guard(request, sets_cookies=True)  # it finishes a login: the token cookies
     body = await read_json_object(request)
     _check_rp(reg, body)
     app_id = body.get("applicationId")

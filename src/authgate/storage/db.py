@@ -59,7 +59,7 @@ def make_database(settings: Settings) -> "Database":
 class Database:
     def __init__(self, engine: AsyncEngine, pg: "PgFast | None" = None) -> None:
         from authgate.storage.repos import (
-            AdminSessions, ApiKeys, Applications, AuditLog, Codes, Deliveries, LoginFailures, LoginRecords, MfaChallenges,
+            AdminSessions, ApiKeys, Applications, AuditLog, Codes, Deliveries, LoginAttempts, LoginFailures, LoginRecords, MfaChallenges,
             MfaMethods, Nonces, RecoveryCodes, RefreshTokens, Registrations, RevokedGrants, SigningKeys, SsoSessions, Users,
             WebAuthnCredentials, Webhooks,
         )
@@ -74,6 +74,7 @@ class Database:
         self.sso_sessions = SsoSessions(engine, pg)
         self.codes = Codes(engine, pg)
         self.login_failures = LoginFailures(engine, pg)
+        self.login_attempts = LoginAttempts(engine, pg)
         self.nonces = Nonces(engine, pg)
         self.revoked_grants = RevokedGrants(engine, pg)
         self.admin_sessions = AdminSessions(engine, pg)

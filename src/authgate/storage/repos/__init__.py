@@ -4,6 +4,7 @@ from authgate.storage.repos.applications import Applications
 from authgate.storage.repos.base import Conflict, new_id
 from authgate.storage.repos.codes import Codes
 from authgate.storage.repos.events import AuditLog, LoginRecords
+from authgate.storage.repos.login_attempts import LoginAttempts
 from authgate.storage.repos.login_failures import LoginFailures
 from authgate.storage.repos.mfa import MfaChallenges, MfaMethods, RecoveryCodes, WebAuthnCredentials
 from authgate.storage.repos.nonces import Nonces, RevokedGrants
@@ -14,6 +15,6 @@ from authgate.storage.repos.sso_sessions import SsoSessions
 from authgate.storage.repos.users import Users
 from authgate.storage.repos.webhooks import Deliveries, Webhooks
 
-__all__ = ["AdminSessions", "ApiKeys", "Applications", "AuditLog", "Codes", "Conflict", "LoginFailures", "LoginRecords", "MfaChallenges",
+__all__ = ["AdminSessions", "ApiKeys", "Applications", "AuditLog", "Codes", "Conflict", "LoginAttempts", "LoginFailures", "LoginRecords", "MfaChallenges",
            "MfaMethods", "RecoveryCodes", "Nonces", "RefreshTokens", "Registrations", "RevokedGrants", "SigningKeys",
            "SsoSessions", "Users", "Webhooks", "Deliveries", "WebAuthnCredentials", "new_id"]
