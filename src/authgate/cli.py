@@ -5,6 +5,7 @@ import asyncio
 import gc
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Optional, TypeVar
@@ -52,7 +53,10 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version.")) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from authgate import logs
+
+    fmt = os.environ.get("AUTHGATE_LOG_FORMAT", "text").strip().lower()
+    logs.configure("json" if fmt == "json" else "text", "info")  # serve applies AUTHGATE_LOG_LEVEL
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # one line per plugin: noise
 
 
@@ -89,7 +93,12 @@ def serve(host: Optional[str] = typer.Option(None, help="Interface to bind (defa
     # The password hasher's thread needs the GIL for a moment after each hash (to hand back the
     # result and take the next one); by default it may wait 5 ms for a busy event loop to let go.
     sys.setswitchinterval(0.0005)
-    uvicorn.run(application, host=settings.host, port=settings.port, log_level=settings.log_level,
+    from authgate import logs
+
+    logs.configure(settings.log_format, settings.log_level)
+    # uvicorn's own loggers go through ours (log_config=None keeps its dictConfig away); its
+    # access log is off because web/context.py writes one line per request with the request id.
+    uvicorn.run(application, host=settings.host, port=settings.port, log_level=settings.log_level, log_config=None,
                 access_log=False, proxy_headers=False)  # X-Forwarded-*: web/proxy.py, from trusted_proxies only
 
 
@@ -129,15 +138,19 @@ def purge(data_dir: Optional[Path] = DataDir) -> None:
 @user_app.command("create")
 def user_create(email: str, password: str = typer.Option(..., prompt=True, hide_input=True),
                 register: list[str] = typer.Option([], help="Application id to register the user to (repeatable)."),
+                admin: bool = typer.Option(False, "--admin", help="Make the user an administrator: registered to the "
+                                           "admin console (/admin) with its admin role."),
                 data_dir: Optional[Path] = DataDir) -> None:
-    """Create a user (and optionally register it to applications)."""
+    """Create a user (and optionally register it to applications, or make it an administrator)."""
+    from authgate import password_policy
+    from authgate.console import make_admin
     from authgate.storage.repos import Conflict
-
-    if len(password) < 8:
-        _fail("the password must have at least 8 characters")
 
     async def work(reg: Any) -> dict[str, Any] | str:
         # Check everything before writing anything: a failed command leaves no half-made user.
+        violation = password_policy.check(password, reg.settings)
+        if violation is not None:
+            return violation.message
         for app_id in register:
             if await reg.db.applications.get(app_id) is None:
                 return f"no application with id {app_id!r} (see `authgate app list`)"
@@ -147,6 +160,8 @@ def user_create(email: str, password: str = typer.Option(..., prompt=True, hide_
             return f"a user with the email {email!r} already exists"
         for app_id in register:
             await reg.db.registrations.create(user["id"], app_id, {"roles": []})
+        if admin:
+            await make_admin(reg, user["id"])
         return user
 
     user = _with_registry(_settings(data_dir), work)

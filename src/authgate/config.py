@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 9011
     data_dir: Path = Path("./authgate-data")
-    # Empty means an SQLite file in data_dir; postgresql+asyncpg://... selects PostgreSQL.
+    # Empty means an SQLite file in data_dir; postgresql://... (any driver name) selects PostgreSQL.
     database_url: str = ""
     # PostgreSQL schema (search_path) to keep authgate's tables in; empty = the server default.
     database_schema: str = ""
@@ -146,6 +146,9 @@ class Settings(BaseSettings):
     webhook_lease_seconds: float = Field(default=60.0, gt=0)
     # Log lines: "text" for people, "json" (one JSON object per line) for machines.
     log_format: Literal["text", "json"] = "text"
+    # One access line per request (authgate.access, at INFO): ~15-20 us of CPU a request; off here
+    # or with log_level "warning" where every microsecond counts.
+    access_log: bool = True
     # FastAPI's own OpenTelemetry spans and metrics (FastAPI >= 0.16x), for operators who run a
     # collector. Off by default: asking "is a provider configured?" costs ~15 us a request, and
     # /metrics (Prometheus) is always on.
@@ -158,6 +161,33 @@ class Settings(BaseSettings):
             if part.strip():
                 ipaddress.ip_network(part.strip(), strict=False)  # ValueError: a start-up error, not a 500 per scrape
         return value
+
+    # Email (authgate/mail/): sent from the outbox table by a background sender. No SMTP host:
+    # messages are kept in the outbox (and a warning is logged) until one is configured.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    # STARTTLS is required unless turned off (a local relay); SMTP_TLS is implicit TLS (port 465).
+    smtp_starttls: bool = True
+    smtp_tls: bool = False
+    smtp_from: str = "authgate <no-reply@localhost>"
+    smtp_timeout_seconds: float = 10.0
+    # A directory whose NAME.subject / NAME.txt / NAME.html files replace the built-in templates.
+    mail_templates_dir: Path | None = None
+
+    # Password rules (authgate/password_policy.py), applied wherever a password is set.
+    password_min_length: int = 8
+    password_max_length: int = 256  # bounds one argon2 call
+    password_reject_common: bool = True  # the 10,000 most common passwords
+
+    # Account lifecycle (per application in FusionAuth's shapes; these are the defaults).
+    verify_email: bool = True  # emailConfiguration.verifyEmail
+    unverified_behavior: str = "Allow"  # emailConfiguration.unverified.behavior: Allow | Gated
+    change_password_id_ttl_seconds: int = 600  # forgot-password links
+    verification_id_ttl_seconds: int = 86400  # verify-email links
+    # Per client IP (besides the IP limit of every password endpoint) and per email address.
+    rate_limit_email: str = "5/10minute"
 
     @classmethod
     def settings_customise_sources(
@@ -194,11 +224,13 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
-        return f"sqlite+aiosqlite:///{(self.data_dir / 'authgate.db').resolve()}"
+        return f"sqlite:///{(self.data_dir / 'authgate.db').resolve()}"
 
     @property
     def is_sqlite(self) -> bool:
-        return self.resolved_database_url.startswith("sqlite")
+        from sqlalchemy import make_url
+
+        return make_url(self.resolved_database_url).get_backend_name() == "sqlite"
 
     def with_overrides(self, **changes: Any) -> "Settings":
         return self.model_copy(update={k: v for k, v in changes.items() if v is not None})

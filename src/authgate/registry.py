@@ -9,6 +9,8 @@ from typing import Any
 
 from authgate.config import Settings
 from authgate.keys import KeyRing
+from authgate.mail.sender import Sender
+from authgate.mail.templates import Templates
 from authgate.passwords import PasswordHasher
 from authgate.storage.db import Database, make_database
 from authgate.webhooks import WebhookService
@@ -54,9 +56,12 @@ class Registry:
         self.keys = KeyRing(self.db, max(settings.access_token_ttl_seconds, 86400))
         self.apps = AppCache(self.db)
         self.limiter = Limiter(settings.rate_limit_storage, settings.rate_limit_login) if settings.rate_limit_storage else None
+        self.mail = Sender(self.db, settings)  # started by the app's lifespan
+        self.mail_templates = Templates(settings.mail_templates_dir)
         self.webhooks = WebhookService(self)  # started by the app's lifespan (web/app.py)
 
     async def close(self) -> None:
+        await self.mail.stop()
         await self.webhooks.stop()
         self.hasher.close()
         if self.limiter is not None:

@@ -17,7 +17,8 @@ import httpx
 
 from tests.conftest import API_KEY, PG_URL
 
-CHEAP_HASH = {"AUTHGATE_ARGON2_MEMORY_KIB": "1024", "AUTHGATE_ARGON2_TIME_COST": "1"}
+CHEAP_HASH = {"AUTHGATE_ARGON2_MEMORY_KIB": "1024", "AUTHGATE_ARGON2_TIME_COST": "1",
+              "AUTHGATE_PASSWORD_REJECT_COMMON": "false"}  # the nodes' users have "password123"
 
 
 def free_port() -> int:

@@ -36,9 +36,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from authgate.clock import clock
 from authgate.console import CONSOLE_APP_ID, callback_uri, is_admin
+from authgate.events import Actor
 from authgate.registry import Registry
 from authgate.ui import csrf
 from authgate.admin.render import message
+from authgate.web.context import set_actor
 from authgate.web.cookies import is_https
 
 log = logging.getLogger("authgate.admin")
@@ -145,6 +147,8 @@ async def require_admin(request: Request) -> Admin:
         raise ConsoleExit(message("Not an administrator",
                                   "Your account may not use the admin console. Ask an administrator for the admin role.",
                                   403, csrf_token=row["csrf_token"], signed_in=True))
+    # Every event this request emits names the administrator (authgate.events, web/context.py).
+    set_actor(request, Actor("admin", user["id"], user.get("email") or user.get("username")))
     return Admin(reg, user, row)
 
 

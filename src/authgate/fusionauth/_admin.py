@@ -5,12 +5,11 @@ collector and raise once at the end instead of stopping at the first problem.
 """
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from authgate.email_address import is_email  # noqa: F401 - re-exported for the admin validators
 from authgate.errors import ApiError
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_UPDATE_ATTEMPTS = 5  # optimistic read-modify-write retries before answering 409
 
 
@@ -20,6 +19,12 @@ class Errors:
 
     def add(self, field: str, code: str, message: str) -> None:
         self.fields.setdefault(field, []).append({"code": f"[{code}]{field}", "message": message})
+
+    def extend(self, problems: list[tuple[str, str, str]]) -> None:
+        """Add (field, code, message) problems found by a declared shape (authgate/shapes.py)."""
+        for name, code, message in problems:
+            if name not in self.fields:  # one complaint per field, as `typed` gives
+                self.add(name, code, message)
 
     def __bool__(self) -> bool:
         return bool(self.fields)
@@ -34,13 +39,10 @@ class Errors:
         # bool is an int subclass in Python, but `true` is not a number in JSON.
         bad_bool = isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,))
         if value is not None and (not isinstance(value, kind) or bad_bool):
-            self.add(f"{prefix}.{key}", "invalid", f"The [{prefix}.{key}] field has the wrong type.")
+            if f"{prefix}.{key}" not in self.fields:  # a declared shape may have said so already
+                self.add(f"{prefix}.{key}", "invalid", f"The [{prefix}.{key}] field has the wrong type.")
             return None
         return value
-
-
-def is_email(value: str) -> bool:
-    return bool(_EMAIL.match(value)) and len(value) <= 320
 
 
 def object_field(body: dict[str, Any], name: str) -> dict[str, Any]:

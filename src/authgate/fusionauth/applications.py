@@ -22,7 +22,9 @@ from authgate.fusionauth.auth import registry, require_api_key
 from authgate.fusionauth.present import application_json
 from authgate.registry import Registry
 from authgate.storage.repos import Conflict
+from authgate.shapes import ListOf, Shape, request_body
 from authgate.web.errors import read_json_object
+from authgate.web.middleware import OriginRegistry
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
 
@@ -48,6 +50,27 @@ IMPLICIT_WARNING = {"code": "[insecure]implicit",
 P = "application"
 
 
+def _section(name: str, **more: Any) -> Shape:
+    """A configuration section's declared fields, from the rule tables above plus `more`."""
+    fields: dict[str, Any] = {key: bool for section, key in _BOOLS if section == name}
+    fields.update({key: str for (section, key) in _ENUMS if section == name})
+    fields.update({key: int for path, key, _ in _LIFETIMES if path == (name,)})
+    fields.update(more)
+    return Shape(fields, enums={key: allowed for (section, key), allowed in _ENUMS.items() if section == name})
+
+
+ROLE = Shape({"name": str, "description": str, "isDefault": bool, "isSuperRole": bool}, required=("name",))
+# What validate() checks the JSON types of, and what the OpenAPI document says: one declaration.
+APPLICATION = Shape({
+    "name": str, "active": bool, "roles": list,
+    "oauthConfiguration": _section("oauthConfiguration", authorizedRedirectURLs=ListOf(str),
+                                   authorizedOriginURLs=ListOf(str), enabledGrants=ListOf(str), clientSecret=str),
+    "jwtConfiguration": _section("jwtConfiguration", accessTokenKeyId=str, idTokenKeyId=str,
+                                 refreshTokenSlidingWindowConfiguration=Shape({"maximumTimeToLiveInMinutes": int})),
+    "loginConfiguration": _section("loginConfiguration"),
+}, required=("name",), description="A FusionAuth Application (also the OAuth client; its id is the client_id).")
+
+
 def _url_ok(value: Any, *, origin: bool) -> bool:
     """Absolute http(s) URL without a fragment; an origin additionally has no path, query or userinfo."""
     if not isinstance(value, str) or len(value) > 2048:
@@ -65,6 +88,7 @@ def _url_ok(value: Any, *, origin: bool) -> bool:
 async def validate(reg: Registry, app: dict[str, Any]) -> dict[str, Any]:
     """Check an application object and fill in authgate's defaults; returns the document to store."""
     errors = Errors()
+    errors.extend(APPLICATION.problems(app, P))
     name = errors.typed(app, "name", str, P)
     if not (isinstance(name, str) and name.strip()):
         errors.add(f"{P}.name", "blank", "You must specify the [name] field.")
@@ -137,10 +161,17 @@ def _respond(row: dict[str, Any], status: int = 200) -> Response:
     return JSONResponse(body, status_code=status)
 
 
-def _written(request: Request, app_id: str) -> None:
+def origins(request: Request) -> OriginRegistry:
+    """The CORS origin cache of the application serving this request."""
+    cache: OriginRegistry = request.app.state.origins
+    return cache
+
+
+def _written(reg: Registry, origins: OriginRegistry | None, app_id: str) -> None:
     """Every node re-reads within its cache TTL; this node forgets at once."""
-    registry(request).apps.invalidate(app_id)
-    request.app.state.origins.invalidate()
+    reg.apps.invalidate(app_id)
+    if origins is not None:
+        origins.invalidate()
 
 
 async def _load(reg: Registry, app_id: str) -> dict[str, Any]:
@@ -150,21 +181,27 @@ async def _load(reg: Registry, app_id: str) -> dict[str, Any]:
     return row
 
 
-@router.post("/api/application")
-@router.post("/api/application/{app_id:uuid}")
+@router.post("/api/application", openapi_extra=request_body(P, APPLICATION))
+@router.post("/api/application/{app_id:uuid}", openapi_extra=request_body(P, APPLICATION))
 async def create(request: Request, app_id: uuid.UUID | None = None) -> Response:
-    reg = registry(request)
-    doc = await validate(reg, object_field(await read_json_object(request), P))
+    app = object_field(await read_json_object(request), P)
+    return _respond(await create_application(registry(request), app, str(app_id) if app_id else None, origins(request)))
+
+
+async def create_application(reg: Registry, app: dict[str, Any], app_id: str | None,
+                             origins: OriginRegistry | None) -> dict[str, Any]:
+    """Validate and store a new application (the API's POST and the admin console's form)."""
+    doc = await validate(reg, app)
     doc["oauthConfiguration"].setdefault("clientSecret", secrets.token_urlsafe(32))
     try:
-        row = await reg.db.applications.create(doc, str(app_id) if app_id else None)
+        row = await reg.db.applications.create(doc, app_id)
     except Conflict:
         raise field_error("applicationId", "duplicate", "An application with this id already exists.") from None
-    _written(request, row["id"])
+    _written(reg, origins, row["id"])
     created = await _load(reg, row["id"])
     await events.emit(reg, events.APPLICATION_CREATE, application_id=row["id"],
                       payload={"application": application_json(created)})
-    return _respond(created)
+    return created
 
 
 @router.get("/api/application")
@@ -178,9 +215,9 @@ async def retrieve(request: Request, app_id: uuid.UUID) -> Response:
     return _respond(await _load(registry(request), str(app_id)))
 
 
-async def _update(request: Request, app_id: str, change: Any) -> Response:
-    """Compare-and-set on `version`, re-reading and retrying when another write came first."""
-    reg = registry(request)
+async def update_application(reg: Registry, app_id: str, change: Any, origins: OriginRegistry | None) -> dict[str, Any]:
+    """`change(doc) -> doc`, then validate and store: compare-and-set on `version`, re-reading and
+    retrying when another write came first. The API's PUT/PATCH and the admin console call it."""
     for _ in range(MAX_UPDATE_ATTEMPTS):
         row = await _load(reg, app_id)
         doc = await validate(reg, change(row["doc"]))
@@ -188,48 +225,54 @@ async def _update(request: Request, app_id: str, change: Any) -> Response:
         old_secret = (row["doc"].get("oauthConfiguration") or {}).get("clientSecret")
         doc["oauthConfiguration"].setdefault("clientSecret", old_secret or secrets.token_urlsafe(32))
         if await reg.db.applications.replace(app_id, doc, row["version"]):
-            _written(request, app_id)
+            _written(reg, origins, app_id)
             updated = await _load(reg, app_id)
             await events.emit(reg, events.APPLICATION_UPDATE, application_id=app_id,
                               payload={"application": application_json(updated), "original": application_json(row)})
-            return _respond(updated)
+            return updated
     raise conflict()
 
 
-@router.put("/api/application/{app_id:uuid}")
+@router.put("/api/application/{app_id:uuid}", openapi_extra=request_body(P, APPLICATION))
 async def replace(request: Request, app_id: uuid.UUID, reactivate: bool = False) -> Response:
+    reg = registry(request)
     if reactivate:  # FusionAuth: PUT ?reactivate=true with no body brings a soft-deleted application back
-        return await _update(request, str(app_id), lambda doc: {**doc, "active": True})
+        return _respond(await update_application(reg, str(app_id), lambda doc: {**doc, "active": True}, origins(request)))
     app = object_field(await read_json_object(request), P)
-    return await _update(request, str(app_id), lambda _doc: app)
+    return _respond(await update_application(reg, str(app_id), lambda _doc: app, origins(request)))
 
 
-@router.patch("/api/application/{app_id:uuid}")
+@router.patch("/api/application/{app_id:uuid}", openapi_extra=request_body(P, APPLICATION))
 async def patch(request: Request, app_id: uuid.UUID) -> Response:
     app = object_field(await read_json_object(request), P)
-    return await _update(request, str(app_id), lambda doc: merge_patch(doc, app))
+    return _respond(await update_application(registry(request), str(app_id), lambda doc: merge_patch(doc, app),
+                                             origins(request)))
 
 
 @router.delete("/api/application/{app_id:uuid}")
 async def delete(request: Request, app_id: uuid.UUID, hardDelete: bool = False) -> Response:
     """hardDelete removes it (registrations and refresh tokens cascade); otherwise it is deactivated
     (FusionAuth's soft delete): logins and refreshes for it are refused until reactivated."""
-    reg, aid = registry(request), str(app_id)
-    if hardDelete:
-        row = await _load(reg, aid)
-        if not await reg.db.applications.delete(aid):
-            raise not_found("application")
-        _written(request, aid)
-        await events.emit(reg, events.APPLICATION_DELETE, application_id=aid,
-                          payload={"application": application_json(row), "hardDelete": True})
-        return Response(status_code=200)
-    await _update(request, aid, lambda doc: {**doc, "active": False})
-    await reg.db.refresh_tokens.revoke_for_application(aid)
-    await events.emit(reg, events.APPLICATION_DELETE, application_id=aid, payload={"hardDelete": False})
+    await delete_application(registry(request), str(app_id), hard=hardDelete, origins=origins(request))
     return Response(status_code=200)
 
 
-@router.post("/api/application/{app_id:uuid}/role")
+async def delete_application(reg: Registry, aid: str, *, hard: bool, origins: OriginRegistry | None) -> None:
+    """Remove (hard) or deactivate an application; the API's DELETE and the admin console call it."""
+    if hard:
+        row = await _load(reg, aid)
+        if not await reg.db.applications.delete(aid):
+            raise not_found("application")
+        _written(reg, origins, aid)
+        await events.emit(reg, events.APPLICATION_DELETE, application_id=aid,
+                          payload={"application": application_json(row), "hardDelete": True})
+        return
+    await update_application(reg, aid, lambda doc: {**doc, "active": False}, origins)
+    await reg.db.refresh_tokens.revoke_for_application(aid)
+    await events.emit(reg, events.APPLICATION_DELETE, application_id=aid, payload={"hardDelete": False})
+
+
+@router.post("/api/application/{app_id:uuid}/role", openapi_extra=request_body("role", ROLE))
 async def create_role(request: Request, app_id: uuid.UUID) -> Response:
     role = object_field(await read_json_object(request), "role")
     name = role.get("name")
@@ -239,6 +282,7 @@ async def create_role(request: Request, app_id: uuid.UUID) -> Response:
     if any(r.get("name") == name for r in row["doc"].get("roles") or []):
         raise field_error("role.name", "duplicate", "The application already has a role with this name.")
     role = {**role, "id": role.get("id") or str(uuid.uuid4())}
-    await _update(request, str(app_id), lambda doc: {**doc, "roles": [*(doc.get("roles") or []), role]})
+    await update_application(registry(request), str(app_id), lambda doc: {**doc, "roles": [*(doc.get("roles") or []), role]},
+                             origins(request))
     return JSONResponse({"role": next(r for r in (await _load(registry(request), str(app_id)))["doc"]["roles"]
                                       if r["id"] == role["id"])})

@@ -14,6 +14,7 @@ from authgate.fusionauth.auth import api_key, registry, require_api_key
 from authgate.registry import Registry
 from authgate.tokens import access, jwt
 from authgate.tokens.refresh import RefreshError, exchange
+from authgate.shapes import Shape, request_body
 from authgate.web import cookies, cross_site
 from authgate.web.errors import read_json_object
 
@@ -30,13 +31,18 @@ _REFRESH_MESSAGES = {
 }
 
 
+# The bodies these handlers read (both also take the refresh token from the refresh_token cookie).
+REFRESH = Shape({"refreshToken": str})
+LOGOUT = Shape({"refreshToken": str, "global": bool})
+
+
 def refresh_error(exc: RefreshError) -> ApiError:
     return ApiError(400, field_errors={"refreshToken": [{"code": "[invalid]refreshToken",
                                                          "message": _REFRESH_MESSAGES.get(exc.reason, "Invalid refresh token.")}]},
                     detail=f"refresh refused: {exc.reason}")
 
 
-@router.post("/api/jwt/refresh")
+@router.post("/api/jwt/refresh", openapi_extra=request_body(None, REFRESH))
 async def refresh_jwt(request: Request) -> Response:
     reg = registry(request)
     await cross_site.guard(request, sets_cookies=True)
@@ -101,19 +107,24 @@ async def revoke_refresh_tokens(request: Request, token_id: str | None = None, t
     if await api_key(request) is None:
         raise ApiError(401, general_errors=[{"code": "[Unauthorized]", "message": "A valid API key is required."}])
     if token_id:
-        if not await reg.db.refresh_tokens.revoke(token_id) and await reg.db.refresh_tokens.get(token_id) is None:
-            raise not_found("refresh token")
-    elif userId:
+        await revoke_refresh_token(reg, token_id)
+        return Response(status_code=200)
+    if userId:
         await reg.db.refresh_tokens.revoke_for_user(userId, applicationId)
     elif applicationId:
         await reg.db.refresh_tokens.revoke_for_application(applicationId)
     else:
         raise ApiError(400, general_errors=[{"code": "[missing]parameter",
                                              "message": "Specify one of tokenId, token, userId or applicationId."}])
-    await events.emit(reg, events.REFRESH_TOKEN_REVOKE, user_id=userId if not token_id else None,
-                      application_id=applicationId if not token_id else None,
-                      payload={"refreshTokenId": token_id} if token_id else {})
+    await events.emit(reg, events.REFRESH_TOKEN_REVOKE, user_id=userId, application_id=applicationId, payload={})
     return Response(status_code=200)
+
+
+async def revoke_refresh_token(reg: Registry, token_id: str) -> None:
+    """Revoke one refresh token by id (the API's DELETE ?tokenId= and the admin console)."""
+    if not await reg.db.refresh_tokens.revoke(token_id) and await reg.db.refresh_tokens.get(token_id) is None:
+        raise not_found("refresh token")
+    await events.emit(reg, events.REFRESH_TOKEN_REVOKE, payload={"refreshTokenId": token_id})
 
 
 async def validate_access_token(reg: Registry, token: str) -> dict[str, Any]:
@@ -161,7 +172,7 @@ async def public_key(request: Request, applicationId: str | None = None, kid: st
     return JSONResponse({"publicKeys": {k.kid: k.row["public_pem"] for k in keys if k is not None}})
 
 
-@router.post("/api/logout")
+@router.post("/api/logout", openapi_extra=request_body(None, LOGOUT))
 async def logout(request: Request, refreshToken: str | None = None, global_: bool = False) -> Response:
     reg = registry(request)
     # Clearing cookies the request did not carry changes nothing: only a call with them is checked.

@@ -17,7 +17,9 @@ from authgate.errors import field_error, general_error, not_found
 from authgate.fusionauth._admin import Errors, object_field
 from authgate.fusionauth.auth import registry, require_api_key
 from authgate.keys import ALGORITHMS
+from authgate.registry import Registry
 from authgate.storage.repos import Conflict
+from authgate.shapes import Shape, request_body
 from authgate.web.errors import read_json_object
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
@@ -25,6 +27,10 @@ router = APIRouter(dependencies=[Depends(require_api_key)])
 _LENGTHS = {"RS256": (2048, 3072, 4096), "ES256": (256,), "HS256": (256, 384, 512)}
 _TYPES = {"RS256": "RSA", "ES256": "EC", "HS256": "HMAC"}
 _DEFAULT_ALGORITHM = "RS256"  # what applications without a pinned key sign with (keys.KeyRing)
+
+
+KEY = Shape({"algorithm": str, "name": str, "length": int}, required=("algorithm", "name"),
+            enums={"algorithm": tuple(ALGORITHMS)})
 
 
 def key_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -51,15 +57,14 @@ async def retrieve(request: Request, key_id: uuid.UUID) -> Response:
     return JSONResponse({"key": key_json(row)})
 
 
-@router.post("/api/key/generate")
-@router.post("/api/key/generate/{key_id:uuid}")
+@router.post("/api/key/generate", openapi_extra=request_body("key", KEY))
+@router.post("/api/key/generate/{key_id:uuid}", openapi_extra=request_body("key", KEY))
 async def generate(request: Request, key_id: uuid.UUID | None = None) -> Response:
     reg = registry(request)
     key = object_field(await read_json_object(request), "key")
     errors = Errors()
-    algorithm = errors.typed(key, "algorithm", str, "key")
-    name = errors.typed(key, "name", str, "key")
-    length = errors.typed(key, "length", int, "key")
+    errors.extend(KEY.problems(key, "key"))
+    algorithm, name, length = (key.get(k) if f"key.{k}" not in errors.fields else None for k in ("algorithm", "name", "length"))
     if algorithm not in ALGORITHMS and "key.algorithm" not in errors.fields:
         errors.add("key.algorithm", "invalid", f"[algorithm] must be one of {', '.join(ALGORITHMS)}.")
     if not (isinstance(name, str) and name.strip()) and "key.name" not in errors.fields:
@@ -81,12 +86,16 @@ async def generate(request: Request, key_id: uuid.UUID | None = None) -> Respons
 @router.post("/api/key/rotate")
 async def rotate(request: Request, algorithm: str = _DEFAULT_ALGORITHM) -> Response:
     """authgate addition: a new current key; older ones stay published until their tokens expire."""
+    return JSONResponse({"key": key_json(await rotate_key(registry(request), algorithm))})
+
+
+async def rotate_key(reg: Registry, algorithm: str) -> dict[str, Any]:
+    """The API's rotate and the admin console's button: a new key row for `algorithm`."""
     if algorithm not in ALGORITHMS:
         raise field_error("algorithm", "invalid", f"[algorithm] must be one of {', '.join(ALGORITHMS)}.")
-    reg = registry(request)
     new = await reg.keys.rotate(algorithm)
     await events.emit(reg, events.KEY_ROTATE, payload={"key": key_json(new.row)})
-    return JSONResponse({"key": key_json(new.row)})
+    return dict(new.row)
 
 
 @router.delete("/api/key/{key_id:uuid}")

@@ -17,13 +17,16 @@ from authgate.errors import field_error, not_found
 from authgate.fusionauth._admin import Errors, merge_patch, object_field
 from authgate.fusionauth.auth import registry, require_api_key
 from authgate.fusionauth.present import registration_json, user_json
-from authgate.fusionauth.users import create_user
+from authgate.fusionauth.users import USER, create_user
 from authgate.registry import Registry
 from authgate.storage.repos import Conflict
+from authgate.shapes import ListOf, Shape, request_body
 from authgate.web.errors import read_json_object
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
 P = "registration"
+REGISTRATION = Shape({"applicationId": str, "roles": ListOf(str), "username": str, "data": dict},
+                     description="A user's registration to an application, with roles.")
 
 
 async def _validate(reg: Registry, registration: dict[str, Any], errors: Errors,
@@ -38,9 +41,8 @@ async def _validate(reg: Registry, registration: dict[str, Any], errors: Errors,
         app = await reg.db.applications.get(app_id) if len(app_id) <= 36 else None
         if app is None:
             errors.add(f"{P}.applicationId", "invalid", "The [applicationId] does not identify an application.")
-    roles = errors.typed(registration, "roles", list, P)
-    errors.typed(registration, "username", str, P)
-    errors.typed(registration, "data", dict, P)
+    errors.extend(REGISTRATION.problems(registration, P))
+    roles = registration.get("roles") if f"{P}.roles" not in errors.fields else None
     if roles is not None and not all(isinstance(r, str) for r in roles):
         errors.add(f"{P}.roles", "invalid", "[roles] must be a list of role names.")
         roles = None
@@ -54,6 +56,9 @@ async def _validate(reg: Registry, registration: dict[str, Any], errors: Errors,
     return app, doc
 
 
+_BODY = request_body(P, REGISTRATION, extra={"user": USER})  # the combined create may carry a new user
+
+
 async def _load(reg: Registry, user_id: str, app_id: str) -> dict[str, Any]:
     row = await reg.db.registrations.get(user_id, app_id)
     if row is None:
@@ -61,8 +66,8 @@ async def _load(reg: Registry, user_id: str, app_id: str) -> dict[str, Any]:
     return row
 
 
-@router.post("/api/user/registration")
-@router.post("/api/user/registration/{user_id:uuid}")
+@router.post("/api/user/registration", openapi_extra=_BODY)
+@router.post("/api/user/registration/{user_id:uuid}", openapi_extra=_BODY)
 async def register(request: Request, user_id: uuid.UUID | None = None) -> Response:
     reg = registry(request)
     body = await read_json_object(request)
@@ -73,6 +78,15 @@ async def register(request: Request, user_id: uuid.UUID | None = None) -> Respon
     uid = str(user_id) if user_id else None
     if user_obj is None and uid is None:
         raise field_error("userId", "blank", "Specify the user id in the URL, or a [user] object to create one.")
+    user, row = await register_user(reg, registration, uid, user_obj)
+    regs = await reg.db.registrations.for_user(user["id"])
+    return JSONResponse({"user": user_json(user, regs), "registration": registration_json(row)})
+
+
+async def register_user(reg: Registry, registration: dict[str, Any], uid: str | None,
+                        user_obj: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Register user `uid`, or create `user_obj` and register it; returns (user, registration).
+    The API's POST and the admin console's "add registration" form."""
     errors = Errors()
     app, doc = await _validate(reg, registration, errors)
     if user_obj is None:
@@ -96,8 +110,7 @@ async def register(request: Request, user_id: uuid.UUID | None = None) -> Respon
         raise field_error(f"{P}.applicationId", "duplicate", "The user is already registered to this application.") from None
     await events.emit(reg, events.USER_REGISTRATION_CREATE, user_id=user["id"], application_id=app["id"],
                       payload={"registration": registration_json(row)})
-    regs = await reg.db.registrations.for_user(user["id"])
-    return JSONResponse({"user": user_json(user, regs), "registration": registration_json(row)})
+    return user, row
 
 
 @router.get("/api/user/registration/{user_id:uuid}/{app_id:uuid}")
@@ -107,8 +120,14 @@ async def retrieve(request: Request, user_id: uuid.UUID, app_id: uuid.UUID) -> R
 
 
 async def _update(request: Request, user_id: str, app_id: str, patch: bool) -> Response:
-    reg = registry(request)
     registration = object_field(await read_json_object(request), P)
+    updated = await update_registration(registry(request), user_id, app_id, registration, patch=patch)
+    return JSONResponse({"registration": registration_json(updated)})
+
+
+async def update_registration(reg: Registry, user_id: str, app_id: str, registration: dict[str, Any], *,
+                              patch: bool) -> dict[str, Any]:
+    """PUT/PATCH of a registration (roles, username, data); the admin console's role editor too."""
     row = await _load(reg, user_id, app_id)
     incoming = merge_patch(row["doc"], registration) if patch else registration
     if incoming.get("applicationId") not in (None, app_id):
@@ -118,18 +137,18 @@ async def _update(request: Request, user_id: str, app_id: str, patch: bool) -> R
     errors.raise_if_any()
     if not await reg.db.registrations.update_doc(user_id, app_id, doc):
         raise not_found("registration")
-    updated = registration_json(await _load(reg, user_id, app_id))
+    updated = await _load(reg, user_id, app_id)
     await events.emit(reg, events.USER_REGISTRATION_UPDATE, user_id=user_id, application_id=app_id,
-                      payload={"registration": updated, "original": registration_json(row)})
-    return JSONResponse({"registration": updated})
+                      payload={"registration": registration_json(updated), "original": registration_json(row)})
+    return updated
 
 
-@router.put("/api/user/registration/{user_id:uuid}/{app_id:uuid}")
+@router.put("/api/user/registration/{user_id:uuid}/{app_id:uuid}", openapi_extra=request_body(P, REGISTRATION))
 async def replace(request: Request, user_id: uuid.UUID, app_id: uuid.UUID) -> Response:
     return await _update(request, str(user_id), str(app_id), patch=False)
 
 
-@router.patch("/api/user/registration/{user_id:uuid}/{app_id:uuid}")
+@router.patch("/api/user/registration/{user_id:uuid}/{app_id:uuid}", openapi_extra=request_body(P, REGISTRATION))
 async def patch(request: Request, user_id: uuid.UUID, app_id: uuid.UUID) -> Response:
     return await _update(request, str(user_id), str(app_id), patch=True)
 
@@ -137,10 +156,13 @@ async def patch(request: Request, user_id: uuid.UUID, app_id: uuid.UUID) -> Resp
 @router.delete("/api/user/registration/{user_id:uuid}/{app_id:uuid}")
 async def delete(request: Request, user_id: uuid.UUID, app_id: uuid.UUID) -> Response:
     """Unregistering also revokes the user's refresh tokens for that application."""
-    reg = registry(request)
-    if not await reg.db.registrations.delete(str(user_id), str(app_id)):
-        raise not_found("registration")
-    await reg.db.refresh_tokens.revoke_for_user(str(user_id), str(app_id))
-    await events.emit(reg, events.USER_REGISTRATION_DELETE, user_id=str(user_id), application_id=str(app_id))
+    await delete_registration(registry(request), str(user_id), str(app_id))
     return Response(status_code=200)
+
+
+async def delete_registration(reg: Registry, user_id: str, app_id: str) -> None:
+    if not await reg.db.registrations.delete(user_id, app_id):
+        raise not_found("registration")
+    await reg.db.refresh_tokens.revoke_for_user(user_id, app_id)
+    await events.emit(reg, events.USER_REGISTRATION_DELETE, user_id=user_id, application_id=app_id)
 

@@ -12,34 +12,44 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from authgate import events
+from authgate import events, password_policy
 from authgate.clock import clock
+from authgate.config import Settings
 from authgate.errors import ApiError, not_found
 from authgate.fusionauth._admin import MAX_UPDATE_ATTEMPTS, Errors, conflict, is_email, merge_patch, object_field, query_int
 from authgate.fusionauth.auth import registry, require_api_key
 from authgate.fusionauth.present import user_json
 from authgate.registry import Registry
+from authgate.shapes import ListOf, Shape, request_body
 from authgate.storage.repos import Conflict
 from authgate.web.errors import read_json_object
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
 
-MIN_PASSWORD, MAX_PASSWORD = 8, 256  # the upper bound keeps one argon2 call from hashing megabytes
 _TYPES: dict[str, type | tuple[type, ...]] = {
     **{k: str for k in ("email", "username", "password", "firstName", "lastName", "middleName", "fullName",
                         "mobilePhone", "imageUrl", "timezone", "birthDate", "parentEmail", "tenantId")},
     **{k: bool for k in ("active", "verified", "passwordChangeRequired")},
     "expiry": int, "data": dict, "preferredLanguages": list,
 }
+USER = Shape(_TYPES, description="A FusionAuth User; the password is hashed and never returned.")
 # Kept by the server, never taken from a request body.
 _SERVER_FIELDS = ("id", "insertInstant", "lastUpdateInstant", "registrations", "lastLoginInstant",
                   "passwordLastUpdateInstant", "encryptionScheme", "factor", "salt", "password")
 
 
+def check_password(settings: Settings, password: Any, errors: Errors, prefix: str = "user") -> None:
+    """The password rules (authgate/password_policy.py) on a plain-text password being set."""
+    if isinstance(password, str):
+        violation = password_policy.check(password, settings)
+        if violation is not None:
+            errors.add(f"{prefix}.password", violation.code, violation.message)
+
+
 def validate_user(user: dict[str, Any], errors: Errors, prefix: str = "user", *, password_required: bool) -> dict[str, Any]:
-    """Check a FusionAuth user object; returns the document to store (without the password)."""
-    for key, kind in _TYPES.items():
-        errors.typed(user, key, kind, prefix)
+    """Check a FusionAuth user object; returns the document to store (without the password).
+    The password's rules are `check_password`'s (the import takes hashes, which they do not fit)."""
+    errors.extend(USER.problems(user, prefix))
     email, username, password = user.get("email"), user.get("username"), user.get("password")
     if not (isinstance(email, str) and email.strip()) and not (isinstance(username, str) and username.strip()):
         errors.add(f"{prefix}.email", "blank", "You must specify either the [email] or [username] field.")
@@ -50,10 +60,6 @@ def validate_user(user: dict[str, Any], errors: Errors, prefix: str = "user", *,
         errors.add(f"{prefix}.username", "tooLong", "The [username] is longer than 320 characters.")
     if password is None and password_required:
         errors.add(f"{prefix}.password", "blank", "You must specify the [password] field.")
-    elif isinstance(password, str) and len(password) < MIN_PASSWORD:
-        errors.add(f"{prefix}.password", "tooShort", f"The [password] must be at least {MIN_PASSWORD} characters.")
-    elif isinstance(password, str) and len(password) > MAX_PASSWORD:
-        errors.add(f"{prefix}.password", "tooLong", f"The [password] must be at most {MAX_PASSWORD} characters.")
     doc = {k: v for k, v in user.items() if k not in _SERVER_FIELDS}
     for key in ("email", "username"):
         if isinstance(doc.get(key), str):
@@ -89,6 +95,7 @@ async def _conflict_error(reg: Registry, doc: dict[str, Any], own_id: str | None
 async def create_user(reg: Registry, user: dict[str, Any], user_id: str | None, errors: Errors) -> dict[str, Any]:
     """Validate and store a new user; used by POST /api/user and the combined registration."""
     doc = validate_user(user, errors, password_required=True)
+    check_password(reg.settings, user.get("password"), errors)
     if not errors:
         await check_unique(reg, doc, errors)
     if user_id and await reg.db.users.get(user_id) is not None:
@@ -116,8 +123,8 @@ async def _respond(reg: Registry, row: dict[str, Any], status: int = 200) -> Res
     return JSONResponse({"user": user_json(row, regs)}, status_code=status)
 
 
-@router.post("/api/user")
-@router.post("/api/user/{user_id:uuid}")
+@router.post("/api/user", openapi_extra=request_body("user", USER))
+@router.post("/api/user/{user_id:uuid}", openapi_extra=request_body("user", USER))
 async def create(request: Request, user_id: uuid.UUID | None = None) -> Response:
     reg = registry(request)
     user = object_field(await read_json_object(request), "user")
@@ -149,9 +156,9 @@ async def retrieve(request: Request, user_id: uuid.UUID) -> Response:
     return await _respond(reg, await _load(reg, str(user_id)))
 
 
-async def _update(request: Request, user_id: str, user: dict[str, Any], patch: bool) -> Response:
-    """PUT replaces the user, PATCH merges into it; both compare-and-set on `version` and retry."""
-    reg = registry(request)
+async def update_user(reg: Registry, user_id: str, user: dict[str, Any], patch: bool) -> dict[str, Any]:
+    """PUT replaces the user, PATCH merges into it; both compare-and-set on `version` and retry.
+    Also what the admin console's user form calls."""
     password = user.get("password")
     for _ in range(MAX_UPDATE_ATTEMPTS):
         row = await _load(reg, user_id)
@@ -159,6 +166,7 @@ async def _update(request: Request, user_id: str, user: dict[str, Any], patch: b
         incoming = merge_patch(current, user) if patch else user
         errors = Errors()
         doc = validate_user(incoming, errors, password_required=False)
+        check_password(reg.settings, password, errors)
         if not errors:
             await check_unique(reg, doc, errors, own_id=user_id)
         errors.raise_if_any()
@@ -179,7 +187,7 @@ async def _update(request: Request, user_id: str, user: dict[str, Any], patch: b
         if done:
             updated = await _load(reg, user_id)
             await _emit_update(reg, row, updated, password_changed=password_hash is not None)
-            return await _respond(reg, updated)
+            return updated
     raise conflict()
 
 
@@ -192,42 +200,56 @@ async def _emit_update(reg: Registry, before: dict[str, Any], after: dict[str, A
         await events.emit(reg, events.USER_PASSWORD_UPDATE, user_id=after["id"], payload={"user": user_json(after)})
 
 
-@router.put("/api/user/{user_id:uuid}")
+@router.put("/api/user/{user_id:uuid}", openapi_extra=request_body("user", USER))
 async def replace(request: Request, user_id: uuid.UUID, reactivate: bool = False) -> Response:
+    reg = registry(request)
     if reactivate:  # FusionAuth: `PUT ?reactivate=true` without a body re-enables a deactivated user
-        return await _update(request, str(user_id), {"active": True}, patch=True)
-    return await _update(request, str(user_id), object_field(await read_json_object(request), "user"), patch=False)
+        return await _respond(reg, await update_user(reg, str(user_id), {"active": True}, patch=True))
+    user = object_field(await read_json_object(request), "user")
+    return await _respond(reg, await update_user(reg, str(user_id), user, patch=False))
 
 
-@router.patch("/api/user/{user_id:uuid}")
+@router.patch("/api/user/{user_id:uuid}", openapi_extra=request_body("user", USER))
 async def patch(request: Request, user_id: uuid.UUID) -> Response:
-    return await _update(request, str(user_id), object_field(await read_json_object(request), "user"), patch=True)
+    reg = registry(request)
+    user = object_field(await read_json_object(request), "user")
+    return await _respond(reg, await update_user(reg, str(user_id), user, patch=True))
 
 
 @router.delete("/api/user/{user_id:uuid}")
 async def delete(request: Request, user_id: uuid.UUID, hardDelete: bool = False) -> Response:
     """hardDelete removes the user (registrations and tokens cascade); otherwise, as in FusionAuth,
     the user is deactivated: logins answer 423 and its refresh tokens are revoked."""
-    reg = registry(request)
-    uid = str(user_id)
-    if hardDelete:
+    await delete_user(registry(request), str(user_id), hard=hardDelete)
+    return Response(status_code=200)
+
+
+async def delete_user(reg: Registry, uid: str, *, hard: bool) -> None:
+    """Remove (hard) or deactivate a user; also what the admin console calls."""
+    if hard:
         row = await _load(reg, uid)
         if not await reg.db.users.delete(uid):
             raise not_found("user")
         await events.emit(reg, events.USER_DELETE, user_id=uid, payload={"user": user_json(row)})
-        return Response(status_code=200)
+        return
     for _ in range(MAX_UPDATE_ATTEMPTS):
         row = await _load(reg, uid)
         if await reg.db.users.replace(uid, {**row["doc"], "active": False}, None, row["version"]):
             await reg.db.refresh_tokens.revoke_for_user(uid)
             await reg.db.sso_sessions.revoke_for_user(uid)
             await events.emit(reg, events.USER_DEACTIVATE, user_id=uid, payload={"user": user_json(row)})
-            return Response(status_code=200)
+            return
     raise conflict()
+
+
+SEARCH = Shape({"queryString": str, "query": str, "ids": ListOf(str), "numberOfResults": (int, str), "startRow": (int, str)})
 
 
 async def _search(request: Request, params: dict[str, Any]) -> Response:
     reg = registry(request)
+    wrong = Errors()
+    wrong.extend(SEARCH.problems(params, "search"))
+    wrong.raise_if_any()
     text, ids = params.get("queryString") or params.get("query"), params.get("ids")
     if text is not None and not isinstance(text, str):
         raise ApiError(400, field_errors={"search.queryString": [{"code": "[invalid]search.queryString",
@@ -249,7 +271,7 @@ async def search_get(request: Request) -> Response:
     return await _search(request, params)
 
 
-@router.post("/api/user/search")
+@router.post("/api/user/search", openapi_extra=request_body("search", SEARCH))
 async def search_post(request: Request) -> Response:
     return await _search(request, object_field(await read_json_object(request), "search"))
 

@@ -287,3 +287,40 @@ admin_sessions = Table(
     Column("last_seen_instant", BigInteger, nullable=False),
     Column("expires_instant", BigInteger, nullable=False, index=True),
 )
+
+# Email waiting to be sent (authgate/mail/): written in the request, sent by the background
+# sender. A row is claimed with a lease (`lease_until_instant`); a sender that dies mid-send
+# leaves the lease to expire and another pass sends it again (at-least-once). Bodies are
+# cleared once sent: they may carry a reset link.
+mail_outbox = Table(
+    "mail_outbox", metadata,
+    Column("id", Id(), primary_key=True),
+    Column("recipient", String(320), nullable=False),
+    Column("subject", String(998), nullable=False),  # RFC 5322 s2.1.1 line limit
+    Column("body_text", Text, nullable=False),
+    Column("body_html", Text, nullable=True),
+    Column("template", String(64), nullable=False),  # which message it is (for the log)
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_instant", BigInteger, nullable=False),
+    Column("lease_owner", Id(), nullable=True),
+    Column("lease_until_instant", BigInteger, nullable=True),
+    Column("sent_instant", BigInteger, nullable=True),
+    Column("failed_instant", BigInteger, nullable=True),  # gave up after the last retry
+    Column("last_error", String(500), nullable=True),
+    Column("insert_instant", BigInteger, nullable=False),
+    Index("ix_mail_outbox_due", "sent_instant", "failed_instant", "next_attempt_instant"),
+)
+
+# Single-use ids sent by email: FusionAuth's changePasswordId (forgot password) and
+# verificationId (verify email). Only the SHA-256 digest is stored.
+action_ids = Table(
+    "action_ids", metadata,
+    Column("id_digest", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),  # "password" | "verify"
+    Column("user_id", Id(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("application_id", Id(), nullable=True),  # the client_id the link returns to
+    Column("email", String(320), nullable=True),  # the address a verification is for
+    Column("insert_instant", BigInteger, nullable=False),
+    Column("expires_instant", BigInteger, nullable=False, index=True),
+    Column("used_instant", BigInteger, nullable=True),
+)

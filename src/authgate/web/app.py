@@ -44,8 +44,10 @@ ROUTERS = (
     "authgate.fusionauth.api_keys",
     "authgate.fusionauth.two_factor",
     "authgate.fusionauth.webauthn",
+    "authgate.ui.assets",
     "authgate.fusionauth.system",
     "authgate.fusionauth.webhooks",
+    "authgate.web.docs_page",
     "authgate.admin.routes",
 )
 
@@ -76,7 +78,9 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
             janitor = Janitor(app.state.registry, app.state.registry.settings.purge_interval_seconds)
             janitor.start()
         app.state.registry.webhooks.start()  # this node's webhook deliverer (authgate/webhooks/deliver.py)
+        app.state.registry.mail.start()  # the outbox sender (authgate/mail/sender.py)
         yield
+        await app.state.registry.mail.stop()
         await app.state.registry.webhooks.stop()
         if owns_registry:
             if janitor is not None:
@@ -103,7 +107,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
         app.include_router(router)
     app.plain = fastlane.plain_routes(routers)
     # Outermost first; all of it outside FastAPI's stack, so the front door's requests pass it too.
-    app.edge = [Middleware(RequestScope), Middleware(Metrics), Middleware(NoStore),
+    app.edge = [Middleware(RequestScope, access_log=settings.access_log), Middleware(Metrics), Middleware(NoStore),
                 Middleware(OneOfEach, issuer=settings.resolved_issuer),
                 Middleware(BodyLimit, limit=settings.max_body_bytes),
                 Middleware(Cors, origins=app.state.origins)]

@@ -5,7 +5,8 @@ the FusionAuth Login API are the same in every mode), the run's Chromium, and pe
 victim account set up for its column, so a cell's lockout or spent code never leaks into another:
 - `password`: a password only;
 - `password+totp`: a password and an authenticator app (RFC 6238), with ten recovery codes;
-- `passkey`: a password and a WebAuthn passkey in a virtual authenticator on the victim's tab.
+- `passkey`: a WebAuthn passkey in a virtual authenticator on the victim's tab, used alone
+  ("Sign in with a passkey") or after the password (the account still has one, as FusionAuth's do).
 Enrolment uses the MFA core directly (it is the setting of the scene, not the attack); every
 attack goes through the servers' HTTP interfaces and, where a person is fooled, real Chromium.
 

@@ -78,8 +78,8 @@ def forms_of(page: str) -> _Forms:
 def page_words(page: str, n: int = 160) -> str:
     """What a person reads on an HTML page (h1 and visible alert), for evidence."""
     parsed = forms_of(page)
-    alert = re.search(r'role="alert"[^>]*>([^<]*)', page)
-    text = parsed.h1 + (f" / {html.unescape(alert.group(1).strip())}" if alert else "")
+    alert = next((a.strip() for a in re.findall(r'role="alert"[^>]*>([^<]*)', page) if a.strip()), "")
+    text = parsed.h1 + (f" / {html.unescape(alert)}" if alert else "")
     return text[:n] or "(no heading)"
 
 
@@ -124,7 +124,7 @@ async def follow_to_store(http: httpx.AsyncClient, response: httpx.Response, sto
             evidence.append(f"the victim's cart (owner {owner}) read by the attacker")
             return Outcome("session", evidence)
         return Outcome("refused", evidence)
-    if response.status_code == 200 and "text/html" in response.headers.get("content-type", ""):
+    if "text/html" in response.headers.get("content-type", ""):
         forms = forms_of(response.text)
         evidence.append(f"the IdP shows \"{page_words(response.text)}\" ({response.status_code})")
         form = next((f for f in forms.forms if f["method"] == "post"), None)

@@ -16,7 +16,7 @@ MODE_NOTES = {
     "bff": "recommended: backend-for-frontend, opaque session cookie only",
     "password": "a password only",
     "password+totp": "password, then a 6-digit code from an authenticator app (RFC 6238)",
-    "passkey": "a WebAuthn passkey (virtual authenticator in Chromium), origin-bound to the IdP",
+    "passkey": "a WebAuthn passkey (virtual authenticator in Chromium), alone or after the password; origin-bound",
 }
 
 

@@ -59,3 +59,18 @@ class LoginFailures(Repo):
 
     async def reset(self, user_id: str) -> None:
         await self._write(delete(lf).where(lf.c.user_id == user_id))
+
+    async def lock(self, user_id: str, until_instant: int) -> None:
+        """An administrator's lock: the row says locked until then, whatever the failure count."""
+        now = clock.now_ms()
+        for _ in range(3):
+            if await self._write(update(lf).where(lf.c.user_id == user_id).values(locked_until_instant=until_instant)):
+                return
+            try:
+                async with self.engine.begin() as conn:
+                    await conn.execute(lf.insert().values(user_id=user_id, count=0, window_start_instant=now,
+                                                          locked_until_instant=until_instant))
+                return
+            except IntegrityError:
+                continue  # a failed login inserted the row first: update it
+        raise RuntimeError(f"could not lock {user_id}")

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 
 from authgate.clock import clock
 from authgate.storage.repos.base import Repo, new_id
+from authgate.storage.transaction import Tx
 from authgate.storage.schema import registrations, users
 
 
@@ -22,20 +24,34 @@ _TOUCH_IF_VERSION = _TOUCH.where(users.c.version == bindparam("p_version"))
 _BY_LOGIN_ID = select(users).where(or_(users.c.email == bindparam("p_key"), users.c.username == bindparam("p_key"))).limit(1)
 
 
-def _norm(value: str | None) -> str | None:
-    return value.strip().lower() if value else None
+def normalize_login_id(value: str | None) -> str | None:
+    """The key an email or username is stored and looked up by: NFKC (compatibility forms such as
+    full-width letters become plain ones, UAX #15) and case-folded (Unicode's caseless matching,
+    which lower() is not: "ß" and "ss" fold alike), so one address cannot be registered twice."""
+    return unicodedata.normalize("NFKC", value.strip()).casefold() if value else None
+
+
+_norm = normalize_login_id
 
 
 class Users(Repo):
     table = users
 
-    async def create(self, doc: dict[str, Any], password_hash: str | None, user_id: str | None = None) -> dict[str, Any]:
+    @staticmethod
+    def _row(doc: dict[str, Any], password_hash: str | None, user_id: str | None) -> dict[str, Any]:
         now = clock.now_ms()
-        return await self._insert({
+        return {
             "id": user_id or new_id(), "email": _norm(doc.get("email")), "username": _norm(doc.get("username")),
             "password_hash": password_hash, "active": doc.get("active", True), "doc": doc, "version": 1,
             "insert_instant": now, "last_update_instant": now,
-        })
+        }
+
+    async def create(self, doc: dict[str, Any], password_hash: str | None, user_id: str | None = None) -> dict[str, Any]:
+        return await self._insert(self._row(doc, password_hash, user_id))
+
+    async def add(self, tx: Tx, doc: dict[str, Any], password_hash: str | None, user_id: str | None = None) -> dict[str, Any]:
+        """`create` inside `Database.transaction()`."""
+        return await tx.insert(users, self._row(doc, password_hash, user_id))
 
     async def get(self, user_id: str) -> dict[str, Any] | None:
         return await self._one(_BY_ID, {"p_id": user_id})

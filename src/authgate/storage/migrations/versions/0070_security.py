@@ -1,14 +1,14 @@
 """password guesses counted per (account, source) and per account, before the hash
 
 Revision ID: 0070_security
-Revises: 0060_console
+Revises: 0030_lifecycle
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0070_security'
-down_revision = '0060_console'
+down_revision = '0030_lifecycle'
 branch_labels = None
 depends_on = None
 

@@ -46,8 +46,23 @@ async def _assert_on(page, rp_id: str, credential_id: str) -> str:  # type: igno
     made = await passkey.get(page, {"challenge": challenge, "rpId": rp_id, "userVerification": "required", "timeout": 4000,
                                     "allowCredentials": [{"type": "public-key", "id": credential_id}]})
     if "error" in made:
-        return f"refused by Chromium: {made['error'][:200]}"
+        return f"refused by Chromium: {made['error'][:300]}"
     return f"an assertion was produced, with clientDataJSON origin {made.get('origin')}"
+
+
+async def _press_passkey(page) -> str:  # type: ignore[no-untyped-def]
+    """The victim presses the (relayed) page's passkey button; what the page then says."""
+    button = page.get_by_role("button", name=PASSKEY_BUTTON)
+    if not await button.count():
+        return "the page offers no passkey button"
+    await button.first.click()
+    alert = page.locator("[role=alert]:visible")
+    try:
+        await alert.first.wait_for(timeout=4000)
+    except Exception:  # noqa: BLE001 - Playwright's timeout: the page said nothing
+        return f"nothing happened (still at {urlsplit(page.url).netloc})"
+    texts = [t.strip() for t in await alert.all_inner_texts() if t.strip()]
+    return "the page says: " + (" / ".join(texts) or "(an empty alert)")
 
 
 async def run(ctx) -> Cell:  # type: ignore[no-untyped-def]
@@ -59,6 +74,8 @@ async def run(ctx) -> Cell:  # type: ignore[no-untyped-def]
     page = victim.page or await ctx.new_page()
     await page.goto(relay.origin + "/phish")
     evidence.append(f"Chromium shows \"{await page.title()}\" at {urlsplit(page.url).netloc} (the IdP's page, relayed)")
+    if ctx.setup == "passkey":
+        evidence.append("the victim first tries the relayed page's passkey sign-in: " + await _press_passkey(page))
     await page.fill("#loginId", victim.email)
     await page.fill("#password", victim.password)
     await page.click("form button[type=submit]")
@@ -73,11 +90,7 @@ async def run(ctx) -> Cell:  # type: ignore[no-untyped-def]
         creds = await passkey.credentials(victim.cdp, victim.authenticator_id)
         evidence.append(f"the victim's authenticator holds {len(creds)} passkey(s), for RP ID "
                         f"{sorted({c.get('rpId') for c in creds})}")
-        button = page.get_by_role("button", name=PASSKEY_BUTTON)
-        if await button.count():
-            await button.first.click()
-            evidence.append("the victim clicks the relayed page's passkey button")
-            await asyncio.sleep(2)
+        evidence.append("then the relayed second-factor page's passkey button: " + await _press_passkey(page))
         idp_host = urlsplit(ctx.url("idp")).hostname or ""
         evil_host = urlsplit(relay.origin).hostname or ""
         evidence.append(f"on the relay, a WebAuthn request for the IdP's RP ID {idp_host}: "

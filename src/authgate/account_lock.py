@@ -1,0 +1,46 @@
+"""An administrator locks a user out, and unlocks them (the console's Lock/Unlock; `unlock` also
+lifts a lockout after too many failed logins).
+
+A lock is the failed-login lockout with no end (`login_failures.locked_until_instant`), so every
+login path already refuses it (409, `authenticate()`); locking also ends the user's sessions and
+refresh tokens so they are out at their next refresh. Unlike deactivation the account stays
+active: the user keeps their registrations and can log in again once unlocked.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from authgate import events, lockout
+from authgate.clock import clock
+from authgate.registry import Registry
+
+FOREVER_MS = 100 * 365 * 86_400_000
+
+
+def locked(failures: dict[str, Any] | None) -> bool:
+    return bool(failures and (failures["locked_until_instant"] or 0) > clock.now_ms())
+
+
+async def lock(reg: Registry, user_id: str) -> None:
+    await reg.db.login_failures.lock(user_id, clock.now_ms() + FOREVER_MS)
+    await _end_sessions(reg, user_id)
+    await events.emit(reg, events.USER_UPDATE, user_id=user_id, message="user locked by an administrator",
+                      payload={"locked": True})
+
+
+async def unlock(reg: Registry, user_id: str) -> None:
+    await reg.db.login_failures.reset(user_id)
+    await lockout.forget(reg, user_id)  # the password-guess counters of every address too
+    await events.emit(reg, events.USER_UPDATE, user_id=user_id, message="user unlocked by an administrator",
+                      payload={"locked": False})
+
+
+async def _end_sessions(reg: Registry, user_id: str) -> None:
+    from authgate.oauth2.grants.revoke import revocation_ttl
+
+    for session in await reg.db.sso_sessions.live_for_user(user_id):
+        await reg.db.sso_sessions.revoke(session["id"])
+        await reg.db.revoked_grants.revoke(session["id"], revocation_ttl(reg))
+    for token in await reg.db.refresh_tokens.live_for_user(user_id):
+        await reg.db.revoked_grants.revoke(token["family_id"], revocation_ttl(reg))
+    await reg.db.refresh_tokens.revoke_for_user(user_id)

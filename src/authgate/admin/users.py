@@ -1,0 +1,185 @@
+"""Console: users. Search, create, edit, lock/unlock, deactivate/reactivate, delete; their
+registrations and roles, SSO sessions and refresh tokens.
+
+Every change calls what the FusionAuth API calls (`fusionauth/users.py`, `registrations.py`,
+`jwt_api.py`) or the core (`account_lock.py`, `sessions/sso.py`), so rules and audit events are
+the API's own.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from authgate import account_lock
+from authgate.admin.forms import PAGE, api_errors, start_of
+from authgate.admin.render import message, render
+from authgate.admin.session import Admin, ConsoleExit, Form, require_admin, require_admin_form, see_other
+from authgate.errors import ApiError
+from authgate.fusionauth._admin import Errors
+from authgate.fusionauth.jwt_api import revoke_refresh_token
+from authgate.fusionauth.present import user_json
+from authgate.fusionauth.registrations import delete_registration, register_user, update_registration
+from authgate.fusionauth.users import create_user, delete_user, update_user
+from authgate.sessions import sso
+
+router = APIRouter()
+
+PROFILE = ("email", "username", "firstName", "lastName")
+NOTICES = {"created": "User created.", "saved": "Changes saved.", "locked": "User locked; their sessions ended.",
+           "unlocked": "User unlocked.", "deactivated": "User deactivated; their sessions ended.",
+           "reactivated": "User reactivated.", "deleted": "User deleted.", "registered": "Registration added.",
+           "roles": "Roles saved.", "unregistered": "Registration removed.", "session": "Session ended.",
+           "token": "Refresh token revoked."}
+
+
+async def _load(admin: Admin, user_id: str) -> dict[str, Any]:
+    row = await admin.reg.db.users.get(user_id) if len(user_id) <= 36 else None
+    if row is None:
+        raise ConsoleExit(message("Not found", "There is no such user.", 404, admin=admin, csrf_token=admin.csrf_token,
+                                  link=("/admin/users", "All users")))
+    return row
+
+
+def _profile(form: Form, with_password: bool) -> dict[str, Any]:
+    user: dict[str, Any] = {k: (form.get(k) or None) for k in PROFILE}
+    password = form.values.get("password", [""])[0]
+    if with_password or password:
+        user["password"] = password or None
+    return user
+
+
+@router.get("/admin/users", include_in_schema=False)
+async def list_users(request: Request, admin: Admin = Depends(require_admin)) -> Response:
+    """The API's search: matches email and username, `*` or blank for everyone."""
+    query = request.query_params.get("q", "")[:200]
+    start = start_of(request)
+    total, rows = await admin.reg.db.users.search(query or None, None, start, PAGE)
+    return render("users.html", admin=admin, section="users", csrf_token=admin.csrf_token, users=[user_json(r) for r in rows],
+                  total=total, query=query, start=start, more=total > start + PAGE,
+                  notice=NOTICES.get(request.query_params.get("done", "")))
+
+
+@router.get("/admin/users/new", include_in_schema=False)
+async def new_form(admin: Admin = Depends(require_admin)) -> Response:
+    return render("user_new.html", admin=admin, section="users", csrf_token=admin.csrf_token, values={}, errors={})
+
+
+@router.post("/admin/users/new", include_in_schema=False)
+async def create(posted: tuple[Admin, Form] = Depends(require_admin_form)) -> Response:
+    admin, form = posted
+    user = _profile(form, with_password=True)
+    try:
+        row = await create_user(admin.reg, {k: v for k, v in user.items() if v is not None}, None, Errors())
+    except ApiError as exc:
+        return render("user_new.html", status=400, admin=admin, section="users", csrf_token=admin.csrf_token,
+                      values={k: v for k, v in user.items() if k != "password"}, errors=api_errors(exc, "user."))
+    return see_other(f"/admin/users/{row['id']}", "created")
+
+
+async def _detail(admin: Admin, row: dict[str, Any], errors: dict[str, list[str]] | None = None, status: int = 200,
+                  notice: str | None = None, values: dict[str, Any] | None = None) -> Response:
+    db = admin.reg.db
+    regs = await db.registrations.for_user(row["id"])
+    apps = {a["id"]: a for a in await db.applications.list()}
+    registrations = [{"app": apps.get(r["application_id"]), "roles": list((r["doc"] or {}).get("roles") or []),
+                      "application_id": r["application_id"], "insert_instant": r["insert_instant"]} for r in regs]
+    registered = {r["application_id"] for r in regs}
+    tokens = await db.refresh_tokens.live_for_user(row["id"])
+    return render("user.html", status=status, admin=admin, section="users", csrf_token=admin.csrf_token,
+                  user=user_json(row), values=values or user_json(row), errors=errors or {}, notice=notice,
+                  locked=account_lock.locked(await db.login_failures.get(row["id"])),
+                  registrations=registrations, unregistered=[a for a in apps.values() if a["id"] not in registered],
+                  sessions=await db.sso_sessions.live_for_user(row["id"]),
+                  tokens=[{**t, "app": apps.get(t["application_id"])} for t in tokens],
+                  is_self=row["id"] == admin.actor)
+
+
+@router.get("/admin/users/{user_id}", include_in_schema=False)
+async def detail(request: Request, user_id: str, admin: Admin = Depends(require_admin)) -> Response:
+    return await _detail(admin, await _load(admin, user_id), notice=NOTICES.get(request.query_params.get("done", "")))
+
+
+@router.post("/admin/users/{user_id}", include_in_schema=False)
+async def save(user_id: str, posted: tuple[Admin, Form] = Depends(require_admin_form)) -> Response:
+    """The profile form: a PATCH of the user (blank fields are removed; a password only if given)."""
+    admin, form = posted
+    row = await _load(admin, user_id)
+    user = _profile(form, with_password=False)
+    try:
+        await update_user(admin.reg, row["id"], user, patch=True)
+    except ApiError as exc:
+        values = {**user_json(row), **{k: v for k, v in user.items() if k != "password"}}
+        return await _detail(admin, row, api_errors(exc, "user."), 400, values=values)
+    return see_other(f"/admin/users/{row['id']}", "saved")
+
+
+@router.post("/admin/users/{user_id}/state", include_in_schema=False)
+async def change_state(user_id: str, posted: tuple[Admin, Form] = Depends(require_admin_form)) -> Response:
+    """`action`: lock, unlock, deactivate, reactivate or delete."""
+    admin, form = posted
+    row = await _load(admin, user_id)
+    action, uid = form.get("action"), row["id"]
+    if uid == admin.actor and action in ("lock", "deactivate", "delete"):
+        return await _detail(admin, row, {"general": ["You cannot lock, deactivate or delete your own account here."]}, 400)
+    if action == "lock":
+        await account_lock.lock(admin.reg, uid)
+    elif action == "unlock":
+        await account_lock.unlock(admin.reg, uid)
+    elif action == "deactivate":
+        await delete_user(admin.reg, uid, hard=False)
+    elif action == "reactivate":
+        await update_user(admin.reg, uid, {"active": True}, patch=True)
+    elif action == "delete":
+        await delete_user(admin.reg, uid, hard=True)
+        return see_other("/admin/users", "deleted")
+    else:
+        return await _detail(admin, row, {"general": ["Unknown action."]}, 400)
+    return see_other(f"/admin/users/{uid}", {"lock": "locked", "unlock": "unlocked"}.get(action, action + "d"))
+
+
+@router.post("/admin/users/{user_id}/registrations", include_in_schema=False)
+async def registrations(user_id: str, posted: tuple[Admin, Form] = Depends(require_admin_form)) -> Response:
+    """`action`: add (applicationId, roles), roles (applicationId, roles) or remove (applicationId)."""
+    admin, form = posted
+    row = await _load(admin, user_id)
+    action, app_id, roles = form.get("action"), form.get("applicationId"), form.getlist("roles")
+    try:
+        if action == "add":
+            await register_user(admin.reg, {"applicationId": app_id, "roles": roles}, row["id"], None)
+            done = "registered"
+        elif action == "roles":
+            await update_registration(admin.reg, row["id"], app_id, {"roles": roles}, patch=True)
+            done = "roles"
+        elif action == "remove":
+            await delete_registration(admin.reg, row["id"], app_id)
+            done = "unregistered"
+        else:
+            return await _detail(admin, row, {"general": ["Unknown action."]}, 400)
+    except ApiError as exc:
+        return await _detail(admin, row, api_errors(exc, "registration."), 400)
+    return see_other(f"/admin/users/{row['id']}", done)
+
+
+@router.post("/admin/users/{user_id}/sessions", include_in_schema=False)
+async def end_session(user_id: str, posted: tuple[Admin, Form] = Depends(require_admin_form)) -> Response:
+    """End one SSO session: it, its refresh tokens and its access tokens stop working (logout's rule)."""
+    admin, form = posted
+    row = await _load(admin, user_id)
+    session = await admin.reg.db.sso_sessions.get(form.get("sessionId")[:36])
+    if session is None or session["user_id"] != row["id"]:
+        return await _detail(admin, row, {"general": ["No such session."]}, 400)
+    await sso.end(admin.reg, session["id"])
+    return see_other(f"/admin/users/{row['id']}", "session")
+
+
+@router.post("/admin/users/{user_id}/tokens", include_in_schema=False)
+async def revoke_token(user_id: str, posted: tuple[Admin, Form] = Depends(require_admin_form)) -> Response:
+    admin, form = posted
+    row = await _load(admin, user_id)
+    token = await admin.reg.db.refresh_tokens.get(form.get("tokenId")[:36])
+    if token is None or token["user_id"] != row["id"]:
+        return await _detail(admin, row, {"general": ["No such refresh token."]}, 400)
+    await revoke_refresh_token(admin.reg, token["id"])
+    return see_other(f"/admin/users/{row['id']}", "token")

@@ -1,0 +1,91 @@
+"""Self-service sign-up on the hosted page (FusionAuth's basic registration).
+
+No enumeration: the page answers "check your email" whether or not the address has an account.
+A new address gets an account (unverified, registered to the application with its default
+roles) and a verification email; an address that has one gets an email saying so, with links
+to log in and to reset the password. Both paths hash the password and make four database
+writes, so they cost the same (CWE-204, CWE-208).
+
+Only the form's fields are taken: email, password and the optional fields the application
+enables. Roles, `verified`, ids, tenants or anything else a crafted POST adds are ignored.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from authgate.accounts import usable
+from authgate.email_address import is_email
+from authgate.lifecycle import Invalid, Refused, links, verify_email
+from authgate.lifecycle.app_settings import LABELS, registration_form
+from authgate.lifecycle.change_password import check_new_password
+from authgate.mail import templates
+from authgate.mail.outbox import enqueue
+from authgate.storage.repos import Conflict
+
+if TYPE_CHECKING:
+    from authgate.registry import Registry
+
+log = logging.getLogger("authgate.lifecycle")
+MAX_FIELD_CHARS = 255
+
+
+def validate(reg: "Registry", app: dict[str, Any], email: Any, password: Any, confirm: Any,
+             fields: dict[str, Any]) -> dict[str, Any]:
+    """The user document the form describes, or Invalid with every field's problem."""
+    form = registration_form(app["doc"])
+    errors: list[Refused] = []
+    email = email.strip() if isinstance(email, str) else ""
+    if not email:
+        errors.append(Refused("email", "blank", "Enter your email address."))
+    elif not is_email(email):
+        errors.append(Refused("email", "invalid", "Enter a valid email address."))
+    try:
+        check_new_password(reg, password)
+    except Refused as refused:
+        errors.append(refused)
+    doc: dict[str, Any] = {"email": email}
+    for name, required in form.fields:
+        value = fields.get(name)
+        value = value.strip() if isinstance(value, str) else ""
+        if len(value) > MAX_FIELD_CHARS:
+            errors.append(Refused(name, "tooLong", f"{LABELS[name]} is too long."))
+        elif required and not value:
+            errors.append(Refused(name, "blank", f"Enter your {LABELS[name].lower()}."))
+        elif value:
+            doc[name] = value
+    if form.confirm_password and confirm != password:
+        errors.append(Refused("passwordConfirm", "mismatch", "The two passwords differ."))
+    if errors:
+        raise Invalid(errors)
+    return doc
+
+
+async def sign_up(reg: "Registry", app: dict[str, Any], email: Any, password: Any, confirm: Any = None,
+                  fields: dict[str, Any] | None = None) -> None:
+    """Raises Invalid for a bad form; otherwise returns the same way for new and known addresses."""
+    if not registration_form(app["doc"]).enabled:
+        raise Invalid([Refused("registration", "disabled", "This application does not allow sign-up.")])
+    doc = validate(reg, app, email, password, confirm, fields or {})
+    password_hash = await reg.hasher.hash(password)
+    existing = await reg.db.users.find_by_login_id(doc["email"])
+    if existing is None:
+        roles = sorted({r["name"] for r in app["doc"].get("roles") or [] if isinstance(r, dict) and r.get("isDefault")})
+        try:
+            user = await reg.db.users.create({**doc, "verified": False}, password_hash)
+        except Conflict:  # the same address signed up a moment ago
+            existing = await reg.db.users.find_by_login_id(doc["email"])
+        else:
+            await reg.db.registrations.create(user["id"], app["id"], {"roles": roles})
+            await verify_email.start(reg, user, app["id"], app_name=app["name"])
+            log.info("user %s signed up to application %s", user["id"], app["id"])
+            return
+    if existing is not None and usable(existing):
+        await enqueue(reg, existing["doc"].get("email") or doc["email"], templates.ALREADY_REGISTERED,
+                      app_name=app["name"], email=doc["email"], login_link=links.app_home(app) or reg.issuer,
+                      forgot_link=links.forgot_password(reg.issuer, app["id"]))
+    # Rehearse the new-account path's other three writes (user, registration, verification id).
+    for _ in range(3):
+        await reg.db.nonces.use_once(secrets.token_urlsafe(16), reg.settings.verification_id_ttl_seconds)
+    log.info("sign-up with an address that has an account: told by email")
