@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from authgate import events
 from authgate.clock import clock
-from authgate.errors import ApiError, field_error, not_found
+from authgate.errors import ApiError, InvalidToken, field_error, not_found
 from authgate.fusionauth.auth import api_key, registry, require_api_key
 from authgate.registry import Registry
 from authgate.tokens import access, jwt
@@ -129,7 +129,7 @@ async def revoke_refresh_token(reg: Registry, token_id: str) -> None:
 
 async def validate_access_token(reg: Registry, token: str) -> dict[str, Any]:
     """Claims of a live access token issued here (signature, iss, exp, not revoked), else TokenInvalid."""
-    claims = await jwt.verify(reg.keys, token, issuer=reg.issuer)
+    claims = await jwt.verify(reg.keys, token, issuer=reg.issuer, typ=access.TYP)  # RFC 9068 section 4
     if not access.is_access_token(claims):
         raise jwt.TokenInvalid("not an access token")
     if claims.get("gid") and await reg.db.revoked_grants.is_revoked(claims["gid"]):
@@ -141,14 +141,26 @@ async def validate_access_token(reg: Registry, token: str) -> dict[str, Any]:
 
 @router.get("/api/jwt/validate")
 async def validate(request: Request) -> Response:
+    """A token in the Authorization header is presented as at every resource (oauth2/bearer.py): a
+    DPoP-bound one needs the DPoP scheme and a proof of its key (RFC 9449 section 7.1). A cookie
+    carries no proof, so a bound token in the access_token cookie is refused."""
+    from authgate.oauth2.bearer import authorized_claims, is_bound  # bearer imports this module
+
     reg = registry(request)
-    header = request.headers.get("authorization", "")
-    token = header[7:].strip() if header[:7].lower() == "bearer " else cookies.read(request, cookies.ACCESS_TOKEN)
+    if request.headers.get("authorization"):
+        try:
+            claims = await authorized_claims(reg, request)
+        except InvalidToken:
+            return Response(status_code=401)
+        return JSONResponse({"jwt": claims})
+    token = cookies.read(request, cookies.ACCESS_TOKEN)
     if not token:
         return Response(status_code=401)
     try:
         claims = await validate_access_token(reg, token)
     except jwt.TokenInvalid:
+        return Response(status_code=401)
+    if is_bound(claims):
         return Response(status_code=401)
     return JSONResponse({"jwt": claims})
 

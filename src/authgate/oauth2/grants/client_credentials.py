@@ -13,7 +13,7 @@ from authgate.oauth2.clients import Client
 from authgate.oauth2.grants.issue import token_type
 from authgate.oauth2.params import Params
 from authgate.registry import Registry
-from authgate.tokens import jwt
+from authgate.tokens import access, jwt
 from authgate.tokens.policy import token_policy
 
 
@@ -29,5 +29,5 @@ async def grant(reg: Registry, client: Client, params: Params, jkt: str | None) 
                               "jti": str(uuid.uuid4()), "authenticationType": "CLIENT_CREDENTIALS", "scope": ""}
     if jkt:
         claims["cnf"] = {"jkt": jkt}
-    token = await jwt.sign(reg.keys, claims, policy.key_id)
+    token = await jwt.sign(reg.keys, claims, policy.key_id, typ=access.TYP)
     return {"access_token": token, "token_type": token_type(jkt), "expires_in": policy.access_ttl, "scope": ""}
