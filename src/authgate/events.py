@@ -28,6 +28,7 @@ from authgate.clock import clock
 
 if TYPE_CHECKING:
     from authgate.registry import Registry
+    from authgate.storage.transaction import Tx
 
 log = logging.getLogger("authgate.events")
 
@@ -136,7 +137,7 @@ _SECRET_KEY = re.compile(
     re.IGNORECASE,
 )
 # Ids that are themselves one-time credentials (whoever holds one may act with it).
-_SECRET_IDS = frozenset({"changepasswordid", "verificationid", "twofactorid", "passwordlessloginid", "oneTimePassword".lower()})
+_SECRET_IDS = frozenset({"changepasswordid", "verificationid", "twofactorid", "passwordlessloginid", "onetimepassword"})
 # Key names that merely mention a secret: `refreshTokenId`, `tokenExpirationInstant`,
 # `refreshTokenTimeToLiveInMinutes`, `clientSecretRotationPolicy`, `generateRefreshTokens`...
 _DESCRIPTIVE = re.compile(r"(id|ids|instant|inseconds|inminutes|policy|enabled|type|length|count)$", re.IGNORECASE)
@@ -173,7 +174,7 @@ def redact(value: Any, _depth: int = 0) -> Any:
 
 # --- emitting --------------------------------------------------------------------------------
 
-Sink = Callable[["Registry", Event], Any]
+Sink = Callable[["Registry", Event, "Tx | None"], Any]
 _sinks: list[Sink] = []
 
 
@@ -186,23 +187,36 @@ def add_sink(sink: Sink) -> None:
 async def emit(reg: "Registry", type_: str, ctx: RequestContext | None = None, *, user_id: str | None = None,
                application_id: str | None = None, message: str | None = None,
                payload: dict[str, Any] | None = None, login_id: str | None = None,
-               insert_user: str | None = None) -> Event:
-    """Record one event and fan it out. Written right after the change it describes (the storage
-    layer has no shared transaction yet); a failure to record is logged, never undoes the change."""
+               insert_user: str | None = None, tx: "Tx | None" = None) -> Event:
+    """Record one event and fan it out.
+
+    With `tx` (a `Database.transaction()` holding the change itself), the event's rows are written
+    in that transaction: the change and its record stand or fall together, and a failure to record
+    fails the change. Without it (paths that write through single-statement repositories), the
+    event is written right after the change, and a failure to record is logged, never undoes it.
+    """
     if type_ not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type_!r}")
     event = Event(type_, str(uuid.uuid4()), clock.now_ms(), ctx or current(), user_id, application_id,
                   message, redact(payload or {}))
+    if tx is not None:
+        await _record(reg, event, login_id, insert_user, tx)
+        return event
     try:
-        if type_ == USER_LOGIN_SUCCESS:
-            await reg.db.login_records.add(event, login_id)
-        else:
-            await reg.db.audit_log.add(event, insert_user or event.context.actor.label, message or describe(event))
-        for sink in _sinks:
-            await sink(reg, event)
+        await _record(reg, event, login_id, insert_user, None)
     except Exception:  # the change is done; losing its record must not turn its answer into a 500
         log.exception("could not record event %s %s", type_, event.id)
     return event
+
+
+async def _record(reg: "Registry", event: Event, login_id: str | None, insert_user: str | None,
+                  tx: "Tx | None") -> None:
+    if event.type == USER_LOGIN_SUCCESS:
+        await reg.db.login_records.add(event, login_id, tx)
+    else:
+        await reg.db.audit_log.add(event, insert_user or event.context.actor.label, event.message or describe(event), tx)
+    for sink in _sinks:
+        await sink(reg, event, tx)
 
 
 def describe(event: Event) -> str:
@@ -212,14 +226,17 @@ def describe(event: Event) -> str:
     return f"{event.type}{subject}{app}".strip()
 
 
-async def login_succeeded(reg: "Registry", user: dict[str, Any], application_id: str | None, login_id: str | None,
+async def login_succeeded(reg: "Registry", user: dict[str, Any], application_id: str | None, login_id: str | None = None,
                           ctx: RequestContext | None = None) -> Event:
-    """The one call every login path makes on success (/api/login, the hosted page, the password grant)."""
+    """The one call every login path makes once it is complete, second factor included (/api/login,
+    /api/two-factor/login, passkeys, the hosted pages, the password grant)."""
+    login_id = login_id or user["doc"].get("email") or user["doc"].get("username")
     ctx = ctx or current()
     if ctx.actor.kind in ("anonymous", "system"):
         ctx = ctx.acting(Actor("user", user["id"], login_id))
+    summary = {k: user["doc"].get(k) for k in ("email", "username") if user["doc"].get(k)}
     return await emit(reg, USER_LOGIN_SUCCESS, ctx, user_id=user["id"], application_id=application_id,
-                      login_id=login_id)
+                      login_id=login_id, payload={"user": {"id": user["id"], **summary}})
 
 
 async def login_failed(reg: "Registry", login_id: str, reason: str, application_id: str | None,

@@ -4,9 +4,9 @@ Expired authorization codes, nonces, SSO sessions, refresh tokens and revocation
 otherwise grow without bound. What may go is declared table by table in `storage/purge.py`
 (`RULES`); this module decides when: every `purge_interval_seconds` in `serve` (0 disables it)
 and once per `authgate purge` (for cron). A sweep deletes in batches, each its own short
-transaction (1,000 rows on PostgreSQL; 200 on SQLite, whose statements run on the event loop),
-and yields to the event loop between batches, so requests keep being answered while a backlog of
-any size drains. Several nodes may run it at once: deletes are idempotent, and on PostgreSQL one
+transaction (1,000 rows on PostgreSQL; 100 on SQLite, whose statements run on the event loop,
+looking at 5,000 rowids at a time), and yields to the event loop between batches, so requests
+keep being answered while a backlog of any size drains. Several nodes may run it at once: deletes are idempotent, and on PostgreSQL one
 node sweeps while the others skip their turn.
 """
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from authgate.clock import clock
 from authgate.config import Settings
+from authgate.revocation import record_ttl
 from authgate.storage import purge as rules
 from authgate.storage.db import Database
 from authgate.storage.repos.events import retention_bounds
@@ -30,15 +31,14 @@ log = logging.getLogger("authgate.retention")
 # Rows are kept this long past their expiry: node clocks differ by a little, and a node whose
 # clock is behind must not find a nonce gone that it still considers inside its window.
 GRACE_SECONDS = 300
-# How long a spent code's grant may still have live access tokens: the longest lifetime a
-# revocation record is kept for (oauth2/grants/revoke.py's MIN_REVOCATION_TTL).
-ACCESS_TOKEN_HORIZON_SECONDS = 7 * 86400
 PAUSE_SECONDS = 0.005  # between batches: the requests that queued meanwhile are served first
 
 
 def _bounds(settings: Settings) -> dict[str, int]:
     now = clock.now_ms()
-    horizon = max(settings.access_token_ttl_seconds, ACCESS_TOKEN_HORIZON_SECONDS)
+    # How long a spent code's grant may still have live access tokens: as long as a revocation
+    # record is kept (the one rule, revocation.record_ttl).
+    horizon = record_ttl(settings)
     return {"p_now": now, "p_cut": now - GRACE_SECONDS * 1000, "p_horizon": now - horizon * 1000,
             **retention_bounds(now, settings.audit_log_retention_days, settings.login_record_retention_days),
             **webhook_retention(now, settings.webhook_delivery_retention_days)}
@@ -51,16 +51,9 @@ async def purge(db: Database, settings: Settings, *, batch: int | None = None,
     async with rules.sweep(db) as sweep:
         if sweep is None:
             return None
-        values, batch = _bounds(settings), batch or sweep.size
+        values = _bounds(settings)
         for rule in list(rules.RULES):
-            total = 0
-            while True:
-                count = await sweep.batch(rule, values, batch)
-                total += count
-                if count < batch:
-                    break
-                await asyncio.sleep(pause)
-            deleted[rule.name] = total
+            deleted[rule.name] = await sweep.drain(rule, values, batch=batch, pause=pause)
             await asyncio.sleep(0)
     return deleted
 

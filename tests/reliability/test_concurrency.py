@@ -207,25 +207,26 @@ async def test_replay_between_rotation_and_new_token_still_revokes_the_new_token
     connect = lambda: asyncpg.connect(PG_DSN, server_settings={"search_path": registry.settings.database_schema})  # noqa: E731
     holder, watcher = await connect(), await connect()
 
-    async def blocked_by(pid: int) -> list[int]:
-        return [r["pid"] for r in await watcher.fetch(
-            "SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", pid)]
-
-    async def until_blocked_by(pid: int) -> int:
-        for _ in range(500):
-            if found := await blocked_by(pid):
-                return found[0]
+    async def until_blocked_by(pid: int, statement: str) -> int:
+        """The backend running `statement...` once it waits on a lock `pid` holds (30 s at most)."""
+        for _ in range(3000):
+            found = await watcher.fetch("SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid)) "
+                                        "AND query LIKE $2", pid, statement + "%")
+            if found:
+                return int(found[0]["pid"])
             await asyncio.sleep(0.01)
-        raise AssertionError("nothing got blocked")
+        waiting = await watcher.fetch("SELECT pid, left(query, 60) AS q FROM pg_stat_activity "
+                                      "WHERE $1 = ANY(pg_blocking_pids(pid))", pid)
+        raise AssertionError(f"no {statement!r} got blocked by {pid}; blocked: {[dict(r) for r in waiting]}")
 
     try:
         tx = holder.transaction()
         await tx.start()
         await holder.execute("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", user["id"])
         refresh = asyncio.create_task(client.post("/api/jwt/refresh", json={"refreshToken": first}))
-        winner_pid = await until_blocked_by(holder.get_server_pid())  # spent, inserting, waiting
+        winner_pid = await until_blocked_by(holder.get_server_pid(), "WITH spent AS")  # spent, inserting, waiting
         replay = asyncio.create_task(registry.db.refresh_tokens.revoke_family(family_id))
-        await until_blocked_by(winner_pid)  # the revocation has its snapshot and waits on the spent row
+        await until_blocked_by(winner_pid, "UPDATE refresh_tokens")  # has its snapshot, waits on the spent row
         await tx.rollback()
         winner, revoked = await refresh, await replay
     finally:

@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from authgate.admin.forms import api_errors, number, pagination
 from authgate.admin.render import message, render
 from authgate.admin.session import Admin, ConsoleExit, Form, require_admin, require_admin_form, see_other
-from authgate.console import CONSOLE_APP_ID
+from authgate.console import ADMIN_ROLE, CONSOLE_APP_ID
 from authgate.errors import ApiError
 from authgate.fusionauth.applications import (
     GRANTS, create_application, delete_application, origins, update_application,
@@ -144,6 +144,9 @@ async def save(request: Request, app_id: str, posted: tuple[Admin, Form] = Depen
     admin, form = posted
     app = await _load(admin, app_id)
     edited = _sections(form, app)
+    if app["id"] == CONSOLE_APP_ID and ADMIN_ROLE not in {r.get("name") for r in edited["roles"]}:
+        return _page(admin, app, _merge(app, edited), {"roles": [f"The console's application keeps its [{ADMIN_ROLE}] role."]},
+                     status=400)
     try:
         await update_application(admin.reg, app["id"], lambda doc: _merge(doc, edited), origins(request))
     except ApiError as exc:

@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from authgate import account_lock
+from authgate import account_lock, events, revocation
 from authgate.admin.forms import PAGE, api_errors, start_of
 from authgate.admin.render import message, render
 from authgate.admin.session import Admin, ConsoleExit, Form, require_admin, require_admin_form, see_other
@@ -22,6 +22,8 @@ from authgate.fusionauth.jwt_api import revoke_refresh_token
 from authgate.fusionauth.present import user_json
 from authgate.fusionauth.registrations import delete_registration, register_user, update_registration
 from authgate.fusionauth.users import create_user, delete_user, update_user
+from authgate.lifecycle import reset_password
+from authgate.mfa import factors, passkeys
 from authgate.sessions import sso
 
 router = APIRouter()
@@ -31,7 +33,8 @@ NOTICES = {"created": "User created.", "saved": "Changes saved.", "locked": "Use
            "unlocked": "User unlocked.", "deactivated": "User deactivated; their sessions ended.",
            "reactivated": "User reactivated.", "deleted": "User deleted.", "registered": "Registration added.",
            "roles": "Roles saved.", "unregistered": "Registration removed.", "session": "Session ended.",
-           "token": "Refresh token revoked."}
+           "token": "Refresh token revoked.", "reset": "Password reset email sent.",
+           "mfa": "Second factor removed."}
 
 
 async def _load(admin: Admin, user_id: str) -> dict[str, Any]:
@@ -93,6 +96,7 @@ async def _detail(admin: Admin, row: dict[str, Any], errors: dict[str, list[str]
                   registrations=registrations, unregistered=[a for a in apps.values() if a["id"] not in registered],
                   sessions=await db.sso_sessions.live_for_user(row["id"]),
                   tokens=[{**t, "app": apps.get(t["application_id"])} for t in tokens],
+                  totp=await factors.methods(admin.reg, row["id"]), passkeys=await passkeys.for_user(admin.reg, row["id"]),
                   is_self=row["id"] == admin.actor)
 
 
@@ -170,7 +174,7 @@ async def end_session(user_id: str, posted: tuple[Admin, Form] = Depends(require
     session = await admin.reg.db.sso_sessions.get(form.get("sessionId")[:36])
     if session is None or session["user_id"] != row["id"]:
         return await _detail(admin, row, {"general": ["No such session."]}, 400)
-    await sso.end(admin.reg, session["id"])
+    await revocation.end_session(admin.reg, session["id"])
     return see_other(f"/admin/users/{row['id']}", "session")
 
 
@@ -183,3 +187,36 @@ async def revoke_token(user_id: str, posted: tuple[Admin, Form] = Depends(requir
         return await _detail(admin, row, {"general": ["No such refresh token."]}, 400)
     await revoke_refresh_token(admin.reg, token["id"])
     return see_other(f"/admin/users/{row['id']}", "token")
+
+
+@router.post("/admin/users/{user_id}/reset-password", include_in_schema=False)
+async def send_reset(user_id: str, posted: tuple[Admin, Form] = Depends(require_admin_form)) -> Response:
+    """The forgot-password email (lifecycle/reset_password.py), sent on the user's behalf."""
+    admin, _ = posted
+    row = await _load(admin, user_id)
+    if not row["doc"].get("email"):
+        return await _detail(admin, row, {"general": ["The user has no email address."]}, 400)
+    await reset_password.start(admin.reg, row, None)
+    # No FusionAuth event type covers "reset email sent"; a plain audit entry records who asked.
+    await events.emit(admin.reg, events.AUDIT_LOG_CREATE, user_id=row["id"],
+                      message=f"Password reset email sent to user {row['id']} by an administrator")
+    return see_other(f"/admin/users/{row['id']}", "reset")
+
+
+@router.post("/admin/users/{user_id}/mfa", include_in_schema=False)
+async def remove_factor(user_id: str, posted: tuple[Admin, Form] = Depends(require_admin_form)) -> Response:
+    """Remove a TOTP method or a passkey (`kind`, `methodId`), e.g. after a lost device."""
+    admin, form = posted
+    row = await _load(admin, user_id)
+    kind, method_id = form.get("kind"), form.get("methodId")[:64]
+    removed = True
+    if kind == "totp":
+        try:
+            await factors.remove_by_admin(admin.reg, row["id"], method_id)
+        except LookupError:
+            removed = False
+    else:
+        removed = kind == "passkey" and await passkeys.remove(admin.reg, row["id"], method_id)
+    if not removed:
+        return await _detail(admin, row, {"general": ["No such second factor."]}, 400)
+    return see_other(f"/admin/users/{row['id']}", "mfa")

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from authgate import events
+from authgate import events, revocation
 from authgate.errors import field_error, not_found
 from authgate.fusionauth._admin import MAX_UPDATE_ATTEMPTS, Errors, conflict, merge_patch, object_field
 from authgate.fusionauth.auth import registry, require_api_key
@@ -227,6 +227,8 @@ async def update_application(reg: Registry, app_id: str, change: Any, origins: O
         if await reg.db.applications.replace(app_id, doc, row["version"]):
             _written(reg, origins, app_id)
             updated = await _load(reg, app_id)
+            if row["active"] and doc["active"] is False:  # deactivated: its tokens stop working
+                await revocation.revoke_application(reg, app_id)
             await events.emit(reg, events.APPLICATION_UPDATE, application_id=app_id,
                               payload={"application": application_json(updated), "original": application_json(row)})
             return updated
@@ -264,11 +266,11 @@ async def delete_application(reg: Registry, aid: str, *, hard: bool, origins: Or
         if not await reg.db.applications.delete(aid):
             raise not_found("application")
         _written(reg, origins, aid)
+        await revocation.revoke_application(reg, aid)  # the refresh tokens cascaded; the access tokens
         await events.emit(reg, events.APPLICATION_DELETE, application_id=aid,
                           payload={"application": application_json(row), "hardDelete": True})
         return
-    await update_application(reg, aid, lambda doc: {**doc, "active": False}, origins)
-    await reg.db.refresh_tokens.revoke_for_application(aid)
+    await update_application(reg, aid, lambda doc: {**doc, "active": False}, origins)  # revokes its tokens
     await events.emit(reg, events.APPLICATION_DELETE, application_id=aid, payload={"hardDelete": False})
 
 

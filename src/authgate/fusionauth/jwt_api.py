@@ -7,14 +7,15 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from authgate import events
+from authgate import events, revocation
 from authgate.clock import clock
 from authgate.errors import ApiError, InvalidToken, field_error, not_found
 from authgate.fusionauth.auth import api_key, registry, require_api_key
 from authgate.registry import Registry
-from authgate.tokens import access, jwt
-from authgate.tokens.refresh import RefreshError, exchange
 from authgate.shapes import Shape, request_body
+from authgate.tokens import jwt
+from authgate.tokens.refresh import RefreshError, exchange
+from authgate.tokens.validation import validate_access_token
 from authgate.web import cookies, cross_site
 from authgate.web.errors import read_json_object
 
@@ -100,7 +101,7 @@ async def revoke_refresh_tokens(request: Request, token_id: str | None = None, t
         # Holding the token proves the right to revoke it; no API key needed (RFC 7009 in spirit).
         row = await reg.db.refresh_tokens.find_by_token(token)
         if row is not None:
-            await reg.db.refresh_tokens.revoke(row["id"])
+            await revocation.revoke_refresh_token(reg, row)
             await events.emit(reg, events.REFRESH_TOKEN_REVOKE, user_id=row["user_id"],
                               application_id=row["application_id"], payload={"refreshTokenId": row["id"]})
         return Response(status_code=200)
@@ -110,9 +111,9 @@ async def revoke_refresh_tokens(request: Request, token_id: str | None = None, t
         await revoke_refresh_token(reg, token_id)
         return Response(status_code=200)
     if userId:
-        await reg.db.refresh_tokens.revoke_for_user(userId, applicationId)
+        await revocation.revoke_user_tokens(reg, userId, application_id=applicationId)
     elif applicationId:
-        await reg.db.refresh_tokens.revoke_for_application(applicationId)
+        await revocation.revoke_application(reg, applicationId)
     else:
         raise ApiError(400, general_errors=[{"code": "[missing]parameter",
                                              "message": "Specify one of tokenId, token, userId or applicationId."}])
@@ -121,22 +122,13 @@ async def revoke_refresh_tokens(request: Request, token_id: str | None = None, t
 
 
 async def revoke_refresh_token(reg: Registry, token_id: str) -> None:
-    """Revoke one refresh token by id (the API's DELETE ?tokenId= and the admin console)."""
-    if not await reg.db.refresh_tokens.revoke(token_id) and await reg.db.refresh_tokens.get(token_id) is None:
+    """Revoke one refresh token by id, with its grant (the API's DELETE ?tokenId= and the admin console)."""
+    row = await reg.db.refresh_tokens.get(token_id)
+    if row is None:
         raise not_found("refresh token")
-    await events.emit(reg, events.REFRESH_TOKEN_REVOKE, payload={"refreshTokenId": token_id})
-
-
-async def validate_access_token(reg: Registry, token: str) -> dict[str, Any]:
-    """Claims of a live access token issued here (signature, iss, exp, not revoked), else TokenInvalid."""
-    claims = await jwt.verify(reg.keys, token, issuer=reg.issuer, typ=access.TYP)  # RFC 9068 section 4
-    if not access.is_access_token(claims):
-        raise jwt.TokenInvalid("not an access token")
-    if claims.get("gid") and await reg.db.revoked_grants.is_revoked(claims["gid"]):
-        raise jwt.TokenInvalid("grant revoked")
-    if claims.get("sid") and claims["sid"] != claims.get("gid") and await reg.db.revoked_grants.is_revoked(claims["sid"]):
-        raise jwt.TokenInvalid("session ended")  # /oauth2/logout revokes the SSO session id
-    return claims
+    await revocation.revoke_refresh_token(reg, row)
+    await events.emit(reg, events.REFRESH_TOKEN_REVOKE, user_id=row["user_id"], application_id=row["application_id"],
+                      payload={"refreshTokenId": token_id})
 
 
 @router.get("/api/jwt/validate")
@@ -195,15 +187,10 @@ async def logout(request: Request, refreshToken: str | None = None, global_: boo
     if isinstance(token, str) and token:
         row = await reg.db.refresh_tokens.find_by_token(token)
         if row is not None:
-            families = {row["family_id"]}
-            if is_global:
-                # Every session's access tokens die too, not only the presented one's.
-                families |= {t["family_id"] for t in await reg.db.refresh_tokens.live_for_user(row["user_id"])}
-                await reg.db.refresh_tokens.revoke_for_user(row["user_id"])
+            if is_global:  # every session of the user, and every access token, not only this one's
+                await revocation.revoke_user_tokens(reg, row["user_id"])
             else:
-                await reg.db.refresh_tokens.revoke_family(row["family_id"])
-            for family in families:
-                await reg.db.revoked_grants.revoke(family, reg.settings.access_token_ttl_seconds)
+                await revocation.revoke_grant(reg, row["family_id"])
             await events.emit(reg, events.REFRESH_TOKEN_REVOKE, user_id=row["user_id"], application_id=row["application_id"],
                               payload={"refreshTokenId": row["id"], "global": is_global, "reason": "logout"})
     response = Response(status_code=200)

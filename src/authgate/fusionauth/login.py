@@ -79,15 +79,14 @@ _REASONS = {404: "invalid credentials", 409: "locked after too many failed login
 
 
 async def authenticate_logged(reg: Registry, login_id: str, password: str, application_id: str | None) -> dict[str, Any]:
-    """`authenticate` plus the event every login path leaves: a login record on success,
-    `user.login.failed` with the reason (for operators, never the client) on refusal."""
+    """`authenticate` plus `user.login.failed` with the reason (for operators, never the client) on
+    refusal. Success is recorded where a login completes (after any second factor): `complete`
+    below, the hosted pages' `ui/signin.finish` and the password grant."""
     try:
-        user = await authenticate(reg, login_id, password)
+        return await authenticate(reg, login_id, password)
     except ApiError as exc:
         await events.login_failed(reg, login_id, _REASONS.get(exc.status, exc.detail or str(exc.status)), application_id)
         raise
-    await events.login_succeeded(reg, user, application_id, login_id)
-    return user
 
 
 async def record_login(reg: Registry, user: dict[str, Any]) -> dict[str, Any]:
@@ -139,6 +138,7 @@ async def complete(request: Request, reg: Registry, user: dict[str, Any], app: d
     """The end of every API login (password, two-factor, passkey): 200 with tokens and cookies,
     or 202 when the user is not registered for the application."""
     user = await record_login(reg, user)
+    await events.login_succeeded(reg, user, app["id"] if app else None)
     registrations = await reg.db.registrations.for_user(user["id"])
     result: dict[str, Any] = {"user": user_json(user, registrations)}
     registration = next((r for r in registrations if app and r["application_id"] == app["id"]), None)

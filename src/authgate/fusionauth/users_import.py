@@ -13,9 +13,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from authgate import events
 from authgate.errors import ApiError
 from authgate.fusionauth._admin import Errors
 from authgate.fusionauth.auth import registry
+from authgate.fusionauth.present import user_json
 from authgate.fusionauth.users import USER, check_unique, validate_user
 from authgate.shapes import ListOf, Shape, request_body
 from authgate.passwords import BCRYPT_SCHEME, PBKDF2_SCHEME, encode_pbkdf2
@@ -97,9 +99,11 @@ async def import_users(request: Request) -> Response:
         prepared.append((doc, password_hash, user_id))
     errors.raise_if_any()
     try:
-        async with reg.db.transaction() as tx:  # all or nothing, as in FusionAuth
+        await reg.webhooks.all()  # warm the webhook list: nothing but our writes may await inside the transaction
+        async with reg.db.transaction() as tx:  # all or nothing, as in FusionAuth, events included
             for doc, password_hash, user_id in prepared:
-                await reg.db.users.add(tx, doc, password_hash, user_id)
+                row = await reg.db.users.add(tx, doc, password_hash, user_id)
+                await events.emit(reg, events.USER_CREATE, user_id=row["id"], payload={"user": user_json(row)}, tx=tx)
     except Conflict:
         raise ApiError(400, general_errors=[{"code": "[duplicate]user",
                                              "message": "A user in the request conflicts with an existing user (id, email or username)."}]) from None

@@ -7,6 +7,7 @@ import logging
 import secrets
 from typing import TYPE_CHECKING, Any
 
+from authgate import events
 from authgate.lifecycle import Refused, links
 from authgate.mail import templates
 from authgate.mail.outbox import enqueue
@@ -59,6 +60,8 @@ async def complete(reg: "Registry", verification_id: Any) -> dict[str, Any]:
         if user is None:
             raise refused
     log.info("user %s verified their email", user["id"])
+    await events.emit(reg, events.USER_EMAIL_VERIFIED, user_id=user["id"], application_id=row.get("application_id"),
+                      payload={"user": {"id": user["id"], "email": user["doc"].get("email")}})
     fresh = await reg.db.users.get(user["id"])
     assert fresh is not None
     return fresh

@@ -125,6 +125,18 @@ async def remove(reg: Registry, user_id: str, method_id: str, code: str) -> None
     if not any(m.id == method_id for m in await methods(reg, user_id)):
         raise LookupError(method_id)
     await check_code(reg, user_id, code)
+    await _remove(reg, user_id, method_id)
+
+
+async def remove_by_admin(reg: Registry, user_id: str, method_id: str) -> None:
+    """An administrator removes a method without a code (the user lost the device): the admin
+    console's button. The console itself is behind the admin role and its own login."""
+    if not any(m.id == method_id for m in await methods(reg, user_id)):
+        raise LookupError(method_id)
+    await _remove(reg, user_id, method_id)
+
+
+async def _remove(reg: Registry, user_id: str, method_id: str) -> None:
     await reg.db.mfa_methods.remove(user_id, method_id)
     if not await reg.db.mfa_methods.for_user(user_id):
         await reg.db.recovery_codes.clear(user_id)

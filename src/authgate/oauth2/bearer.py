@@ -12,10 +12,10 @@ from typing import Any
 from fastapi import Request
 
 from authgate.errors import InvalidDPoPProof, InvalidToken
-from authgate.fusionauth.jwt_api import validate_access_token
 from authgate.oauth2 import dpop
 from authgate.registry import Registry
 from authgate.tokens import jwt
+from authgate.tokens.validation import validate_access_token
 
 
 def _challenge(scheme: str, error: str) -> dict[str, str]:

@@ -26,7 +26,6 @@ from fastapi import Request, Response
 from authgate.accounts import usable
 from authgate.clock import clock
 from authgate.mfa import amr
-from authgate.oauth2.grants.revoke import revocation_ttl
 from authgate.registry import Registry
 from authgate.web import cookies
 
@@ -82,10 +81,3 @@ def set_cookie(reg: Registry, request: Request, response: Response, value: str) 
     cookies.set_cookie(request, response, cookies.SSO, session, max_age=reg.settings.sso_session_ttl_seconds)
     cookies.set_cookie(request, response, cookies.BROWSER, browser, max_age=BROWSER_COOKIE_SECONDS)
 
-
-async def end(reg: Registry, session_id: str) -> None:
-    """Logout: the session, its refresh tokens, and the access tokens carrying its `sid` stop working."""
-    await reg.db.sso_sessions.revoke(session_id)
-    revoked = await reg.db.refresh_tokens.revoke_for_session(session_id)
-    await reg.db.revoked_grants.revoke(session_id, revocation_ttl(reg))
-    log.info("sso session %s ended, %d refresh tokens revoked", session_id, revoked)

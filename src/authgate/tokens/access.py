@@ -1,6 +1,7 @@
 """Access tokens: the JWT claims of API.md, signed with the application's key."""
 from __future__ import annotations
 
+import secrets
 import uuid
 from typing import Any
 
@@ -24,6 +25,26 @@ def is_access_token(claims: dict[str, Any]) -> bool:
     return "authenticationType" in claims
 
 
+def new_jti(now_ms: int) -> str:
+    """A UUIDv7 (RFC 9562 section 5.7): unique, and it carries the issue time to the millisecond,
+    which revocation cutoffs compare with (`iat` has only seconds)."""
+    value = (now_ms & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | secrets.randbits(12) << 64 | 0b10 << 62 | secrets.randbits(62)
+    return str(uuid.UUID(int=value))
+
+
+def issued_ms(claims: dict[str, Any]) -> int:
+    """When a token was issued (epoch ms): from its UUIDv7 `jti`; else from `iat`, as early in
+    that second as possible (so a cutoff in the same second refuses it)."""
+    jti = claims.get("jti")
+    if isinstance(jti, str) and len(jti) == 36 and jti[14] == "7":
+        try:
+            return int(jti[:8] + jti[9:13], 16)
+        except ValueError:
+            pass
+    iat = claims.get("iat")
+    return int(iat) * 1000 if isinstance(iat, (int, float)) and not isinstance(iat, bool) else 0
+
+
 def user_claims(user: dict[str, Any], registration: dict[str, Any] | None) -> dict[str, Any]:
     doc = user["doc"]
     claims: dict[str, Any] = {"sub": user["id"]}
@@ -42,11 +63,18 @@ async def issue(reg: Registry, *, user: dict[str, Any], app: dict[str, Any] | No
                 grant_id: str | None = None, cnf: dict[str, Any] | None = None,
                 amr: tuple[str, ...] | list[str] | None = None) -> tuple[str, int, dict[str, Any]]:
     """Returns (jwt, expiration instant in ms, claims). `amr`: the factors of the login (RFC 8176),
-    also summarised as `acr`; absent for tokens no user logged in for (client credentials)."""
+    also summarised as `acr`; absent for tokens no user logged in for (client credentials).
+    A user with an `expiry` gets no token that outlives it (so an expired account's tokens stop
+    working without a check per use)."""
     policy = token_policy(app["doc"] if app else None, reg.settings)
-    now = int(clock.now())
+    now_ms = clock.now_ms()
+    now = now_ms // 1000
+    exp = now + policy.access_ttl
+    expiry = user["doc"].get("expiry")
+    if isinstance(expiry, int) and not isinstance(expiry, bool):  # verifiers allow `exp` a leeway
+        exp = max(now, min(exp, expiry // 1000 - jwt.LEEWAY_SECONDS))
     claims: dict[str, Any] = {
-        "iss": reg.issuer, "iat": now, "exp": now + policy.access_ttl, "jti": str(uuid.uuid4()),
+        "iss": reg.issuer, "iat": now, "exp": exp, "jti": new_jti(now_ms),
         "auth_time": auth_time or now, "authenticationType": auth_type,
         **user_claims(user, registration),
     }
@@ -65,3 +93,17 @@ async def issue(reg: Registry, *, user: dict[str, Any], app: dict[str, Any] | No
         claims["amr"], claims["acr"] = list(amr), acr_of(amr)
     token = await jwt.sign(reg.keys, claims, policy.key_id, typ=TYP)
     return token, claims["exp"] * 1000, claims
+
+
+async def issue_for_client(reg: Registry, app: dict[str, Any], *, cnf: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+    """A client-credentials access token (RFC 6749 section 4.4): `sub` is the client. It has its
+    own grant id, so RFC 7009 revocation can refuse it. Returns (jwt, claims)."""
+    policy = token_policy(app["doc"], reg.settings)
+    now_ms = clock.now_ms()
+    now = now_ms // 1000
+    claims: dict[str, Any] = {"iss": reg.issuer, "sub": app["id"], "aud": app["id"], "applicationId": app["id"],
+                              "iat": now, "exp": now + policy.access_ttl, "jti": new_jti(now_ms),
+                              "authenticationType": "CLIENT_CREDENTIALS", "scope": "", "gid": str(uuid.uuid4())}
+    if cnf:
+        claims["cnf"] = cnf
+    return await jwt.sign(reg.keys, claims, policy.key_id, typ=TYP), claims

@@ -16,6 +16,7 @@ from authgate import events
 from authgate.accounts import usable
 from authgate.clock import clock
 from authgate.registry import Registry
+from authgate.revocation import revoke_grant
 from authgate.tokens import access
 from authgate.tokens.policy import TokenPolicy, token_policy
 
@@ -74,10 +75,9 @@ async def create(reg: Registry, *, user_id: str, app: dict[str, Any] | None, ses
 
 
 async def _reuse_detected(reg: Registry, row: dict[str, Any]) -> RefreshError:
-    revoked = await reg.db.refresh_tokens.revoke_family(row["family_id"])
     # The family's access tokens carry `gid` = family id: /api/jwt/validate, introspection and
     # userinfo refuse them from now on, not only at their `exp`.
-    await reg.db.revoked_grants.revoke(row["family_id"], reg.settings.access_token_ttl_seconds)
+    revoked = await revoke_grant(reg, row["family_id"])
     log.warning("refresh token reuse: family %s revoked (%d tokens) for user %s", row["family_id"], revoked, row["user_id"])
     await events.emit(reg, events.REFRESH_TOKEN_REUSE_DETECTED, user_id=row["user_id"],
                       application_id=row["application_id"],

@@ -45,6 +45,7 @@ ROUTERS = (
     "authgate.fusionauth.two_factor",
     "authgate.fusionauth.webauthn",
     "authgate.ui.assets",
+    "authgate.ui.account_mfa",
     "authgate.fusionauth.system",
     "authgate.fusionauth.webhooks",
     "authgate.web.docs_page",
