@@ -20,6 +20,7 @@ from authgate.errors import field_error, not_found
 from authgate.fusionauth._admin import MAX_UPDATE_ATTEMPTS, Errors, conflict, merge_patch, object_field
 from authgate.fusionauth.auth import registry, require_api_key
 from authgate.fusionauth.present import application_json
+from authgate.mfa import policy as mfa_policy
 from authgate.registry import Registry
 from authgate.storage.repos import Conflict
 from authgate.shapes import ListOf, Shape, request_body
@@ -33,6 +34,7 @@ _ENUMS = {
     ("oauthConfiguration", "proofKeyForCodeExchangePolicy"): ("Required", "NotRequired", "NotRequiredWhenUsingClientAuthentication"),
     ("jwtConfiguration", "refreshTokenUsagePolicy"): ("Reusable", "OneTimeUse"),
     ("jwtConfiguration", "refreshTokenExpirationPolicy"): ("Fixed", "SlidingWindow", "SlidingWindowWithMaximumLifetime"),
+    ("multiFactorConfiguration", "loginPolicy"): mfa_policy.POLICIES,  # authgate/mfa/policy.py
 }
 # Token lifetimes: positive and bounded, so `now + ttl` stays a sane instant that every database
 # column and JWT library can hold (10**18 seconds overflowed at login, a 500, not a 400 here).
@@ -68,6 +70,7 @@ APPLICATION = Shape({
     "jwtConfiguration": _section("jwtConfiguration", accessTokenKeyId=str, idTokenKeyId=str,
                                  refreshTokenSlidingWindowConfiguration=Shape({"maximumTimeToLiveInMinutes": int})),
     "loginConfiguration": _section("loginConfiguration"),
+    "multiFactorConfiguration": _section("multiFactorConfiguration"),
 }, required=("name",), description="A FusionAuth Application (also the OAuth client; its id is the client_id).")
 
 
@@ -94,7 +97,7 @@ async def validate(reg: Registry, app: dict[str, Any]) -> dict[str, Any]:
         errors.add(f"{P}.name", "blank", "You must specify the [name] field.")
     errors.typed(app, "active", bool, P)
     sections = {}
-    for section in ("oauthConfiguration", "jwtConfiguration", "loginConfiguration"):
+    for section in ("oauthConfiguration", "jwtConfiguration", "loginConfiguration", "multiFactorConfiguration"):
         sections[section] = errors.typed(app, section, dict, P) or {}
     oauth, jwt = sections["oauthConfiguration"], sections["jwtConfiguration"]
     for (section, key), allowed in _ENUMS.items():

@@ -20,6 +20,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
+from authgate import events
 from authgate.accounts import usable
 from authgate.errors import ApiError, field_error, general_error, not_found
 from authgate.fusionauth.auth import registry
@@ -155,8 +156,10 @@ async def two_factor_login(request: Request) -> Response:
     try:
         kind = await factors.check_code(reg, user["id"], code)
     except factors.Locked:
+        await events.second_factor_failed(reg, user["id"], found.application_id, "locked after too many failed logins")
         raise LOCKED from None
-    except factors.BadCode:
+    except factors.BadCode as exc:
+        await events.second_factor_failed(reg, user["id"], found.application_id, str(exc))
         raise BAD_CODE from None
     if not await pending.finish(reg, found):
         raise not_found("twoFactorId")  # spent by a concurrent request
