@@ -24,7 +24,7 @@ from authgate.errors import OAuthError
 from authgate.oauth2.clients import find_client
 from authgate.oauth2.grants import authorization_code
 from authgate.oauth2.params import Params
-from authgate.tokens import jwt
+from authgate.tokens import access, jwt
 from authgate.web import cookies
 from authgate.web.cookies import is_https
 
@@ -55,7 +55,8 @@ async def callback(request: Request) -> Response:
     params = Params((("code", q.get("code") or ""), ("redirect_uri", callback_uri(reg)), ("code_verifier", verifier)))
     try:
         tokens = await authorization_code.grant(reg, client, params, None)
-        claims = await jwt.verify(reg.keys, tokens["access_token"], issuer=reg.issuer, audience=CONSOLE_APP_ID)
+        claims = await jwt.verify(reg.keys, tokens["access_token"], issuer=reg.issuer, audience=CONSOLE_APP_ID,
+                                  typ=access.TYP)
     except (OAuthError, jwt.TokenInvalid) as exc:
         return _refused(f"code exchange: {exc}")
     if await mfa_required(reg) and "mfa" not in (claims.get("amr") or []):
