@@ -175,6 +175,9 @@ async def end_session(user_id: str, posted: tuple[Admin, Form] = Depends(require
     if session is None or session["user_id"] != row["id"]:
         return await _detail(admin, row, {"general": ["No such session."]}, 400)
     await sso.end(admin.reg, session["id"])
+    # Ending a session revokes its refresh tokens: recorded as that revocation, naming the session.
+    await events.emit(admin.reg, events.REFRESH_TOKEN_REVOKE, user_id=row["id"], payload={"sessionId": session["id"]},
+                      message=f"SSO session {session['id']} of user {row['id']} ended by an administrator")
     return see_other(f"/admin/users/{row['id']}", "session")
 
 
