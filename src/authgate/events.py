@@ -239,6 +239,15 @@ async def login_succeeded(reg: "Registry", user: dict[str, Any], application_id:
                       login_id=login_id, payload={"user": {"id": user["id"], **summary}})
 
 
+async def second_factor_failed(reg: "Registry", user_id: str, application_id: str | None, reason: str,
+                               ctx: RequestContext | None = None) -> Event:
+    """A login stopped at its second factor (a wrong or reused code, a locked account)."""
+    log.info("second factor refused for user %s: %s", user_id, reason)
+    return await emit(reg, USER_LOGIN_FAILED, ctx, user_id=user_id, application_id=application_id,
+                      message=f"Login failed at the second factor for user [{user_id}]: {reason}",
+                      payload={"reason": reason, "factor": "second"})
+
+
 async def login_failed(reg: "Registry", login_id: str, reason: str, application_id: str | None,
                        ctx: RequestContext | None = None) -> Event:
     """Every refused login, whether the login id exists or not (the same write either way, so the

@@ -155,10 +155,10 @@ async def test_removing_the_admin_role_takes_effect_at_once(console: Console) ->
 
 
 async def test_ending_the_idp_session_ends_the_console_session(console: Console) -> None:
-    from authgate.sessions import sso
+    from authgate import revocation
 
     for s in await console.reg.db.sso_sessions.live_for_user(console.admin_user["id"]):
-        await sso.end(console.reg, s["id"])
+        await revocation.end_session(console.reg, s["id"])
     assert (await console.admin.get("/admin/")).status_code == 302
 
 

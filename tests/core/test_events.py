@@ -177,6 +177,12 @@ async def test_a_login_is_recorded_once_it_is_complete_second_factor_included(cl
     assert first.status_code == 242
     total, _ = await registry.db.login_records.search(LoginQuery(user_id=user["id"], total=True))
     assert total == 0  # the password alone is not a login yet
+    wrong = await client.post("/api/two-factor/login", json={"twoFactorId": first.json()["twoFactorId"],
+                                                             "code": "000000", "applicationId": app["id"]})
+    assert wrong.status_code == 421
+    [failed] = await _audit(registry, user=user["id"], message="second factor")
+    assert failed["event_type"] == "user.login.failed" and failed["application_id"] == app["id"]
+    assert "000000" not in json.dumps(failed["data"])
     next_step()
     done = await client.post("/api/two-factor/login", json={"twoFactorId": first.json()["twoFactorId"],
                                                             "code": code_now(secret), "applicationId": app["id"]})

@@ -181,3 +181,14 @@ async def test_passkey_registration_and_passwordless_login(client: httpx.AsyncCl
     assert r.status_code == 200 and claims(r.json()["token"])["amr"] == ["hwk", "mfa", "pwd", "user"]
     removed = await client.delete(f"/api/webauthn/{done.json()['credential']['id']}", headers=admin)
     assert removed.status_code == 200 and (await password_login(client, app)).status_code == 200
+
+
+async def test_admin_api_refuses_an_unknown_login_policy(client: httpx.AsyncClient, registry: Registry,
+                                                        admin: dict[str, str]) -> None:
+    r = await client.post("/api/application", headers=admin, json={"application": {
+        "name": "X", "multiFactorConfiguration": {"loginPolicy": "Sometimes"}}})
+    assert r.status_code == 400
+    assert list(r.json()["fieldErrors"]) == ["application.multiFactorConfiguration.loginPolicy"]
+    r = await client.post("/api/application", headers=admin, json={"application": {
+        "name": "X", "multiFactorConfiguration": {"loginPolicy": "Required"}}})
+    assert r.status_code == 200 and r.json()["application"]["multiFactorConfiguration"] == {"loginPolicy": "Required"}

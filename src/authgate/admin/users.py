@@ -2,7 +2,7 @@
 registrations and roles, SSO sessions and refresh tokens.
 
 Every change calls what the FusionAuth API calls (`fusionauth/users.py`, `registrations.py`,
-`jwt_api.py`) or the core (`account_lock.py`, `sessions/sso.py`), so rules and audit events are
+`jwt_api.py`) or the core (`account_lock.py`, `revocation.py`), so rules and audit events are
 the API's own.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from authgate import account_lock, events
+from authgate import account_lock, events, revocation
 from authgate.admin.forms import PAGE, api_errors, start_of
 from authgate.admin.render import message, render
 from authgate.admin.session import Admin, ConsoleExit, Form, require_admin, require_admin_form, see_other
@@ -24,7 +24,6 @@ from authgate.fusionauth.registrations import delete_registration, register_user
 from authgate.fusionauth.users import create_user, delete_user, update_user
 from authgate.lifecycle import reset_password
 from authgate.mfa import factors, passkeys
-from authgate.sessions import sso
 
 router = APIRouter()
 
@@ -174,7 +173,7 @@ async def end_session(user_id: str, posted: tuple[Admin, Form] = Depends(require
     session = await admin.reg.db.sso_sessions.get(form.get("sessionId")[:36])
     if session is None or session["user_id"] != row["id"]:
         return await _detail(admin, row, {"general": ["No such session."]}, 400)
-    await sso.end(admin.reg, session["id"])
+    await revocation.end_session(admin.reg, session["id"])
     # Ending a session revokes its refresh tokens: recorded as that revocation, naming the session.
     await events.emit(admin.reg, events.REFRESH_TOKEN_REVOKE, user_id=row["id"], payload={"sessionId": session["id"]},
                       message=f"SSO session {session['id']} of user {row['id']} ended by an administrator")

@@ -74,8 +74,9 @@ async def _page(request: Request, session: sso.SsoSession, *, template: str = "a
     token = csrf.token(request)
     keys = [(p, time.strftime("%Y-%m-%d", time.gmtime(p.insert_instant / 1000)))
             for p in await passkeys.for_user(reg, user["id"])]
-    options = await passkeys.registration_options(reg, user, "Passkey")
-    response = render(template, status=status, scripts=True, csrf_token=token, user_label=_label(user),
+    with_form = template == "account_mfa.html"  # the page with "Add a passkey": a challenge for it
+    options = await passkeys.registration_options(reg, user, "Passkey") if with_form else None
+    response = render(template, status=status, scripts=with_form, csrf_token=token, user_label=_label(user),
                       methods=await reg.db.mfa_methods.for_user(user["id"]), passkeys=keys,
                       remaining=await reg.db.recovery_codes.remaining(user["id"]),
                       register_options=json.dumps(options), **extra)

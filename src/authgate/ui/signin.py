@@ -11,6 +11,7 @@ from authgate import events
 from authgate.fusionauth.login import record_login
 from authgate.oauth2.authorize.context import AuthorizeContext, ErrorPage
 from authgate.oauth2.authorize.issue import issue
+from authgate.revocation import forget_session
 from authgate.sessions import sso
 from authgate.ui import csrf
 
@@ -31,7 +32,7 @@ async def finish(ctx: AuthorizeContext, user: dict[str, Any], factors: tuple[str
     await events.login_succeeded(ctx.reg, user, ctx.client.app["id"] if ctx.client else None)
     old = await sso.current(ctx.reg, ctx.request)
     if old is not None:
-        await ctx.reg.db.sso_sessions.revoke(old.id)  # a new login replaces the browser's session
+        await forget_session(ctx.reg, old.id)  # a new login replaces the browser's session
     session, cookie_value = await sso.start(ctx.reg, user, factors)
     response = await issue(ctx, session)
     sso.set_cookie(ctx.reg, ctx.request, response, cookie_value)

@@ -97,11 +97,9 @@ class MfaChallenges(Repo):
     table = ch
 
     async def create(self, value: str, kind: str, user_id: str | None, ttl_seconds: int, doc: dict[str, Any]) -> None:
-        now = clock.now_ms()
-        async with self.engine.begin() as conn:
-            await conn.execute(delete(ch).where(ch.c.expires_instant < now))  # expired ones are useless
-            await conn.execute(ch.insert().values(id_digest=digest(value), kind=kind, user_id=user_id,
-                                                  expires_instant=now + ttl_seconds * 1000, doc=doc))
+        # One insert: the janitor (below) deletes the expired ones.
+        await self._insert({"id_digest": digest(value), "kind": kind, "user_id": user_id,
+                            "expires_instant": clock.now_ms() + ttl_seconds * 1000, "doc": doc})
 
     async def peek(self, value: str, kind: str) -> dict[str, Any] | None:
         """The live challenge, without using it up."""
