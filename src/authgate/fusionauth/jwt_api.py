@@ -27,6 +27,7 @@ _REFRESH_MESSAGES = {
     "revoked": "The refresh token has been revoked.",
     "reused": "The refresh token was already used; every token of its session has been revoked.",
     "inactive": "The user or application is no longer active.",
+    "not_registered": "The user is not registered for the application.",
     "dpop_mismatch": "The refresh token is bound to a different DPoP key.",
     "wrong_client": "The refresh token was not issued to this client.",
 }
