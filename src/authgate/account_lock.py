@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from authgate import events, revocation
+from authgate import events, lockout, revocation
 from authgate.clock import clock
 from authgate.registry import Registry
 
@@ -30,5 +30,6 @@ async def lock(reg: Registry, user_id: str) -> None:
 
 async def unlock(reg: Registry, user_id: str) -> None:
     await reg.db.login_failures.reset(user_id)
+    await lockout.forget(reg, user_id)  # the password-guess counters of every address too
     await events.emit(reg, events.USER_UPDATE, user_id=user_id, message="user unlocked by an administrator",
                       payload={"locked": False})

@@ -68,25 +68,26 @@ async def test_concurrent_refreshes_of_one_token_have_exactly_one_winner(client,
 
 
 async def test_concurrent_failed_logins_are_all_counted(client, registry):
-    """count = count + 1 in SQL: nine parallel failures are nine, and the account stays usable."""
-    user = await make_user(registry)
+    """count = count + 1 in SQL, before the hash: nine parallel failures are nine, so the tenth
+    (the threshold here) is the last one hashed and the eleventh is refused."""
+    await make_user(registry)
+    threshold = registry.settings.failed_login_threshold
     bad = {"loginId": "richard@example.com", "password": "wrong-password"}
-    codes = [r.status_code for r in await asyncio.gather(*(client.post("/api/login", json=bad) for _ in range(9)))]
-    assert codes == [404] * 9
-    assert (await registry.db.login_failures.get(user["id"]))["count"] == 9
-    assert (await registry.db.login_failures.get(user["id"]))["locked_until_instant"] is None
-    ok = await client.post("/api/login", json={"loginId": "richard@example.com", "password": "password"})
-    assert ok.status_code == 200
-    assert await registry.db.login_failures.get(user["id"]) is None  # a success resets the counter
+    codes = [r.status_code for r in await asyncio.gather(*(client.post("/api/login", json=bad)
+                                                             for _ in range(threshold - 1)))]
+    assert codes == [404] * (threshold - 1)
+    assert (await client.post("/api/login", json=bad)).status_code == 404
+    assert (await client.post("/api/login", json=bad)).status_code == 409
 
 
 async def test_concurrent_failed_logins_lock_exactly_at_the_threshold(client, registry):
-    user = await make_user(registry)
+    """Twice the threshold at once: exactly the threshold are judged, the rest refused without a hash."""
+    await make_user(registry)
+    threshold = registry.settings.failed_login_threshold
     bad = {"loginId": "richard@example.com", "password": "wrong-password"}
-    codes = [r.status_code for r in await asyncio.gather(*(client.post("/api/login", json=bad) for _ in range(10)))]
-    assert codes == [404] * 10
-    row = await registry.db.login_failures.get(user["id"])
-    assert row["count"] == 10 and row["locked_until_instant"] is not None
+    codes = [r.status_code for r in await asyncio.gather(*(client.post("/api/login", json=bad)
+                                                             for _ in range(2 * threshold)))]
+    assert sorted(codes) == [404] * threshold + [409] * threshold
     locked = await client.post("/api/login", json={"loginId": "richard@example.com", "password": "password"})
     assert locked.status_code == 409
 

@@ -41,6 +41,7 @@ async def test_an_application_that_does_not_opt_out_needs_an_api_key_to_log_in(c
 ])
 async def test_token_lifetimes_are_bounded_at_input(client, registry, admin, jwt_config):
     """10**18 seconds was stored and gave a 500 at the next login; now a field error and nothing stored."""
+    before = await registry.db.applications.list()
     response = await _app(client, admin, jwtConfiguration=jwt_config)
     assert response.status_code == 400, response.text
     [field] = response.json()["fieldErrors"]

@@ -2,7 +2,7 @@
 registrations and roles, SSO sessions and refresh tokens.
 
 Every change calls what the FusionAuth API calls (`fusionauth/users.py`, `registrations.py`,
-`jwt_api.py`) or the core (`account_lock.py`, `sessions/sso.py`), so rules and audit events are
+`jwt_api.py`) or the core (`account_lock.py`, `revocation.py`), so rules and audit events are
 the API's own.
 """
 from __future__ import annotations
@@ -24,7 +24,6 @@ from authgate.fusionauth.registrations import delete_registration, register_user
 from authgate.fusionauth.users import create_user, delete_user, update_user
 from authgate.lifecycle import reset_password
 from authgate.mfa import factors, passkeys
-from authgate.sessions import sso
 
 router = APIRouter()
 
@@ -175,6 +174,9 @@ async def end_session(user_id: str, posted: tuple[Admin, Form] = Depends(require
     if session is None or session["user_id"] != row["id"]:
         return await _detail(admin, row, {"general": ["No such session."]}, 400)
     await revocation.end_session(admin.reg, session["id"])
+    # Ending a session revokes its refresh tokens: recorded as that revocation, naming the session.
+    await events.emit(admin.reg, events.REFRESH_TOKEN_REVOKE, user_id=row["id"], payload={"sessionId": session["id"]},
+                      message=f"SSO session {session['id']} of user {row['id']} ended by an administrator")
     return see_other(f"/admin/users/{row['id']}", "session")
 
 

@@ -3,7 +3,8 @@
 Defaults differ from FusionAuth on purpose (tokens/policy.py): refresh tokens rotate
 (`OneTimeUse`), PKCE is `Required`, and the implicit grant is off unless listed -- and when it is
 listed, responses carry a `warnings` entry because it exposes tokens to page JavaScript.
-A client secret is generated when none is given and kept across updates that omit it.
+A client secret is generated when none is given and kept across updates that omit it; so is
+`oauthConfiguration.requireRegistration`, which new applications get on (accounts.py).
 """
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ _LIFETIMES = ((("jwtConfiguration",), "timeToLiveInSeconds", MAX_ACCESS_TTL_SECO
               (("jwtConfiguration",), "refreshTokenTimeToLiveInMinutes", MAX_REFRESH_TTL_MINUTES),
               (("jwtConfiguration", "refreshTokenSlidingWindowConfiguration"), "maximumTimeToLiveInMinutes",
                MAX_REFRESH_TTL_MINUTES))
-_BOOLS = (("oauthConfiguration", "requireClientAuthentication"), ("loginConfiguration", "generateRefreshTokens"),
+_BOOLS = (("oauthConfiguration", "requireClientAuthentication"), ("oauthConfiguration", "requireRegistration"), ("loginConfiguration", "generateRefreshTokens"),
           ("loginConfiguration", "requireAuthentication"), ("jwtConfiguration", "enabled"))
 IMPLICIT_WARNING = {"code": "[insecure]implicit",
                     "message": "The implicit grant exposes tokens to page JavaScript and browser history; "
@@ -196,6 +197,9 @@ async def create_application(reg: Registry, app: dict[str, Any], app_id: str | N
     """Validate and store a new application (the API's POST and the admin console's form)."""
     doc = await validate(reg, app)
     doc["oauthConfiguration"].setdefault("clientSecret", secrets.token_urlsafe(32))
+    # Ours: only registered users get a new application's tokens unless it says otherwise
+    # (accounts.token_refusal); an update never adds it, so existing applications keep their rule.
+    doc["oauthConfiguration"].setdefault("requireRegistration", True)
     try:
         row = await reg.db.applications.create(doc, app_id)
     except Conflict:
@@ -227,6 +231,9 @@ async def update_application(reg: Registry, app_id: str, change: Any, origins: O
         doc.setdefault("active", row["active"])  # a PUT without `active` must not undo a soft delete
         old_secret = (row["doc"].get("oauthConfiguration") or {}).get("clientSecret")
         doc["oauthConfiguration"].setdefault("clientSecret", old_secret or secrets.token_urlsafe(32))
+        required = (row["doc"].get("oauthConfiguration") or {}).get("requireRegistration")
+        if required is not None:  # like the secret, kept by an update that omits it
+            doc["oauthConfiguration"].setdefault("requireRegistration", required)
         if await reg.db.applications.replace(app_id, doc, row["version"]):
             _written(reg, origins, app_id)
             updated = await _load(reg, app_id)

@@ -9,14 +9,14 @@ from fastapi.responses import JSONResponse
 
 from authgate import events, revocation
 from authgate.clock import clock
-from authgate.errors import ApiError, field_error, not_found
+from authgate.errors import ApiError, InvalidToken, field_error, not_found
 from authgate.fusionauth.auth import api_key, registry, require_api_key
 from authgate.registry import Registry
 from authgate.shapes import Shape, request_body
 from authgate.tokens import jwt
 from authgate.tokens.refresh import RefreshError, exchange
 from authgate.tokens.validation import validate_access_token
-from authgate.web import cookies
+from authgate.web import cookies, cross_site
 from authgate.web.errors import read_json_object
 
 router = APIRouter()
@@ -27,6 +27,7 @@ _REFRESH_MESSAGES = {
     "revoked": "The refresh token has been revoked.",
     "reused": "The refresh token was already used; every token of its session has been revoked.",
     "inactive": "The user or application is no longer active.",
+    "not_registered": "The user is not registered for the application.",
     "dpop_mismatch": "The refresh token is bound to a different DPoP key.",
     "wrong_client": "The refresh token was not issued to this client.",
 }
@@ -46,8 +47,9 @@ def refresh_error(exc: RefreshError) -> ApiError:
 @router.post("/api/jwt/refresh", openapi_extra=request_body(None, REFRESH))
 async def refresh_jwt(request: Request) -> Response:
     reg = registry(request)
+    await cross_site.guard(request, sets_cookies=True)
     body = await read_json_object(request)
-    token = request.cookies.get(cookies.REFRESH_TOKEN) or body.get("refreshToken")
+    token = cookies.read(request, cookies.REFRESH_TOKEN) or body.get("refreshToken")
     if not token or not isinstance(token, str):
         raise field_error("refreshToken", "blank", "You must specify the [refreshToken] in the body or the refresh_token cookie.")
     dpop_jkt = None
@@ -132,14 +134,26 @@ async def revoke_refresh_token(reg: Registry, token_id: str) -> None:
 
 @router.get("/api/jwt/validate")
 async def validate(request: Request) -> Response:
+    """A token in the Authorization header is presented as at every resource (oauth2/bearer.py): a
+    DPoP-bound one needs the DPoP scheme and a proof of its key (RFC 9449 section 7.1). A cookie
+    carries no proof, so a bound token in the access_token cookie is refused."""
+    from authgate.oauth2.bearer import authorized_claims, is_bound  # bearer imports this module
+
     reg = registry(request)
-    header = request.headers.get("authorization", "")
-    token = header[7:].strip() if header[:7].lower() == "bearer " else request.cookies.get(cookies.ACCESS_TOKEN)
+    if request.headers.get("authorization"):
+        try:
+            claims = await authorized_claims(reg, request)
+        except InvalidToken:
+            return Response(status_code=401)
+        return JSONResponse({"jwt": claims})
+    token = cookies.read(request, cookies.ACCESS_TOKEN)
     if not token:
         return Response(status_code=401)
     try:
         claims = await validate_access_token(reg, token)
     except jwt.TokenInvalid:
+        return Response(status_code=401)
+    if is_bound(claims):
         return Response(status_code=401)
     return JSONResponse({"jwt": claims})
 
@@ -166,8 +180,10 @@ async def public_key(request: Request, applicationId: str | None = None, kid: st
 @router.post("/api/logout", openapi_extra=request_body(None, LOGOUT))
 async def logout(request: Request, refreshToken: str | None = None, global_: bool = False) -> Response:
     reg = registry(request)
+    # Clearing cookies the request did not carry changes nothing: only a call with them is checked.
+    await cross_site.guard(request, sets_cookies=False)
     body = await read_json_object(request)
-    token = request.cookies.get(cookies.REFRESH_TOKEN) or body.get("refreshToken") or refreshToken
+    token = cookies.read(request, cookies.REFRESH_TOKEN) or body.get("refreshToken") or refreshToken
     is_global = bool(body.get("global")) or global_ or request.query_params.get("global") == "true"
     if isinstance(token, str) and token:
         row = await reg.db.refresh_tokens.find_by_token(token)

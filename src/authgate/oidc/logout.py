@@ -107,7 +107,11 @@ async def logout(request: Request) -> Response:
         response: Response = RedirectResponse(location, status_code=302, headers=REDIRECT_HEADERS)
     else:
         response = render("logged_out.html")
-    for name in (cookies.SSO, cookies.REFRESH_TOKEN, cookies.ACCESS_TOKEN):
+    # The Login API's cookies go only with a session this request ended (confirmed, or named by its
+    # id_token_hint): without one there is nothing to end, and a cross-site form must not log a
+    # native-mode SPA out by deleting its refresh_token cookie (issue 15, finding 2).
+    ended = (cookies.REFRESH_TOKEN, cookies.ACCESS_TOKEN) if session is not None else ()
+    for name in (cookies.SSO, *ended):
         cookies.clear_cookie(request, response, name)
     return response
 

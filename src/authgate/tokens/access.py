@@ -12,6 +12,12 @@ from authgate.tokens import jwt
 from authgate.tokens.policy import token_policy
 
 
+# RFC 9068 section 2.1: an access token says what it is in its header, so no verifier can take an
+# id_token (typ JWT, OpenID Connect Core 2) or any other JWT signed by the same key for one. Every
+# verifier checks it: tokens/jwt.verify(typ=...) here, and the example apps' own verifier.
+TYP = "at+jwt"
+
+
 def is_access_token(claims: dict[str, Any]) -> bool:
     """Every access token issued here says how it was obtained (`authenticationType`, as in
     FusionAuth's); an id_token does not. An id_token is no credential for an API (OpenID Connect
@@ -85,7 +91,7 @@ async def issue(reg: Registry, *, user: dict[str, Any], app: dict[str, Any] | No
         claims["cnf"] = cnf
     if amr:
         claims["amr"], claims["acr"] = list(amr), acr_of(amr)
-    token = await jwt.sign(reg.keys, claims, policy.key_id)
+    token = await jwt.sign(reg.keys, claims, policy.key_id, typ=TYP)
     return token, claims["exp"] * 1000, claims
 
 
@@ -100,4 +106,4 @@ async def issue_for_client(reg: Registry, app: dict[str, Any], *, cnf: dict[str,
                               "authenticationType": "CLIENT_CREDENTIALS", "scope": "", "gid": str(uuid.uuid4())}
     if cnf:
         claims["cnf"] = cnf
-    return await jwt.sign(reg.keys, claims, policy.key_id), claims
+    return await jwt.sign(reg.keys, claims, policy.key_id, typ=TYP), claims

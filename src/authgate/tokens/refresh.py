@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from authgate import events
-from authgate.accounts import usable
+from authgate.accounts import token_refusal
 from authgate.clock import clock
 from authgate.registry import Registry
 from authgate.revocation import revoke_grant
@@ -24,7 +24,7 @@ log = logging.getLogger("authgate.refresh")
 
 
 class RefreshError(Exception):
-    """reason: not_found | expired | revoked | reused | wrong_client | inactive | dpop_mismatch"""
+    """reason: not_found | expired | revoked | reused | wrong_client | inactive | not_registered | dpop_mismatch"""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -121,8 +121,11 @@ async def exchange(reg: Registry, token: str, *, client_id: str | None = None, d
     if bound and bound != dpop_jkt:
         raise RefreshError("dpop_mismatch")
     app = await reg.apps.get(row["application_id"]) if row["application_id"] else None
-    if not usable(user) or (row["application_id"] and (app is None or not app["active"])):
+    if row["application_id"] and app is None:
         raise RefreshError("inactive")
+    why = token_refusal(user, app, registration)
+    if why is not None:
+        raise RefreshError("not_registered" if why == "not_registered" else "inactive")
     policy = token_policy(app["doc"] if app else None, reg.settings)
     rotated = policy.one_time_use
     new_token, new_row = token, row

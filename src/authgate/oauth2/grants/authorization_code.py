@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from authgate.accounts import usable
 from authgate.clock import clock
 from authgate.errors import InvalidGrant, InvalidRequest
 from authgate.oauth2 import pkce
@@ -75,8 +74,8 @@ async def grant(reg: Registry, client: Client, params: Params, jkt: str | None) 
     if session is None or session["revoked_instant"] is not None:
         raise InvalidGrant(_GENERIC, detail="the login session of this code has ended")
     user = await reg.db.users.get(row["user_id"])
-    if not usable(user):
-        raise InvalidGrant(_GENERIC, detail="user gone or inactive")
+    if user is None:
+        raise InvalidGrant(_GENERIC, detail="user gone")
     return await user_tokens(reg, client, user, scope=doc.get("scope") or "", auth_time=doc["auth_time"],
                              auth_type="PASSWORD", sid=row["session_id"], grant_id=row["grant_id"], jkt=jkt,
                              nonce=doc.get("nonce"), amr=doc.get("amr"))
