@@ -115,9 +115,6 @@ class MfaChallenges(Repo):
             gone = (await conn.execute(delete(ch).where(ch.c.id_digest == row["id_digest"]))).rowcount
         return row if gone == 1 else None
 
-    async def drop(self, value: str) -> None:
-        await self._write(delete(ch).where(ch.c.id_digest == digest(value)))
-
 
 # The janitor (retention.py) deletes expired challenges (two-factor ids, WebAuthn ceremonies):
 # they can only be refused.
