@@ -14,8 +14,8 @@ from fastapi.responses import Response
 
 from authgate import account_lock, events, revocation
 from authgate.admin.forms import PAGE, api_errors, start_of
-from authgate.admin.render import message, render
-from authgate.admin.session import Admin, ConsoleExit, Form, require_admin, require_admin_form, see_other
+from authgate.admin.render import render
+from authgate.admin.session import Admin, Form, missing, require_admin, require_admin_form, see_other
 from authgate.errors import ApiError
 from authgate.fusionauth._admin import Errors
 from authgate.fusionauth.jwt_api import revoke_refresh_token
@@ -39,8 +39,7 @@ NOTICES = {"created": "User created.", "saved": "Changes saved.", "locked": "Use
 async def _load(admin: Admin, user_id: str) -> dict[str, Any]:
     row = await admin.reg.db.users.get(user_id) if len(user_id) <= 36 else None
     if row is None:
-        raise ConsoleExit(message("Not found", "There is no such user.", 404, admin=admin, csrf_token=admin.csrf_token,
-                                  link=("/admin/users", "All users")))
+        raise missing(admin, "user", "/admin/users")
     return row
 
 
