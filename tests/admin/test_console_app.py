@@ -3,7 +3,6 @@ given the callback of each issuer it is served under."""
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 from authgate.console import ADMIN_ROLE, CONSOLE_APP_ID, CONSOLE_APP_NAME, ensure_console_app, is_admin, make_admin
 from authgate.registry import Registry
@@ -29,7 +28,7 @@ async def test_nodes_starting_together_create_one_application(registry: Registry
     assert doc["oauthConfiguration"]["enabledGrants"] == ["authorization_code"]
 
 
-async def test_another_issuer_adds_its_callback(registry: Registry, tmp_path: Path) -> None:
+async def test_another_issuer_adds_its_callback(registry: Registry) -> None:
     moved = Registry(registry.settings.with_overrides(issuer="https://login.example.com"))
     try:
         await ensure_console_app(moved)

@@ -99,6 +99,16 @@ async def _detail(admin: Admin, row: dict[str, Any], errors: dict[str, list[str]
                   is_self=row["id"] == admin.actor)
 
 
+async def _refuse(admin: Admin, row: dict[str, Any], text: str) -> Response:
+    """The user's page again, with why the action was refused."""
+    return await _detail(admin, row, {"general": [text]}, 400)
+
+
+def _of(row: dict[str, Any], found: dict[str, Any] | None) -> bool:
+    """A session or token named by the form exists and belongs to this user (ids come from the browser)."""
+    return found is not None and found["user_id"] == row["id"]
+
+
 @router.get("/admin/users/{user_id}", include_in_schema=False)
 async def detail(request: Request, user_id: str, admin: Admin = Depends(require_admin)) -> Response:
     return await _detail(admin, await _load(admin, user_id), notice=NOTICES.get(request.query_params.get("done", "")))
@@ -125,7 +135,7 @@ async def change_state(user_id: str, posted: tuple[Admin, Form] = Depends(requir
     row = await _load(admin, user_id)
     action, uid = form.get("action"), row["id"]
     if uid == admin.actor and action in ("lock", "deactivate", "delete"):
-        return await _detail(admin, row, {"general": ["You cannot lock, deactivate or delete your own account here."]}, 400)
+        return await _refuse(admin, row, "You cannot lock, deactivate or delete your own account here.")
     if action == "lock":
         await account_lock.lock(admin.reg, uid)
     elif action == "unlock":
@@ -138,7 +148,7 @@ async def change_state(user_id: str, posted: tuple[Admin, Form] = Depends(requir
         await delete_user(admin.reg, uid, hard=True)
         return see_other("/admin/users", "deleted")
     else:
-        return await _detail(admin, row, {"general": ["Unknown action."]}, 400)
+        return await _refuse(admin, row, "Unknown action.")
     return see_other(f"/admin/users/{uid}", {"lock": "locked", "unlock": "unlocked"}.get(action, action + "d"))
 
 
@@ -159,7 +169,7 @@ async def registrations(user_id: str, posted: tuple[Admin, Form] = Depends(requi
             await delete_registration(admin.reg, row["id"], app_id)
             done = "unregistered"
         else:
-            return await _detail(admin, row, {"general": ["Unknown action."]}, 400)
+            return await _refuse(admin, row, "Unknown action.")
     except ApiError as exc:
         return await _detail(admin, row, api_errors(exc, "registration."), 400)
     return see_other(f"/admin/users/{row['id']}", done)
@@ -171,8 +181,8 @@ async def end_session(user_id: str, posted: tuple[Admin, Form] = Depends(require
     admin, form = posted
     row = await _load(admin, user_id)
     session = await admin.reg.db.sso_sessions.get(form.get("sessionId")[:36])
-    if session is None or session["user_id"] != row["id"]:
-        return await _detail(admin, row, {"general": ["No such session."]}, 400)
+    if not _of(row, session):
+        return await _refuse(admin, row, "No such session.")
     await revocation.end_session(admin.reg, session["id"])
     # Ending a session revokes its refresh tokens: recorded as that revocation, naming the session.
     await events.emit(admin.reg, events.REFRESH_TOKEN_REVOKE, user_id=row["id"], payload={"sessionId": session["id"]},
@@ -185,8 +195,8 @@ async def revoke_token(user_id: str, posted: tuple[Admin, Form] = Depends(requir
     admin, form = posted
     row = await _load(admin, user_id)
     token = await admin.reg.db.refresh_tokens.get(form.get("tokenId")[:36])
-    if token is None or token["user_id"] != row["id"]:
-        return await _detail(admin, row, {"general": ["No such refresh token."]}, 400)
+    if not _of(row, token):
+        return await _refuse(admin, row, "No such refresh token.")
     await revoke_refresh_token(admin.reg, token["id"])
     return see_other(f"/admin/users/{row['id']}", "token")
 
@@ -197,7 +207,7 @@ async def send_reset(user_id: str, posted: tuple[Admin, Form] = Depends(require_
     admin, _ = posted
     row = await _load(admin, user_id)
     if not row["doc"].get("email"):
-        return await _detail(admin, row, {"general": ["The user has no email address."]}, 400)
+        return await _refuse(admin, row, "The user has no email address.")
     await reset_password.start(admin.reg, row, None)
     # No FusionAuth event type covers "reset email sent"; a plain audit entry records who asked.
     await events.emit(admin.reg, events.AUDIT_LOG_CREATE, user_id=row["id"],
@@ -220,5 +230,5 @@ async def remove_factor(user_id: str, posted: tuple[Admin, Form] = Depends(requi
     else:
         removed = kind == "passkey" and await passkeys.remove(admin.reg, row["id"], method_id)
     if not removed:
-        return await _detail(admin, row, {"general": ["No such second factor."]}, 400)
+        return await _refuse(admin, row, "No such second factor.")
     return see_other(f"/admin/users/{row['id']}", "mfa")
