@@ -136,7 +136,7 @@ async def test_errors_in_front_door_endpoints_use_the_application_handlers(clien
     async def broken(*_: Any, **__: Any) -> Any:
         raise RuntimeError("secret detail")
 
-    monkeypatch.setattr("authgate.fusionauth.jwt_api.validate_access_token", broken)
+    monkeypatch.setattr("authgate.oauth2.bearer.validate_access_token", broken)  # what validate calls for a header
     r = await client.get("/api/jwt/validate", headers={"Authorization": "Bearer a.b.c"})
     assert r.status_code == 500
     assert r.json() == {"generalErrors": [{"code": "[InternalError]", "message": "An unexpected error occurred."}]}
