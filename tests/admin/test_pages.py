@@ -154,6 +154,7 @@ async def test_registrations_roles_sessions_and_refresh_tokens(console: Console)
     [session] = await console.reg.db.sso_sessions.live_for_user(uid)
     assert (await post(console.admin, page, f"{page}/sessions", {"sessionId": session["id"]})).status_code == 303
     assert await console.reg.db.sso_sessions.live_for_user(uid) == []
+    assert ("jwt.refresh-token.revoke", "admin", "admin:admin@example.com") in await _audit(console)
     assert (await console.user.get("/admin/")).status_code == 302  # their console session went with it
 
     assert (await post(console.admin, page, f"{page}/registrations",

@@ -6,6 +6,7 @@ from http.cookies import SimpleCookie
 import httpx
 import pytest
 
+from authgate.console import CONSOLE_APP_ID
 from authgate.web.app import create_app
 from tests.conftest import IDP
 from tests.factories import make_application, make_user
@@ -54,7 +55,8 @@ async def test_login_cookies_are_httponly_lax_host_only(registry, scheme):
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base) as client:
         await _login(client, registry)
         r = await client.post("/api/login", json={"loginId": "richard@example.com", "password": "password",
-                                                  "applicationId": (await registry.db.applications.list())[0]["id"]})
+                                                  "applicationId": next(a["id"] for a in await registry.db.applications.list()
+                                                                       if a["id"] != CONSOLE_APP_ID)})
         logout = await client.post("/api/logout", json={})
     for response, expired in ((r, False), (logout, True)):
         cookies = {}

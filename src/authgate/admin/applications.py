@@ -17,8 +17,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from authgate.admin.forms import api_errors, number, pagination
-from authgate.admin.render import message, render
-from authgate.admin.session import Admin, ConsoleExit, Form, require_admin, require_admin_form, see_other
+from authgate.admin.render import render
+from authgate.admin.session import Admin, Form, missing, require_admin, require_admin_form, see_other
 from authgate.console import ADMIN_ROLE, CONSOLE_APP_ID
 from authgate.errors import ApiError
 from authgate.fusionauth.applications import (
@@ -91,8 +91,7 @@ def _page(admin: Admin, app: dict[str, Any] | None, doc: dict[str, Any], errors:
 async def _load(admin: Admin, app_id: str) -> dict[str, Any]:
     row = await admin.reg.db.applications.get(app_id) if len(app_id) <= 36 else None
     if row is None:
-        raise ConsoleExit(message("Not found", "There is no such application.", 404, admin=admin,
-                                  csrf_token=admin.csrf_token, link=("/admin/applications", "All applications")))
+        raise missing(admin, "application", "/admin/applications")
     return application_json(row)
 
 

@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from authgate import revocation
 from authgate.admin.render import STATIC, message
 from authgate.admin.session import (
-    Admin, Form, mfa_required, registry, require_admin_form, session_cookie, signed_in_page, tx_cookie,
+    mfa_required, registry, require_session_form, session_cookie, signed_in_page, tx_cookie,
 )
 from authgate.console import CONSOLE_APP_ID, callback_uri
 from authgate.errors import OAuthError
@@ -74,12 +74,13 @@ async def callback(request: Request) -> Response:
 
 
 @router.post("/admin/logout", include_in_schema=False)
-async def logout(request: Request, posted: tuple[Admin, Form] = Depends(require_admin_form)) -> Response:
-    """Ends the console session and the IdP login it came from (else the next visit signs in silently)."""
-    admin, _ = posted
-    await admin.reg.db.admin_sessions.delete(admin.session["id"])
-    if admin.session["sso_session_id"]:
-        await revocation.end_session(admin.reg, admin.session["sso_session_id"])
+async def logout(request: Request, session: dict[str, Any] = Depends(require_session_form)) -> Response:
+    """Ends the console session and the IdP login it came from (else the next visit signs in
+    silently). Open to a signed-in non-admin too: the 403 page offers it."""
+    reg = registry(request)
+    await reg.db.admin_sessions.delete(session["id"])
+    if session["sso_session_id"]:
+        await revocation.end_session(reg, session["sso_session_id"])
     response = message("Signed out", "You have signed out of the admin console.", 200, link=("/admin/", "Sign in again"))
     response.delete_cookie(session_cookie(request), path="/", httponly=True, samesite="strict", secure=is_https(request))
     cookies.clear_cookie(request, response, cookies.SSO)

@@ -197,18 +197,36 @@ async def read_form(request: Request) -> Form:
         raise ConsoleExit(message("Request refused", "The form could not be read.", 400)) from None
 
 
-async def require_admin_form(request: Request) -> tuple[Admin, Form]:
-    """Dependency of every console form post: an administrator, the session's CSRF token, and a
-    browser saying the post came from our own origin."""
-    admin = await require_admin(request)
+async def _checked_form(request: Request, session: dict[str, Any]) -> Form:
+    """The post's form, if it carries the session's CSRF token and the browser says it came from
+    our own origin; else a 403 page."""
     form = await read_form(request)
-    foreign = csrf.foreign_origin(request, admin.reg.issuer)
+    foreign = csrf.foreign_origin(request, registry(request).issuer)
     token = form.get(csrf.FIELD)
-    if foreign is not None or not hmac.compare_digest(token.encode(), admin.csrf_token.encode()):
-        log.warning("console post refused for user %s: %s", admin.actor, foreign or "CSRF token mismatch")
+    if foreign is not None or not hmac.compare_digest(token.encode(), str(session["csrf_token"]).encode()):
+        log.warning("console post refused for user %s: %s", session["user_id"], foreign or "CSRF token mismatch")
         raise ConsoleExit(message("Request refused", "This form expired or came from another site. Reload the page and try again.",
                                   403, link=("/admin/", "Back to the console")))
-    return admin, form
+    return form
+
+
+async def require_admin_form(request: Request) -> tuple[Admin, Form]:
+    """Dependency of every console form post: an administrator and a checked form."""
+    admin = await require_admin(request)
+    return admin, await _checked_form(request, admin.session)
+
+
+async def require_session_form(request: Request) -> dict[str, Any]:
+    """Signing out: any signed-in user (an administrator or not) with a checked form."""
+    row, _ = await _signed_in(request)
+    await _checked_form(request, row)
+    return row
+
+
+def missing(admin: Admin, what: str, listing: str) -> ConsoleExit:
+    """A 404 page for an id in the URL that names nothing (`what`: "application"), linking back."""
+    return ConsoleExit(message("Not found", f"There is no such {what}.", 404, admin=admin, csrf_token=admin.csrf_token,
+                               link=(listing, f"All {what}s")))
 
 
 def see_other(path: str, notice: str | None = None) -> Response:

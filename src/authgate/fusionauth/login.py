@@ -63,8 +63,9 @@ async def authenticate(reg: Registry, login_id: str, password: str) -> dict[str,
     if not ok:
         raise LOGIN_FAILED  # already counted by the reservation
     await lockout.refund(reg, reservation)
-    if failures:
-        await reg.db.login_failures.reset(user["id"])
+    # The right password does not clear wrong second-factor codes (login_failures): else whoever
+    # has the password could log in again after every few guesses at the code, without end.
+    # A right code clears them (mfa/factors.py); they also expire with their window.
     if needs_rehash:
         await reg.db.users.set_password_hash(user["id"], await reg.hasher.hash(password))
     if not user["active"]:
