@@ -17,21 +17,23 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from authgate.admin.forms import api_errors, number, pagination
-from authgate.admin.render import message, render
-from authgate.admin.session import Admin, ConsoleExit, Form, require_admin, require_admin_form, see_other
+from authgate.admin.render import render
+from authgate.admin.session import Admin, Form, missing, require_admin, require_admin_form, see_other
 from authgate.console import ADMIN_ROLE, CONSOLE_APP_ID
 from authgate.errors import ApiError
 from authgate.fusionauth.applications import (
     GRANTS, create_application, delete_application, origins, update_application,
 )
 from authgate.fusionauth.present import application_json
+from authgate.lifecycle.app_settings import LABELS, OPTIONAL_FIELDS
 
 router = APIRouter()
 
 PKCE_POLICIES = ("Required", "NotRequired", "NotRequiredWhenUsingClientAuthentication")
 USAGE_POLICIES = ("OneTimeUse", "Reusable")
 EXPIRATION_POLICIES = ("Fixed", "SlidingWindow", "SlidingWindowWithMaximumLifetime")
-MFA_POLICIES = ("Disabled", "Enabled", "Required")
+MFA_POLICIES = ("Enabled", "Required", "Disabled")  # mfa/policy.py; Enabled (the default) asks users who set one up
+UNVERIFIED_BEHAVIORS = ("Allow", "Gated")
 NOTICES = {"created": "Application created.", "saved": "Changes saved.", "deleted": "Application deleted.",
            "deactivated": "Application deactivated: logins and refreshes for it are refused.",
            "reactivated": "Application reactivated."}
@@ -62,9 +64,24 @@ def _sections(form: Form, current: dict[str, Any]) -> dict[str, Any]:
             "generateRefreshTokens": form.checked("loginConfiguration.generateRefreshTokens"),
             "requireAuthentication": form.checked("loginConfiguration.requireAuthentication"),
         },
-        "registrationConfiguration": {"enabled": form.checked("registrationConfiguration.enabled")},
-        "multiFactorConfiguration": {"loginPolicy": form.get("multiFactorConfiguration.loginPolicy") or "Disabled"},
+        "registrationConfiguration": {
+            "enabled": form.checked("registrationConfiguration.enabled"),
+            "confirmPassword": form.checked("registrationConfiguration.confirmPassword"),
+            **{name: {"enabled": form.checked(f"registrationConfiguration.{name}.enabled"),
+                      "required": form.checked(f"registrationConfiguration.{name}.required")} for name in OPTIONAL_FIELDS},
+        },
+        "emailConfiguration": {
+            "verifyEmail": _tristate(form.get("emailConfiguration.verifyEmail")),
+            "unverified": {"behavior": behavior} if (behavior := form.get("emailConfiguration.unverified.behavior")) in
+            UNVERIFIED_BEHAVIORS else None,
+        },
+        "multiFactorConfiguration": {"loginPolicy": form.get("multiFactorConfiguration.loginPolicy") or None},
     }
+
+
+def _tristate(raw: str) -> bool | None:
+    """A select of "default" / "yes" / "no": None leaves the server's setting in force."""
+    return {"yes": True, "no": False}.get(raw)
 
 
 def _merge(doc: dict[str, Any], edited: dict[str, Any]) -> dict[str, Any]:
@@ -85,14 +102,14 @@ def _page(admin: Admin, app: dict[str, Any] | None, doc: dict[str, Any], errors:
     return render("application.html", status=status, admin=admin, section="applications", csrf_token=admin.csrf_token,
                   app=app, doc=doc, errors=errors, grants=GRANTS, pkce_policies=PKCE_POLICIES,
                   usage_policies=USAGE_POLICIES, expiration_policies=EXPIRATION_POLICIES, mfa_policies=MFA_POLICIES,
+                  optional_fields=[(n, LABELS[n]) for n in OPTIONAL_FIELDS], behaviors=UNVERIFIED_BEHAVIORS,
                   is_console=bool(app and app["id"] == CONSOLE_APP_ID), **extra)
 
 
 async def _load(admin: Admin, app_id: str) -> dict[str, Any]:
     row = await admin.reg.db.applications.get(app_id) if len(app_id) <= 36 else None
     if row is None:
-        raise ConsoleExit(message("Not found", "There is no such application.", 404, admin=admin,
-                                  csrf_token=admin.csrf_token, link=("/admin/applications", "All applications")))
+        raise missing(admin, "application", "/admin/applications")
     return application_json(row)
 
 

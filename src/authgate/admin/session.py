@@ -223,6 +223,12 @@ async def require_session_form(request: Request) -> dict[str, Any]:
     return row
 
 
+def missing(admin: Admin, what: str, listing: str) -> ConsoleExit:
+    """A 404 page for an id in the URL that names nothing (`what`: "application"), linking back."""
+    return ConsoleExit(message("Not found", f"There is no such {what}.", 404, admin=admin, csrf_token=admin.csrf_token,
+                               link=(listing, f"All {what}s")))
+
+
 def see_other(path: str, notice: str | None = None) -> Response:
     """Post/redirect/get; `notice` is shown once on the next page (a query parameter of fixed words)."""
     return RedirectResponse(path + (f"?done={notice}" if notice else ""), status_code=303)

@@ -14,8 +14,8 @@ from fastapi.responses import Response
 
 from authgate import account_lock, events, revocation
 from authgate.admin.forms import PAGE, api_errors, start_of
-from authgate.admin.render import message, render
-from authgate.admin.session import Admin, ConsoleExit, Form, require_admin, require_admin_form, see_other
+from authgate.admin.render import render
+from authgate.admin.session import Admin, Form, missing, require_admin, require_admin_form, see_other
 from authgate.errors import ApiError
 from authgate.fusionauth._admin import Errors
 from authgate.fusionauth.jwt_api import revoke_refresh_token
@@ -39,8 +39,7 @@ NOTICES = {"created": "User created.", "saved": "Changes saved.", "locked": "Use
 async def _load(admin: Admin, user_id: str) -> dict[str, Any]:
     row = await admin.reg.db.users.get(user_id) if len(user_id) <= 36 else None
     if row is None:
-        raise ConsoleExit(message("Not found", "There is no such user.", 404, admin=admin, csrf_token=admin.csrf_token,
-                                  link=("/admin/users", "All users")))
+        raise missing(admin, "user", "/admin/users")
     return row
 
 
@@ -99,6 +98,16 @@ async def _detail(admin: Admin, row: dict[str, Any], errors: dict[str, list[str]
                   is_self=row["id"] == admin.actor)
 
 
+async def _refuse(admin: Admin, row: dict[str, Any], text: str) -> Response:
+    """The user's page again, with why the action was refused."""
+    return await _detail(admin, row, {"general": [text]}, 400)
+
+
+def _of(row: dict[str, Any], found: dict[str, Any] | None) -> bool:
+    """A session or token named by the form exists and belongs to this user (ids come from the browser)."""
+    return found is not None and found["user_id"] == row["id"]
+
+
 @router.get("/admin/users/{user_id}", include_in_schema=False)
 async def detail(request: Request, user_id: str, admin: Admin = Depends(require_admin)) -> Response:
     return await _detail(admin, await _load(admin, user_id), notice=NOTICES.get(request.query_params.get("done", "")))
@@ -125,7 +134,7 @@ async def change_state(user_id: str, posted: tuple[Admin, Form] = Depends(requir
     row = await _load(admin, user_id)
     action, uid = form.get("action"), row["id"]
     if uid == admin.actor and action in ("lock", "deactivate", "delete"):
-        return await _detail(admin, row, {"general": ["You cannot lock, deactivate or delete your own account here."]}, 400)
+        return await _refuse(admin, row, "You cannot lock, deactivate or delete your own account here.")
     if action == "lock":
         await account_lock.lock(admin.reg, uid)
     elif action == "unlock":
@@ -138,7 +147,7 @@ async def change_state(user_id: str, posted: tuple[Admin, Form] = Depends(requir
         await delete_user(admin.reg, uid, hard=True)
         return see_other("/admin/users", "deleted")
     else:
-        return await _detail(admin, row, {"general": ["Unknown action."]}, 400)
+        return await _refuse(admin, row, "Unknown action.")
     return see_other(f"/admin/users/{uid}", {"lock": "locked", "unlock": "unlocked"}.get(action, action + "d"))
 
 
@@ -159,7 +168,7 @@ async def registrations(user_id: str, posted: tuple[Admin, Form] = Depends(requi
             await delete_registration(admin.reg, row["id"], app_id)
             done = "unregistered"
         else:
-            return await _detail(admin, row, {"general": ["Unknown action."]}, 400)
+            return await _refuse(admin, row, "Unknown action.")
     except ApiError as exc:
         return await _detail(admin, row, api_errors(exc, "registration."), 400)
     return see_other(f"/admin/users/{row['id']}", done)
@@ -171,8 +180,8 @@ async def end_session(user_id: str, posted: tuple[Admin, Form] = Depends(require
     admin, form = posted
     row = await _load(admin, user_id)
     session = await admin.reg.db.sso_sessions.get(form.get("sessionId")[:36])
-    if session is None or session["user_id"] != row["id"]:
-        return await _detail(admin, row, {"general": ["No such session."]}, 400)
+    if not _of(row, session):
+        return await _refuse(admin, row, "No such session.")
     await revocation.end_session(admin.reg, session["id"])
     # Ending a session revokes its refresh tokens: recorded as that revocation, naming the session.
     await events.emit(admin.reg, events.REFRESH_TOKEN_REVOKE, user_id=row["id"], payload={"sessionId": session["id"]},
@@ -185,8 +194,8 @@ async def revoke_token(user_id: str, posted: tuple[Admin, Form] = Depends(requir
     admin, form = posted
     row = await _load(admin, user_id)
     token = await admin.reg.db.refresh_tokens.get(form.get("tokenId")[:36])
-    if token is None or token["user_id"] != row["id"]:
-        return await _detail(admin, row, {"general": ["No such refresh token."]}, 400)
+    if not _of(row, token):
+        return await _refuse(admin, row, "No such refresh token.")
     await revoke_refresh_token(admin.reg, token["id"])
     return see_other(f"/admin/users/{row['id']}", "token")
 
@@ -197,7 +206,7 @@ async def send_reset(user_id: str, posted: tuple[Admin, Form] = Depends(require_
     admin, _ = posted
     row = await _load(admin, user_id)
     if not row["doc"].get("email"):
-        return await _detail(admin, row, {"general": ["The user has no email address."]}, 400)
+        return await _refuse(admin, row, "The user has no email address.")
     await reset_password.start(admin.reg, row, None)
     # No FusionAuth event type covers "reset email sent"; a plain audit entry records who asked.
     await events.emit(admin.reg, events.AUDIT_LOG_CREATE, user_id=row["id"],
@@ -220,5 +229,5 @@ async def remove_factor(user_id: str, posted: tuple[Admin, Form] = Depends(requi
     else:
         removed = kind == "passkey" and await passkeys.remove(admin.reg, row["id"], method_id)
     if not removed:
-        return await _detail(admin, row, {"general": ["No such second factor."]}, 400)
+        return await _refuse(admin, row, "No such second factor.")
     return see_other(f"/admin/users/{row['id']}", "mfa")

@@ -55,7 +55,7 @@ async def methods(reg: Registry, user_id: str) -> list[Method]:
 
 async def has_any(reg: Registry, user_id: str) -> bool:
     """Any second factor: a TOTP method or a passkey."""
-    return bool(await reg.db.mfa_methods.for_user(user_id) or await reg.db.webauthn_credentials.for_user(user_id))
+    return await reg.db.mfa_methods.has_factor(user_id)
 
 
 async def enable_totp(reg: Registry, user_id: str, secret: bytes, code: str) -> tuple[Method, list[str] | None]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, exists, func, literal, select, update
 
 from authgate.clock import clock
 from authgate.storage.db import digest
@@ -17,8 +17,17 @@ from authgate.storage.schema import recovery_codes as rc
 from authgate.storage.schema import webauthn_credentials as wc
 
 
+# Asked on every password login: one prepared statement (base.Repo's fast path), both tables.
+_HAS_FACTOR = select(literal(1).label("one")).where(
+    exists().where(mm.c.user_id == bindparam("p_user")) | exists().where(wc.c.user_id == bindparam("p_user")))
+
+
 class MfaMethods(Repo):
     table = mm
+
+    async def has_factor(self, user_id: str) -> bool:
+        """A TOTP method or a passkey: whether this user has any second factor."""
+        return await self._one(_HAS_FACTOR, {"p_user": user_id}) is not None
 
     async def create(self, values: dict[str, Any]) -> dict[str, Any]:
         return await self._insert({**values, "insert_instant": clock.now_ms()})
