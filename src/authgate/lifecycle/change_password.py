@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from authgate import password_policy
 from authgate.clock import clock
-from authgate.lifecycle import Refused, links
+from authgate import events
+from authgate.lifecycle import Refused, event_user, links
 from authgate.lifecycle.sign_out import end_user_sessions
 from authgate.mail import templates
 from authgate.mail.outbox import enqueue
@@ -80,4 +81,6 @@ async def change_with_current(reg: "Registry", user: dict[str, Any], current: An
         raise Refused("currentPassword", "invalid", "Your current password is not correct.")
     if current == new:
         raise Refused("password", "unchanged", "The new password must differ from the current one.")
-    return await set_password(reg, user, new, keep_session_id=keep_session_id, client_id=client_id)
+    user = await set_password(reg, user, new, keep_session_id=keep_session_id, client_id=client_id)
+    await events.emit(reg, events.USER_PASSWORD_UPDATE, user_id=user["id"], payload=event_user(user))
+    return user

@@ -12,7 +12,8 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 from authgate.accounts import usable
-from authgate.lifecycle import Refused, links
+from authgate import events
+from authgate.lifecycle import Refused, event_user, links
 from authgate.lifecycle.change_password import check_new_password, set_password
 from authgate.mail import templates
 from authgate.mail.outbox import enqueue
@@ -74,4 +75,7 @@ async def complete(reg: "Registry", change_password_id: Any, password: Any) -> d
     user = await reg.db.users.get(row["user_id"]) if spent else None
     if user is None:
         raise Refused("changePasswordId", "invalid", "This link is invalid, has expired or was already used.")
-    return await set_password(reg, user, password, mark_verified=True, client_id=row["application_id"])
+    user = await set_password(reg, user, password, mark_verified=True, client_id=row["application_id"])
+    await events.emit(reg, events.USER_PASSWORD_RESET_SUCCESS, user_id=user["id"], application_id=row["application_id"],
+                      payload=event_user(user))
+    return user

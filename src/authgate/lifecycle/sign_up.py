@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from authgate.accounts import usable
 from authgate.email_address import is_email
-from authgate.lifecycle import Invalid, Refused, links, verify_email
+from authgate import events
+from authgate.lifecycle import Invalid, Refused, event_user, links, verify_email
 from authgate.lifecycle.app_settings import LABELS, registration_form
 from authgate.lifecycle.change_password import check_new_password
 from authgate.mail import templates
@@ -78,6 +79,10 @@ async def sign_up(reg: "Registry", app: dict[str, Any], email: Any, password: An
             existing = await reg.db.users.find_by_login_id(doc["email"])
         else:
             await reg.db.registrations.create(user["id"], app["id"], {"roles": roles})
+            await events.emit(reg, events.USER_CREATE, user_id=user["id"], application_id=app["id"],
+                              payload=event_user(user))
+            await events.emit(reg, events.USER_REGISTRATION_CREATE, user_id=user["id"], application_id=app["id"],
+                              payload={"registration": {"applicationId": app["id"], "roles": roles}})
             await verify_email.start(reg, user, app["id"], app_name=app["name"])
             log.info("user %s signed up to application %s", user["id"], app["id"])
             return

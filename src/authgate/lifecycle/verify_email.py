@@ -7,7 +7,8 @@ import logging
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from authgate.lifecycle import Refused, links
+from authgate import events
+from authgate.lifecycle import Refused, event_user, links
 from authgate.mail import templates
 from authgate.mail.outbox import enqueue
 from authgate.storage.repos.action_ids import VERIFY
@@ -61,4 +62,6 @@ async def complete(reg: "Registry", verification_id: Any) -> dict[str, Any]:
     log.info("user %s verified their email", user["id"])
     fresh = await reg.db.users.get(user["id"])
     assert fresh is not None
+    await events.emit(reg, events.USER_EMAIL_VERIFIED, user_id=fresh["id"], application_id=row["application_id"],
+                      payload=event_user(fresh))
     return fresh

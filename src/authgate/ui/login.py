@@ -16,7 +16,9 @@ from authgate.fusionauth.login import authenticate_logged, record_login
 from authgate.oauth2.authorize.context import AuthorizeContext, ErrorPage
 from authgate.oauth2.authorize.issue import issue
 from authgate.sessions import sso
-from authgate.ui import csrf
+from authgate.lifecycle.app_settings import registration_form
+from authgate.ui import csrf, gated
+from authgate.ui.forms import with_params
 from authgate.ui.pages import render
 
 log = logging.getLogger("authgate.ui.login")
@@ -40,9 +42,14 @@ def is_login_submission(ctx: AuthorizeContext) -> bool:
 def show(ctx: AuthorizeContext, error: str | None = None, login_id: str | None = None, status: int = 200) -> Response:
     assert ctx.client is not None and ctx.redirect_uri is not None
     token = csrf.token(ctx.request)
+    carried = ctx.carried_params()
+    # Account lifecycle links (ui/password.py, ui/register.py), carrying the authorize request back.
+    can_register = registration_form(ctx.client.app["doc"]).enabled
     response = render("login.html", status=status, form_targets=(ctx.redirect_uri,), app_name=ctx.client.app["name"],
-                      hidden=ctx.carried_params(), csrf_token=token, error=error,
-                      login_id=login_id if login_id is not None else (ctx.login_hint or ""))
+                      hidden=carried, csrf_token=token, error=error,
+                      login_id=login_id if login_id is not None else (ctx.login_hint or ""),
+                      forgot_url=with_params("/password/forgot", carried),
+                      register_url=with_params("/oauth2/register", carried) if can_register else None)
     csrf.set_cookie(ctx.request, response, token, "/oauth2/authorize")
     return response
 
@@ -68,6 +75,8 @@ async def submit(ctx: AuthorizeContext) -> Response:
     except ApiError as exc:
         log.info("hosted login refused (%s): %s", exc.status, exc.detail)
         return show(ctx, MESSAGES.get(exc.status, BAD_CREDENTIALS), login_id)
+    if ctx.client is not None and await gated.must_verify_first(ctx.reg, ctx.client.app, user):
+        return gated.page()
     user = await record_login(ctx.reg, user)
     old = await sso.current(ctx.reg, ctx.request)
     if old is not None:

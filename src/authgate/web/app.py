@@ -46,6 +46,11 @@ ROUTERS = (
     "authgate.fusionauth.system",
     "authgate.fusionauth.webhooks",
     "authgate.admin.routes",
+    "authgate.fusionauth.user_actions",
+    "authgate.ui.register",
+    "authgate.ui.password",
+    "authgate.ui.verify",
+    "authgate.ui.account",
 )
 
 

@@ -35,7 +35,13 @@ _JSON_BODIES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("/api/login", {"loginId": _STR, "password": _STR, "applicationId": _STR, "noJWT": {"type": "boolean"}}),
     ("/api/jwt/refresh", {"refreshToken": _STR}),
     ("/api/logout", {"refreshToken": _STR, "global": {"type": "boolean"}}),
-    ("/api/user/registration", {"registration": _REGISTRATION, "user": _USER}),
+    ("/api/user/registration", {"registration": _REGISTRATION, "user": _USER,
+                                "skipVerification": {"type": "boolean"}}),
+    ("/api/user/forgot-password", {"loginId": _STR, "applicationId": _STR,
+                                   "sendForgotPasswordEmail": {"type": "boolean"}}),
+    ("/api/user/change-password", {"changePasswordId": _STR, "loginId": _STR, "currentPassword": _STR,
+                                   "password": _STR}),
+    ("/api/user/verify-email", {"verificationId": _STR}),
     ("/api/user/search", {"search": {"type": "object", "properties": {
         "queryString": _STR, "ids": {"type": "array", "items": _STR}, "numberOfResults": {"type": "integer"},
         "startRow": {"type": "integer"}}}}),
@@ -75,7 +81,9 @@ _FORM_BODIES: dict[str, dict[str, Any]] = {
 }
 # Answers without a body: FusionAuth's bodyless 200s and its deliberately empty login 404.
 _EMPTY = {"description": "No body."}
-_BODYLESS = {("post", "/api/login", "404"), ("post", "/api/user/import", "200"), ("get", "/api/jwt/validate", "401"), ("post", "/api/logout", "200"),
+_BODYLESS = {("get", "/api/user/change-password/{change_password_id}", "200"),
+             ("post", "/api/user/verify-email", "200"), ("post", "/api/user/verify-email/{verification_id}", "200"),
+             ("post", "/api/login", "404"), ("post", "/api/user/import", "200"), ("get", "/api/jwt/validate", "401"), ("post", "/api/logout", "200"),
              ("post", "/oauth2/revoke", "200")}
 # Endpoints answering like the Login API (authgate/fusionauth/login.py `complete`).
 _LOGINS = ("/api/login", "/api/two-factor/login", "/api/webauthn/login")
@@ -105,6 +113,8 @@ def _complete(method: str, path: str, op: dict[str, Any]) -> None:
                 responses[status] = _json(FUSIONAUTH_ERRORS, "User expired or locked.")
         if method == "delete":
             responses["200"] = _EMPTY
+        if path == "/api/user/forgot-password":
+            responses["422"] = _json(FUSIONAUTH_ERRORS, "The user has no email address to send the link to.")
         if "two-factor" in path:
             responses["421"] = {"description": "The two-factor code is wrong, malformed or already used."}
         if "requestBody" not in op and method in ("post", "put", "patch"):
