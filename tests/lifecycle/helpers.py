@@ -59,13 +59,16 @@ def relative(url: str) -> str:
     return f"{parts.path}?{parts.query}" if parts.query else parts.path
 
 
-async def mail_to(reg: Registry, catcher: MailCatcher, address: str, count: int = 1) -> list[Caught]:
-    """Send what is due, then every message `address` has received once there are `count`."""
+async def mail_to(reg: Registry, catcher: MailCatcher, address: str, count: int = 1,
+                  containing: str = "") -> list[Caught]:
+    """Send what is due, then the messages `address` received whose text contains `containing`,
+    once there are `count` of them."""
     await reg.mail.deliver_due()
+    got: list[Caught] = []
     for _ in range(200):
-        if len(catcher.to(address)) >= count:
+        got = [m for m in catcher.to(address) if containing in m.text]
+        if len(got) >= count:
             break
         await asyncio.sleep(0.05)
-    got = catcher.to(address)
     assert len(got) >= count, [m.subject for m in catcher.inbox]
     return got

@@ -108,3 +108,14 @@ async def test_account_page_changes_the_password_and_ends_other_sessions(client,
 async def test_account_page_without_a_session_asks_to_log_in(client):
     r = await client.get("/account")
     assert r.status_code == 401 and "You are not logged in" in r.text
+
+
+async def test_an_sso_session_from_an_allow_app_does_not_open_a_gated_app(client, registry, catcher):
+    allow = await store_app(registry, emailConfiguration={"unverified": {"behavior": "Allow"}})
+    gated = await store_app(registry)
+    await make_user(registry, email="una@example.com", password=STRONG, apps=[allow, gated], verified=False)
+    assert "code" in redirect_params(await _login(client, allow["id"], "una@example.com", STRONG))
+    r = await client.get("/oauth2/authorize", params=authorize(gated["id"]))  # the SSO session, no form
+    assert r.status_code == 403 and "Verify your email first" in r.text and "location" not in r.headers
+    [msg] = await mail_to(registry, catcher, "una@example.com")
+    assert msg.subject.startswith("Confirm your email address")

@@ -3,7 +3,7 @@
 
 `request` is what the hosted page calls: it answers nothing, so the page says the same for an
 address that has an account and one that has not; both paths render an email and make two
-database writes (the unknown one into the replay cache), so they also cost the same.
+database writes (the unknown one two never-sent outbox rows), so they also cost the same.
 """
 from __future__ import annotations
 
@@ -52,8 +52,8 @@ async def request(reg: "Registry", login_id: str, client_id: str | None, app_nam
     reg.mail_templates.render(templates.FORGOT_PASSWORD, issuer=reg.issuer, app_name=app_name, name="",
                               email=login_id, link=links.change_password(reg.issuer, "x" * 43, client_id),
                               valid_for=_valid_for(reg.settings.change_password_id_ttl_seconds))
-    for _ in range(2):
-        await reg.db.nonces.use_once(secrets.token_urlsafe(16), reg.settings.change_password_id_ttl_seconds)
+    for _ in range(2):  # in place of the id and the message
+        await reg.db.outbox.add_suppressed(templates.FORGOT_PASSWORD)
     log.info("forgot-password for an unknown or unusable login id: no email")
 
 

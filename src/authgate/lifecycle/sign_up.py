@@ -12,7 +12,6 @@ enables. Roles, `verified`, ids, tenants or anything else a crafted POST adds ar
 from __future__ import annotations
 
 import logging
-import secrets
 from typing import TYPE_CHECKING, Any
 
 from authgate.accounts import usable
@@ -92,5 +91,5 @@ async def sign_up(reg: "Registry", app: dict[str, Any], email: Any, password: An
                       forgot_link=links.forgot_password(reg.issuer, app["id"]))
     # Rehearse the new-account path's other three writes (user, registration, verification id).
     for _ in range(3):
-        await reg.db.nonces.use_once(secrets.token_urlsafe(16), reg.settings.verification_id_ttl_seconds)
+        await reg.db.outbox.add_suppressed(templates.ALREADY_REGISTERED)
     log.info("sign-up with an address that has an account: told by email")

@@ -17,6 +17,7 @@ from authgate.oauth2.authorize.steps import validate
 from authgate.oauth2.responses import authorization_response
 from authgate.sessions import sso
 from authgate.ui import login
+from authgate.ui import gated
 from authgate.ui.pages import error_page
 
 router = APIRouter()
@@ -30,6 +31,8 @@ async def _interact(ctx: AuthorizeContext) -> Response:
         ctx.max_age is not None and clock.now() - session.auth_time > ctx.max_age)
     if not fresh_login_needed:
         assert session is not None
+        if ctx.client is not None and await gated.must_verify_first(ctx.reg, ctx.client.app, session.user):
+            return gated.page()  # a session from an application that let the unverified user in
         return await issue(ctx, session)
     if "none" in ctx.prompt:
         raise LoginRequired("The user must log in.", detail="prompt=none without a usable session")
