@@ -15,12 +15,15 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import make_url
 
 from authgate.config import Settings
 from authgate.registry import Registry
 from authgate.web.app import create_app, start
 
 PG_URL = os.environ.get("AUTHGATE_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+# The same server for asyncpg directly (libpq form: no driver name).
+PG_DSN = make_url(PG_URL).set(drivername="postgresql").render_as_string(hide_password=False)
 API_KEY = "test-superuser-api-key-0123456789abcdef"
 IDP = "http://idp.authgate.localhost:9011"
 
@@ -29,7 +32,7 @@ async def _pg_available() -> str | None:
     import asyncpg
 
     try:
-        conn = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg", "postgresql"), timeout=3)
+        conn = await asyncpg.connect(PG_DSN, timeout=3)
     except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
         return f"PostgreSQL not reachable at {PG_URL}: {exc}"
     await conn.close()
@@ -48,7 +51,7 @@ def pg_skip_reason() -> str | None:
 async def _pg_exec(sql: str) -> None:
     import asyncpg
 
-    conn = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg", "postgresql"))
+    conn = await asyncpg.connect(PG_DSN)
     try:
         await conn.execute(sql)
     finally:

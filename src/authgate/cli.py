@@ -19,9 +19,11 @@ app = typer.Typer(help="authgate: an identity provider speaking FusionAuth's API
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 app_app = typer.Typer(help="Manage applications (OAuth clients).", no_args_is_help=True)
 key_app = typer.Typer(help="Manage signing keys.", no_args_is_help=True)
+api_key_app = typer.Typer(help="Manage API keys (the admin APIs' credentials).", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(app_app, name="app")
 app.add_typer(key_app, name="key")
+app.add_typer(api_key_app, name="api-key")
 
 T = TypeVar("T")
 DataDir = typer.Option(None, "--data-dir", help="Directory of the SQLite database (default ./authgate-data).")
@@ -64,15 +66,55 @@ def _with_registry(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T
     from authgate.registry import Registry
     from authgate.web.app import start
 
+    from authgate import events
+
     async def run() -> T:
         reg = Registry(settings)
+        # What the commands change is audited like the API's changes, with the CLI as the actor.
+        token = events.bind(lambda: events.RequestContext(actor=events.Actor("system", None, "cli")))
         try:
             await start(reg)
             return await work(reg)
         finally:
+            events.unbind(token)
             await reg.close()
 
     return asyncio.run(run())
+
+
+def _run_api(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
+    """`_with_registry` for commands that call the API's own functions: their 4xx becomes a message."""
+    from authgate.errors import ApiError
+
+    async def guarded(reg: Any) -> Any:
+        try:
+            return await work(reg)
+        except ApiError as exc:
+            return _Refused(exc)
+
+    result = _with_registry(settings, guarded)
+    if isinstance(result, _Refused):
+        _fail(result.message)
+    return result  # type: ignore[no-any-return]
+
+
+class _Refused:
+    def __init__(self, exc: Any) -> None:
+        body = exc.body() or {}
+        messages = [e["message"] for errs in (body.get("fieldErrors") or {}).values() for e in errs]
+        messages += [e["message"] for e in body.get("generalErrors") or []]
+        self.message = "; ".join(messages) or str(exc)
+
+
+async def _user_id(reg: Any, user: str) -> str:
+    """A user named by id, email or username."""
+    from authgate.errors import not_found
+
+    row = await reg.db.users.get(user) if len(user) == 36 else None
+    row = row or await reg.db.users.find_by_login_id(user)
+    if row is None:
+        raise not_found("user")
+    return str(row["id"])
 
 
 @app.command()
@@ -138,9 +180,12 @@ def purge(data_dir: Optional[Path] = DataDir) -> None:
 @user_app.command("create")
 def user_create(email: str, password: str = typer.Option(..., prompt=True, hide_input=True),
                 register: list[str] = typer.Option([], help="Application id to register the user to (repeatable)."),
+                admin: bool = typer.Option(False, "--admin", help="Make the user an administrator: registered to the "
+                                           "admin console (/admin) with its admin role."),
                 data_dir: Optional[Path] = DataDir) -> None:
-    """Create a user (and optionally register it to applications)."""
+    """Create a user (and optionally register it to applications, or make it an administrator)."""
     from authgate import password_policy
+    from authgate.console import make_admin
     from authgate.storage.repos import Conflict
 
     async def work(reg: Any) -> dict[str, Any] | str:
@@ -157,6 +202,8 @@ def user_create(email: str, password: str = typer.Option(..., prompt=True, hide_
             return f"a user with the email {email!r} already exists"
         for app_id in register:
             await reg.db.registrations.create(user["id"], app_id, {"roles": []})
+        if admin:
+            await make_admin(reg, user["id"])
         return user
 
     user = _with_registry(_settings(data_dir), work)
@@ -166,13 +213,57 @@ def user_create(email: str, password: str = typer.Option(..., prompt=True, hide_
 
 
 @user_app.command("list")
-def user_list(data_dir: Optional[Path] = DataDir) -> None:
-    """List users."""
-    async def work(reg: Any) -> list[dict[str, Any]]:
-        return (await reg.db.users.search(None, None, 0, 1000))[1]
+def user_list(as_json: bool = typer.Option(False, "--json", help="One JSON document: FusionAuth's user objects."),
+              data_dir: Optional[Path] = DataDir) -> None:
+    """List users (every one, a page at a time)."""
+    from authgate.fusionauth.present import user_json
 
-    for u in _with_registry(_settings(data_dir), work):
-        typer.echo(f"{u['id']}  {u['email'] or ''}  {u['username'] or ''}")
+    async def work(reg: Any) -> list[dict[str, Any]]:
+        users: list[dict[str, Any]] = []
+        while True:
+            total, page = await reg.db.users.search(None, None, len(users), 500)
+            users += page
+            if not page or len(users) >= total:
+                return users
+
+    users = _with_registry(_settings(data_dir), work)
+    if as_json:
+        typer.echo(json.dumps({"total": len(users), "users": [user_json(u) for u in users]}, indent=2))
+        return
+    for u in users:
+        state = "" if u["active"] else "  (deactivated)"
+        typer.echo(f"{u['id']}  {u['email'] or ''}  {u['username'] or ''}{state}")
+
+
+@user_app.command("delete")
+def user_delete(user: str = typer.Argument(..., help="User id, email or username."),
+                hard: bool = typer.Option(False, "--hard", help="Remove the user and everything of theirs; "
+                                          "without it the user is deactivated (FusionAuth's soft delete)."),
+                data_dir: Optional[Path] = DataDir) -> None:
+    """Deactivate a user (their sessions and refresh tokens end), or remove them with --hard."""
+    from authgate.fusionauth.users import delete_user
+
+    async def work(reg: Any) -> str:
+        uid = await _user_id(reg, user)
+        await delete_user(reg, uid, hard=hard)
+        return uid
+
+    uid = _run_api(_settings(data_dir), work)
+    typer.echo(f"user {uid} {'deleted' if hard else 'deactivated'}")
+
+
+@user_app.command("unlock")
+def user_unlock(user: str = typer.Argument(..., help="User id, email or username."),
+                data_dir: Optional[Path] = DataDir) -> None:
+    """Lift a lock: an administrator's, or the lockout after too many failed logins."""
+    from authgate import account_lock
+
+    async def work(reg: Any) -> str:
+        uid = await _user_id(reg, user)
+        await account_lock.unlock(reg, uid)
+        return uid
+
+    typer.echo(f"user {_run_api(_settings(data_dir), work)} unlocked")
 
 
 @app_app.command("create")
@@ -189,9 +280,11 @@ def app_create(name: str, redirect_url: list[str] = typer.Option([], help="Autho
         "loginConfiguration": {"generateRefreshTokens": True}}
 
     async def work(reg: Any) -> dict[str, Any]:
-        return await reg.db.applications.create(doc)
+        from authgate.fusionauth.applications import create_application
 
-    row = _with_registry(_settings(data_dir), work)
+        return await create_application(reg, doc, None, None)  # validated and audited like the API's
+
+    row = _run_api(_settings(data_dir), work)
     typer.echo(json.dumps({"id": row["id"], "name": name, "clientSecret": doc["oauthConfiguration"]["clientSecret"]}))
 
 
@@ -208,10 +301,83 @@ def app_list(data_dir: Optional[Path] = DataDir) -> None:
 @key_app.command("rotate")
 def key_rotate(algorithm: str = typer.Option("RS256", help="RS256 or ES256."), data_dir: Optional[Path] = DataDir) -> None:
     """Create a new signing key; old keys stay in the JWKS until their tokens expire."""
+    from authgate import events
+
     async def work(reg: Any) -> str:
-        return str((await reg.keys.rotate(algorithm)).kid)
+        key = await reg.keys.rotate(algorithm)
+        await events.emit(reg, events.KEY_ROTATE, payload={"key": {"id": key.kid, "algorithm": algorithm}})
+        return str(key.kid)
 
     typer.echo(f"new signing key {_with_registry(_settings(data_dir), work)}")
+
+
+@app_app.command("delete")
+def app_delete(app_id: str = typer.Argument(..., help="Application id (the client_id)."),
+               hard: bool = typer.Option(False, "--hard", help="Remove it with its registrations and tokens; "
+                                         "without it the application is deactivated (FusionAuth's soft delete)."),
+               data_dir: Optional[Path] = DataDir) -> None:
+    """Deactivate an application (its refresh tokens are revoked), or remove it with --hard."""
+    from authgate.fusionauth.applications import delete_application
+
+    async def work(reg: Any) -> None:
+        await delete_application(reg, app_id, hard=hard, origins=None)
+
+    _run_api(_settings(data_dir), work)
+    typer.echo(f"application {app_id} {'deleted' if hard else 'deactivated'}")
+
+
+@api_key_app.command("create")
+def api_key_create(description: str = typer.Option("", help="What the key is for (shown in lists and the audit log)."),
+                   endpoint: list[str] = typer.Option([], help="Limit the key to an endpoint and methods, e.g. "
+                                                      "'/api/user:GET,POST' (repeatable); none: a superuser key."),
+                   data_dir: Optional[Path] = DataDir) -> None:
+    """Create an API key and print it once (only its digest is stored)."""
+    from authgate.fusionauth.api_keys import api_key_json, create_api_key
+
+    endpoints: dict[str, list[str]] = {}
+    for item in endpoint:
+        path, _, methods = item.partition(":")
+        endpoints[path.strip()] = [m.strip().upper() for m in methods.split(",") if m.strip()]
+    body = {"permissions": {"endpoints": endpoints}, "metaData": {"attributes": {"description": description}}}
+
+    async def work(reg: Any) -> dict[str, Any]:
+        row, value = await create_api_key(reg, body, None)
+        return api_key_json(row, value)
+
+    typer.echo(json.dumps(_run_api(_settings(data_dir), work)))
+
+
+@api_key_app.command("list")
+def api_key_list(as_json: bool = typer.Option(False, "--json", help="FusionAuth's API key objects, without values."),
+                 data_dir: Optional[Path] = DataDir) -> None:
+    """List API keys (their values are never shown again)."""
+    from authgate.fusionauth.api_keys import api_key_json
+
+    async def work(reg: Any) -> list[dict[str, Any]]:
+        return [api_key_json(r) for r in await reg.db.api_keys.list()]
+
+    keys = _with_registry(_settings(data_dir), work)
+    if as_json:
+        typer.echo(json.dumps({"apiKeys": keys}, indent=2))
+        return
+    for k in keys:
+        endpoints = k["permissions"].get("endpoints") or {}
+        scope = ", ".join(f"{p} {'/'.join(m)}" for p, m in endpoints.items()) or "superuser"
+        about = (k["metaData"].get("attributes") or {}).get("description") or ""
+        typer.echo(f"{k['id']}  {scope}  {about}".rstrip())
+
+
+@api_key_app.command("delete")
+def api_key_delete(key_id: str = typer.Argument(..., help="The key's id (see `authgate api-key list`)."),
+                   data_dir: Optional[Path] = DataDir) -> None:
+    """Delete an API key: requests with it are refused at once."""
+    from authgate.fusionauth.api_keys import delete_api_key
+
+    async def work(reg: Any) -> None:
+        await delete_api_key(reg, key_id)
+
+    _run_api(_settings(data_dir), work)
+    typer.echo(f"API key {key_id} deleted")
 
 
 @app.command()

@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 9011
     data_dir: Path = Path("./authgate-data")
-    # Empty means an SQLite file in data_dir; postgresql+asyncpg://... selects PostgreSQL.
+    # Empty means an SQLite file in data_dir; postgresql://... (any driver name) selects PostgreSQL.
     database_url: str = ""
     # PostgreSQL schema (search_path) to keep authgate's tables in; empty = the server default.
     database_schema: str = ""
@@ -222,11 +222,13 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
-        return f"sqlite+aiosqlite:///{(self.data_dir / 'authgate.db').resolve()}"
+        return f"sqlite:///{(self.data_dir / 'authgate.db').resolve()}"
 
     @property
     def is_sqlite(self) -> bool:
-        return self.resolved_database_url.startswith("sqlite")
+        from sqlalchemy import make_url
+
+        return make_url(self.resolved_database_url).get_backend_name() == "sqlite"
 
     def with_overrides(self, **changes: Any) -> "Settings":
         return self.model_copy(update={k: v for k, v in changes.items() if v is not None})

@@ -118,6 +118,12 @@ class LoginRequired(OAuthError):
     error = "login_required"
 
 
+class InteractionRequired(OAuthError):
+    """OpenID Connect Core 3.1.2.6: logged in, but the user must act (here: a second factor)."""
+
+    error = "interaction_required"
+
+
 class InvalidToken(OAuthError):
     error = "invalid_token"
     status_code = 401

@@ -28,6 +28,7 @@ from authgate.clock import clock
 
 if TYPE_CHECKING:
     from authgate.registry import Registry
+    from authgate.storage.transaction import Tx
 
 log = logging.getLogger("authgate.events")
 
@@ -173,7 +174,7 @@ def redact(value: Any, _depth: int = 0) -> Any:
 
 # --- emitting --------------------------------------------------------------------------------
 
-Sink = Callable[["Registry", Event], Any]
+Sink = Callable[["Registry", Event, "Tx | None"], Any]
 _sinks: list[Sink] = []
 
 
@@ -186,23 +187,36 @@ def add_sink(sink: Sink) -> None:
 async def emit(reg: "Registry", type_: str, ctx: RequestContext | None = None, *, user_id: str | None = None,
                application_id: str | None = None, message: str | None = None,
                payload: dict[str, Any] | None = None, login_id: str | None = None,
-               insert_user: str | None = None) -> Event:
-    """Record one event and fan it out. Written right after the change it describes (the storage
-    layer has no shared transaction yet); a failure to record is logged, never undoes the change."""
+               insert_user: str | None = None, tx: "Tx | None" = None) -> Event:
+    """Record one event and fan it out.
+
+    With `tx` (a `Database.transaction()` holding the change itself), the event's rows are written
+    in that transaction: the change and its record stand or fall together, and a failure to record
+    fails the change. Without it (paths that write through single-statement repositories), the
+    event is written right after the change, and a failure to record is logged, never undoes it.
+    """
     if type_ not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type_!r}")
     event = Event(type_, str(uuid.uuid4()), clock.now_ms(), ctx or current(), user_id, application_id,
                   message, redact(payload or {}))
+    if tx is not None:
+        await _record(reg, event, login_id, insert_user, tx)
+        return event
     try:
-        if type_ == USER_LOGIN_SUCCESS:
-            await reg.db.login_records.add(event, login_id)
-        else:
-            await reg.db.audit_log.add(event, insert_user or event.context.actor.label, message or describe(event))
-        for sink in _sinks:
-            await sink(reg, event)
+        await _record(reg, event, login_id, insert_user, None)
     except Exception:  # the change is done; losing its record must not turn its answer into a 500
         log.exception("could not record event %s %s", type_, event.id)
     return event
+
+
+async def _record(reg: "Registry", event: Event, login_id: str | None, insert_user: str | None,
+                  tx: "Tx | None") -> None:
+    if event.type == USER_LOGIN_SUCCESS:
+        await reg.db.login_records.add(event, login_id, tx)
+    else:
+        await reg.db.audit_log.add(event, insert_user or event.context.actor.label, event.message or describe(event), tx)
+    for sink in _sinks:
+        await sink(reg, event, tx)
 
 
 def describe(event: Event) -> str:

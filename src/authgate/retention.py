@@ -4,9 +4,9 @@ Expired authorization codes, nonces, SSO sessions, refresh tokens and revocation
 otherwise grow without bound. What may go is declared table by table in `storage/purge.py`
 (`RULES`); this module decides when: every `purge_interval_seconds` in `serve` (0 disables it)
 and once per `authgate purge` (for cron). A sweep deletes in batches, each its own short
-transaction (1,000 rows on PostgreSQL; 200 on SQLite, whose statements run on the event loop),
-and yields to the event loop between batches, so requests keep being answered while a backlog of
-any size drains. Several nodes may run it at once: deletes are idempotent, and on PostgreSQL one
+transaction (1,000 rows on PostgreSQL; 100 on SQLite, whose statements run on the event loop,
+looking at 5,000 rowids at a time), and yields to the event loop between batches, so requests
+keep being answered while a backlog of any size drains. Several nodes may run it at once: deletes are idempotent, and on PostgreSQL one
 node sweeps while the others skip their turn.
 """
 from __future__ import annotations
@@ -51,16 +51,9 @@ async def purge(db: Database, settings: Settings, *, batch: int | None = None,
     async with rules.sweep(db) as sweep:
         if sweep is None:
             return None
-        values, batch = _bounds(settings), batch or sweep.size
+        values = _bounds(settings)
         for rule in list(rules.RULES):
-            total = 0
-            while True:
-                count = await sweep.batch(rule, values, batch)
-                total += count
-                if count < batch:
-                    break
-                await asyncio.sleep(pause)
-            deleted[rule.name] = total
+            deleted[rule.name] = await sweep.drain(rule, values, batch=batch, pause=pause)
             await asyncio.sleep(0)
     return deleted
 

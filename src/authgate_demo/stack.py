@@ -26,6 +26,7 @@ from authgate.config import Settings
 STORE_ID = "3c219e58-ed0e-4b18-ad48-f4f92793ae32"
 FORUMS_ID = "7a1f2e4b-5a8e-4b4c-9d1e-0c6f2b9a1d55"
 DEMO_EMAIL, DEMO_PASSWORD = "richard@example.com", "password"
+ADMIN_EMAIL = "admin@example.com"  # the admin console's user; its password is new on every start
 
 
 @dataclass
@@ -77,6 +78,7 @@ class Stack:
         self.registry: Any = None
         self.user_id = ""
         self.mail: Any = None  # the MailCatcher: every email the IdP sent
+        self.admin_password = secrets.token_urlsafe(12)
 
     async def __aenter__(self) -> "Stack":
         try:
@@ -180,7 +182,30 @@ class Stack:
                     reg = await http.post(f"/api/user/registration/{self.user_id}",
                                           json={"registration": {"applicationId": app_id, "roles": []}})
                     _check(reg, "register demo user")
+            await self._provision_admin(http)
         return out
+
+    async def _provision_admin(self, http: httpx.AsyncClient) -> None:
+        """admin@example.com, registered to the admin console with its `admin` role, with this
+        start's password (the console's application is created by authgate itself)."""
+        from authgate.console import ADMIN_ROLE, CONSOLE_APP_ID
+
+        r = await http.get("/api/user", params={"email": ADMIN_EMAIL})
+        if r.status_code == 404:
+            r = await http.post("/api/user", json={"user": {"email": ADMIN_EMAIL, "password": self.admin_password,
+                                                           "firstName": "Ada", "lastName": "Admin"}})
+        else:
+            r = await http.patch(f"/api/user/{r.json()['user']['id']}", json={"user": {"password": self.admin_password}})
+        _check(r, "provision the console's admin")
+        admin_id = r.json()["user"]["id"]
+        if (await http.get(f"/api/user/registration/{admin_id}/{CONSOLE_APP_ID}")).status_code == 404:
+            r = await http.post(f"/api/user/registration/{admin_id}",
+                                json={"registration": {"applicationId": CONSOLE_APP_ID, "roles": [ADMIN_ROLE]}})
+            _check(r, "register the admin to the console")
+
+    @property
+    def console_url(self) -> str:
+        return f"{self.cfg.idp_url}/admin/"
 
     async def stop(self) -> None:
         for server, _ in self._servers:
@@ -213,11 +238,12 @@ def run_demo(mode: str = "implicit-localstorage", data_dir: Path | None = None, 
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        async with Stack(cfg):
+        async with Stack(cfg) as stack:
             print(f"\nauthgate demo ready in {time.perf_counter() - began:.1f}s -- workflow mode: {mode}\n"
                   f"  IdP     {cfg.idp_url}\n  Store   {cfg.store_url}\n  Forums  {cfg.forums_url}\n"
                   f"  Inbox   {cfg.mail_url}  (every email the IdP sends: sign-up, reset links)\n"
                   f"  log in as {DEMO_EMAIL} / {DEMO_PASSWORD}; access tokens live {jwt_ttl}s\n"
+                  f"  Admin console  {stack.console_url}  as {ADMIN_EMAIL} / {stack.admin_password}\n"
                   f"  Open the URLs in Chromium or Chrome (they resolve *.localhost themselves). Ctrl-C stops.\n",
                   flush=True)
             await stop.wait()

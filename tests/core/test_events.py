@@ -131,3 +131,19 @@ async def test_refresh_token_reuse_and_revocation_are_recorded(client, registry,
     rows = list(reversed(await _audit(registry, user=user["id"])))
     assert [r["event_type"] for r in rows] == ["jwt.refresh-token.reuse-detected", "jwt.refresh-token.revoke"]
     assert rows[0]["application_id"] == app["id"] and first not in json.dumps(rows[0]["data"])
+
+
+async def test_an_import_and_its_events_stand_or_fall_together(client, registry, admin):
+    import bcrypt
+
+    hashed = {"password": bcrypt.hashpw(b"correct horse", bcrypt.gensalt(rounds=4)).decode(), "encryptionScheme": "bcrypt"}
+    users = [{"email": f"u{i}@example.com", **hashed} for i in range(3)]
+    assert (await client.post("/api/user/import", json={"users": users}, headers=admin)).status_code == 200
+    created = await _audit(registry, message="user.create")
+    assert len(created) == 3 and {r["data"]["user"]["email"] for r in created} == {u["email"] for u in users}
+    # One of these collides with a stored user (refused by the pre-check or the unique constraint): nothing
+    # of the request is kept, neither the users nor their events.
+    clash = [{"email": "new@example.com", **hashed}, {"id": created[0]["user_id"], "email": "other@example.com", **hashed}]
+    assert (await client.post("/api/user/import", json={"users": clash}, headers=admin)).status_code == 400
+    assert await registry.db.users.find_by_login_id("new@example.com") is None
+    assert len(await _audit(registry, message="user.create")) == 3

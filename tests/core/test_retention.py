@@ -6,13 +6,13 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import func, make_url, select
+from sqlalchemy import func, select
 
 from authgate import retention
 from authgate.clock import clock
 from authgate.registry import Registry
 from authgate.storage.schema import authorization_codes, refresh_tokens, revoked_grants, sso_sessions, used_nonces
-from tests.conftest import PG_URL
+from tests.conftest import PG_DSN
 from tests.factories import make_application, make_user
 
 EXPIRED_PER_TABLE = 20_000  # five tables: 100k expired rows
@@ -31,8 +31,7 @@ async def _bulk(reg: Registry, table: Any, rows: list[dict[str, Any]]) -> None:
 
         columns = [c.name for c in table.columns]
         records = [tuple('{}' if name == "doc" else row.get(name) for name in columns) for row in rows]
-        conn = await asyncpg.connect(make_url(PG_URL).set(drivername="postgresql").render_as_string(False),
-                                     server_settings={"search_path": reg.settings.database_schema})
+        conn = await asyncpg.connect(PG_DSN, server_settings={"search_path": reg.settings.database_schema})
         try:
             await conn.copy_records_to_table(table.name, records=records, columns=columns)
         finally:

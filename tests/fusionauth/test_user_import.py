@@ -76,3 +76,29 @@ async def test_import_body_errors(client: httpx.AsyncClient, admin: dict[str, st
     r = await client.post("/api/user/import", content=b"{", headers=admin)
     assert r.status_code == 400 and r.json()["generalErrors"][0]["code"] == "[invalid]json"
     assert (await registry.db.users.search(None, None, 0, 10))[0] == 0
+
+
+async def test_a_user_created_meanwhile_makes_the_import_write_nothing(client: httpx.AsyncClient, admin: dict[str, str],
+                                                                       registry: Registry, monkeypatch) -> None:
+    """The users are checked first and written in one transaction: if a conflicting user appears
+    between the two (another request), the write fails and none of the import is kept."""
+    from authgate.fusionauth import users_import
+
+    real_check = users_import.check_unique
+
+    async def check_then_someone_registers(reg, doc, errors, prefix):
+        await real_check(reg, doc, errors, prefix)
+        if doc.get("email") == "third@example.com":
+            await make_user(registry, email="third@example.com")  # lands after the check
+
+    monkeypatch.setattr(users_import, "check_unique", check_then_someone_registers)
+    users = [{"email": "first@example.com"}, {"email": "second@example.com"}, {"email": "third@example.com"}]
+    r = await client.post("/api/user/import", json={"users": users}, headers=admin)
+    assert r.status_code == 400 and r.json()["generalErrors"][0]["code"] == "[duplicate]user"
+    for email in ("first@example.com", "second@example.com"):
+        assert await registry.db.users.find_by(email=email) is None
+    assert (await registry.db.users.search(None, None, 0, 10))[0] == 1  # only the one created meanwhile
+    # and the database is usable afterwards: the same import without the conflict goes through
+    r = await client.post("/api/user/import", json={"users": users[:2]}, headers=admin)
+    assert r.status_code == 200
+    assert await registry.db.users.find_by(email="second@example.com") is not None

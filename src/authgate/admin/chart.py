@@ -38,14 +38,12 @@ class Chart:
         return HEIGHT - BOTTOM
 
 
-def hourly(instants: list[int], now_ms: int, hours: int, source: str) -> Chart:
-    """Bucket epoch-ms instants into the last `hours` whole hours (the current one last)."""
-    end = (now_ms // HOUR_MS + 1) * HOUR_MS
-    start = end - hours * HOUR_MS
-    counts = [0] * hours
-    for t in instants:
-        if start <= t < end:
-            counts[(t - start) // HOUR_MS] += 1
+def hourly(per_hour: dict[int, int], now_ms: int, hours: int, source: str) -> Chart:
+    """Bars for the last `hours` whole hours, the current one last; `per_hour` maps an hour number
+    (epoch ms // 1 h) to its count."""
+    last = now_ms // HOUR_MS
+    start = (last - hours + 1) * HOUR_MS
+    counts = [per_hour.get(last - hours + 1 + i, 0) for i in range(hours)]
     peak = max(counts) or 1
     slot = WIDTH / hours
     usable = HEIGHT - TOP - BOTTOM

@@ -19,8 +19,14 @@ async def overview(admin: Admin = Depends(require_admin)) -> Response:
     db = admin.reg.db
     users, _ = await db.users.search(None, None, 0, 0)
     now = clock.now_ms()
-    starts = await db.sso_sessions.started_since(now - HOURS * HOUR_MS)
-    chart = hourly(starts, now, HOURS, "Sign-ins on the hosted login page (SSO sessions started).")
+    since = (now // HOUR_MS - HOURS + 1) * HOUR_MS
+    chart = hourly(await db.console_stats.logins_per_hour(since), now, HOURS,
+                   "Successful logins (login records: the login API, the hosted login page), by hour in UTC.")
+    failures = [{"instant": f["insert_instant"], "loginId": (f["data"] or {}).get("loginId", ""),
+                 "reason": (f["data"] or {}).get("reason", ""), "ipAddress": f["ip_address"] or "",
+                 "application": f["application_id"]} for f in await db.console_stats.recent_failures(since)]
+    names = {a["id"]: a["name"] for a in await db.applications.list()}
+    for f in failures:
+        f["applicationName"] = names.get(f["application"] or "", "")
     return render("overview.html", admin=admin, section="overview", csrf_token=admin.csrf_token, users=users,
-                  applications=len(await db.applications.list()), keys=len(await db.signing_keys.list()),
-                  chart=chart, failures=None)
+                  applications=len(names), keys=len(await db.signing_keys.list()), chart=chart, failures=failures)

@@ -35,7 +35,8 @@ HEADERS = {
 
 NAV = (("overview", "/admin/", "Overview"), ("applications", "/admin/applications", "Applications"),
        ("users", "/admin/users", "Users"), ("keys", "/admin/keys", "Signing keys"),
-       ("api-keys", "/admin/api-keys", "API keys"))
+       ("api-keys", "/admin/api-keys", "API keys"), ("audit", "/admin/audit", "Audit log"),
+       ("logins", "/admin/logins", "Logins"), ("webhooks", "/admin/webhooks", "Webhooks"))
 
 
 def _instant(ms: Any) -> str:

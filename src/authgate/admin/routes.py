@@ -5,7 +5,7 @@ from importlib import import_module
 
 from fastapi import APIRouter
 
-PAGES = ("login", "overview", "applications", "users", "keys")
+PAGES = ("login", "overview", "applications", "users", "keys", "activity", "webhooks")
 
 router = APIRouter()
 for _name in PAGES:

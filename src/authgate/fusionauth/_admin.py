@@ -20,6 +20,12 @@ class Errors:
     def add(self, field: str, code: str, message: str) -> None:
         self.fields.setdefault(field, []).append({"code": f"[{code}]{field}", "message": message})
 
+    def extend(self, problems: list[tuple[str, str, str]]) -> None:
+        """Add (field, code, message) problems found by a declared shape (authgate/shapes.py)."""
+        for name, code, message in problems:
+            if name not in self.fields:  # one complaint per field, as `typed` gives
+                self.add(name, code, message)
+
     def __bool__(self) -> bool:
         return bool(self.fields)
 
@@ -33,7 +39,8 @@ class Errors:
         # bool is an int subclass in Python, but `true` is not a number in JSON.
         bad_bool = isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,))
         if value is not None and (not isinstance(value, kind) or bad_bool):
-            self.add(f"{prefix}.{key}", "invalid", f"The [{prefix}.{key}] field has the wrong type.")
+            if f"{prefix}.{key}" not in self.fields:  # a declared shape may have said so already
+                self.add(f"{prefix}.{key}", "invalid", f"The [{prefix}.{key}] field has the wrong type.")
             return None
         return value
 

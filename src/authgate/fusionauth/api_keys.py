@@ -19,6 +19,7 @@ from authgate.fusionauth._admin import Errors, object_field
 from authgate.fusionauth.auth import ENDPOINTS, registry, require_api_key
 from authgate.registry import Registry
 from authgate.storage.repos import Conflict
+from authgate.shapes import Shape, request_body
 from authgate.web.errors import read_json_object
 
 MIN_KEY, MAX_KEY = 32, 256  # the digest is a plain SHA-256, so a key must carry its own entropy
@@ -35,6 +36,10 @@ async def require_superuser(row: dict[str, Any] = Depends(require_api_key)) -> d
 router = APIRouter(dependencies=[Depends(require_superuser)])
 
 
+API_KEY = Shape({"key": str, "permissions": Shape({"endpoints": dict}), "metaData": dict},
+                description="An API key; `key` is generated when absent and shown only in this answer.")
+
+
 def api_key_json(row: dict[str, Any], key: str | None = None) -> dict[str, Any]:
     doc = row["doc"]
     out = {"id": row["id"], "permissions": doc.get("permissions") or {"endpoints": {}},
@@ -46,25 +51,27 @@ def api_key_json(row: dict[str, Any], key: str | None = None) -> dict[str, Any]:
 
 def _validate(api_key: dict[str, Any]) -> dict[str, Any]:
     errors = Errors()
-    key = errors.typed(api_key, "key", str, "apiKey")
+    errors.extend(API_KEY.problems(api_key, "apiKey"))
+    key = api_key.get("key") if "apiKey.key" not in errors.fields else None
     if isinstance(key, str) and len(key) < MIN_KEY:
         errors.add("apiKey.key", "tooShort", f"The [key] must be at least {MIN_KEY} characters.")
     elif isinstance(key, str) and (len(key) > MAX_KEY or key != key.strip() or " " in key):
         errors.add("apiKey.key", "invalid", f"The [key] must be at most {MAX_KEY} characters without spaces.")
-    permissions = errors.typed(api_key, "permissions", dict, "apiKey") or {}
-    endpoints = errors.typed(permissions, "endpoints", dict, "apiKey.permissions") or {}
+    permissions = api_key.get("permissions") if "apiKey.permissions" not in errors.fields else None
+    permissions = permissions or {}
+    endpoints = permissions.get("endpoints") if "apiKey.permissions.endpoints" not in errors.fields else None
+    endpoints = endpoints or {}
     for path, methods in endpoints.items():
         if path not in ENDPOINTS or not isinstance(methods, list) or not all(m in METHODS for m in methods):
             errors.add("apiKey.permissions.endpoints", "invalid",
                        f"Endpoints must be among {', '.join(ENDPOINTS)}, each with methods among {', '.join(METHODS)}.")
             break
-    errors.typed(api_key, "metaData", dict, "apiKey")
     errors.raise_if_any()
     return {"permissions": {"endpoints": endpoints}, "metaData": api_key.get("metaData") or {}}
 
 
-@router.post("/api/api-key")
-@router.post("/api/api-key/{key_id:uuid}")
+@router.post("/api/api-key", openapi_extra=request_body("apiKey", API_KEY))
+@router.post("/api/api-key/{key_id:uuid}", openapi_extra=request_body("apiKey", API_KEY))
 async def create(request: Request, key_id: uuid.UUID | None = None) -> Response:
     api_key = object_field(await read_json_object(request), "apiKey")
     row, value = await create_api_key(registry(request), api_key, str(key_id) if key_id else None)

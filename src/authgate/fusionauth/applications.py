@@ -22,6 +22,7 @@ from authgate.fusionauth.auth import registry, require_api_key
 from authgate.fusionauth.present import application_json
 from authgate.registry import Registry
 from authgate.storage.repos import Conflict
+from authgate.shapes import ListOf, Shape, request_body
 from authgate.web.errors import read_json_object
 from authgate.web.middleware import OriginRegistry
 
@@ -49,6 +50,27 @@ IMPLICIT_WARNING = {"code": "[insecure]implicit",
 P = "application"
 
 
+def _section(name: str, **more: Any) -> Shape:
+    """A configuration section's declared fields, from the rule tables above plus `more`."""
+    fields: dict[str, Any] = {key: bool for section, key in _BOOLS if section == name}
+    fields.update({key: str for (section, key) in _ENUMS if section == name})
+    fields.update({key: int for path, key, _ in _LIFETIMES if path == (name,)})
+    fields.update(more)
+    return Shape(fields, enums={key: allowed for (section, key), allowed in _ENUMS.items() if section == name})
+
+
+ROLE = Shape({"name": str, "description": str, "isDefault": bool, "isSuperRole": bool}, required=("name",))
+# What validate() checks the JSON types of, and what the OpenAPI document says: one declaration.
+APPLICATION = Shape({
+    "name": str, "active": bool, "roles": list,
+    "oauthConfiguration": _section("oauthConfiguration", authorizedRedirectURLs=ListOf(str),
+                                   authorizedOriginURLs=ListOf(str), enabledGrants=ListOf(str), clientSecret=str),
+    "jwtConfiguration": _section("jwtConfiguration", accessTokenKeyId=str, idTokenKeyId=str,
+                                 refreshTokenSlidingWindowConfiguration=Shape({"maximumTimeToLiveInMinutes": int})),
+    "loginConfiguration": _section("loginConfiguration"),
+}, required=("name",), description="A FusionAuth Application (also the OAuth client; its id is the client_id).")
+
+
 def _url_ok(value: Any, *, origin: bool) -> bool:
     """Absolute http(s) URL without a fragment; an origin additionally has no path, query or userinfo."""
     if not isinstance(value, str) or len(value) > 2048:
@@ -66,6 +88,7 @@ def _url_ok(value: Any, *, origin: bool) -> bool:
 async def validate(reg: Registry, app: dict[str, Any]) -> dict[str, Any]:
     """Check an application object and fill in authgate's defaults; returns the document to store."""
     errors = Errors()
+    errors.extend(APPLICATION.problems(app, P))
     name = errors.typed(app, "name", str, P)
     if not (isinstance(name, str) and name.strip()):
         errors.add(f"{P}.name", "blank", "You must specify the [name] field.")
@@ -158,8 +181,8 @@ async def _load(reg: Registry, app_id: str) -> dict[str, Any]:
     return row
 
 
-@router.post("/api/application")
-@router.post("/api/application/{app_id:uuid}")
+@router.post("/api/application", openapi_extra=request_body(P, APPLICATION))
+@router.post("/api/application/{app_id:uuid}", openapi_extra=request_body(P, APPLICATION))
 async def create(request: Request, app_id: uuid.UUID | None = None) -> Response:
     app = object_field(await read_json_object(request), P)
     return _respond(await create_application(registry(request), app, str(app_id) if app_id else None, origins(request)))
@@ -210,7 +233,7 @@ async def update_application(reg: Registry, app_id: str, change: Any, origins: O
     raise conflict()
 
 
-@router.put("/api/application/{app_id:uuid}")
+@router.put("/api/application/{app_id:uuid}", openapi_extra=request_body(P, APPLICATION))
 async def replace(request: Request, app_id: uuid.UUID, reactivate: bool = False) -> Response:
     reg = registry(request)
     if reactivate:  # FusionAuth: PUT ?reactivate=true with no body brings a soft-deleted application back
@@ -219,7 +242,7 @@ async def replace(request: Request, app_id: uuid.UUID, reactivate: bool = False)
     return _respond(await update_application(reg, str(app_id), lambda _doc: app, origins(request)))
 
 
-@router.patch("/api/application/{app_id:uuid}")
+@router.patch("/api/application/{app_id:uuid}", openapi_extra=request_body(P, APPLICATION))
 async def patch(request: Request, app_id: uuid.UUID) -> Response:
     app = object_field(await read_json_object(request), P)
     return _respond(await update_application(registry(request), str(app_id), lambda doc: merge_patch(doc, app),
@@ -249,7 +272,7 @@ async def delete_application(reg: Registry, aid: str, *, hard: bool, origins: Or
     await events.emit(reg, events.APPLICATION_DELETE, application_id=aid, payload={"hardDelete": False})
 
 
-@router.post("/api/application/{app_id:uuid}/role")
+@router.post("/api/application/{app_id:uuid}/role", openapi_extra=request_body("role", ROLE))
 async def create_role(request: Request, app_id: uuid.UUID) -> Response:
     role = object_field(await read_json_object(request), "role")
     name = role.get("name")

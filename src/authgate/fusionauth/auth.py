@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request
+from fastapi import Request, Security
+from fastapi.security import APIKeyHeader
 
 from authgate.errors import unauthorized
 from authgate.registry import Registry
@@ -51,7 +52,14 @@ async def api_key(request: Request) -> dict[str, Any] | None:
     return row
 
 
-async def require_api_key(request: Request) -> dict[str, Any]:
+# Declares the scheme in the OpenAPI document, on exactly the operations that depend on it.
+# auto_error=False: the check (and its FusionAuth-shaped 401) is ours, below.
+API_KEY_HEADER = APIKeyHeader(name="Authorization", scheme_name="ApiKey", auto_error=False, description=(
+    "An authgate API key, sent as FusionAuth does: the raw key as the whole Authorization header, no scheme. "
+    "A key may be limited to endpoints and methods (`permissions.endpoints`)."))
+
+
+async def require_api_key(request: Request, _declared: str | None = Security(API_KEY_HEADER)) -> dict[str, Any]:
     """FastAPI dependency for admin endpoints: 401 in FusionAuth's shape unless a valid key is sent."""
     row = await api_key(request)
     if row is None:

@@ -14,6 +14,7 @@ from authgate.fusionauth.auth import api_key, registry, require_api_key
 from authgate.registry import Registry
 from authgate.tokens import access, jwt
 from authgate.tokens.refresh import RefreshError, exchange
+from authgate.shapes import Shape, request_body
 from authgate.web import cookies
 from authgate.web.errors import read_json_object
 
@@ -30,13 +31,18 @@ _REFRESH_MESSAGES = {
 }
 
 
+# The bodies these handlers read (both also take the refresh token from the refresh_token cookie).
+REFRESH = Shape({"refreshToken": str})
+LOGOUT = Shape({"refreshToken": str, "global": bool})
+
+
 def refresh_error(exc: RefreshError) -> ApiError:
     return ApiError(400, field_errors={"refreshToken": [{"code": "[invalid]refreshToken",
                                                          "message": _REFRESH_MESSAGES.get(exc.reason, "Invalid refresh token.")}]},
                     detail=f"refresh refused: {exc.reason}")
 
 
-@router.post("/api/jwt/refresh")
+@router.post("/api/jwt/refresh", openapi_extra=request_body(None, REFRESH))
 async def refresh_jwt(request: Request) -> Response:
     reg = registry(request)
     body = await read_json_object(request)
@@ -165,7 +171,7 @@ async def public_key(request: Request, applicationId: str | None = None, kid: st
     return JSONResponse({"publicKeys": {k.kid: k.row["public_pem"] for k in keys if k is not None}})
 
 
-@router.post("/api/logout")
+@router.post("/api/logout", openapi_extra=request_body(None, LOGOUT))
 async def logout(request: Request, refreshToken: str | None = None, global_: bool = False) -> Response:
     reg = registry(request)
     body = await read_json_object(request)

@@ -19,6 +19,7 @@ from authgate.fusionauth.auth import registry, require_api_key
 from authgate.keys import ALGORITHMS
 from authgate.registry import Registry
 from authgate.storage.repos import Conflict
+from authgate.shapes import Shape, request_body
 from authgate.web.errors import read_json_object
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
@@ -26,6 +27,10 @@ router = APIRouter(dependencies=[Depends(require_api_key)])
 _LENGTHS = {"RS256": (2048, 3072, 4096), "ES256": (256,), "HS256": (256, 384, 512)}
 _TYPES = {"RS256": "RSA", "ES256": "EC", "HS256": "HMAC"}
 _DEFAULT_ALGORITHM = "RS256"  # what applications without a pinned key sign with (keys.KeyRing)
+
+
+KEY = Shape({"algorithm": str, "name": str, "length": int}, required=("algorithm", "name"),
+            enums={"algorithm": tuple(ALGORITHMS)})
 
 
 def key_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -52,15 +57,14 @@ async def retrieve(request: Request, key_id: uuid.UUID) -> Response:
     return JSONResponse({"key": key_json(row)})
 
 
-@router.post("/api/key/generate")
-@router.post("/api/key/generate/{key_id:uuid}")
+@router.post("/api/key/generate", openapi_extra=request_body("key", KEY))
+@router.post("/api/key/generate/{key_id:uuid}", openapi_extra=request_body("key", KEY))
 async def generate(request: Request, key_id: uuid.UUID | None = None) -> Response:
     reg = registry(request)
     key = object_field(await read_json_object(request), "key")
     errors = Errors()
-    algorithm = errors.typed(key, "algorithm", str, "key")
-    name = errors.typed(key, "name", str, "key")
-    length = errors.typed(key, "length", int, "key")
+    errors.extend(KEY.problems(key, "key"))
+    algorithm, name, length = (key.get(k) if f"key.{k}" not in errors.fields else None for k in ("algorithm", "name", "length"))
     if algorithm not in ALGORITHMS and "key.algorithm" not in errors.fields:
         errors.add("key.algorithm", "invalid", f"[algorithm] must be one of {', '.join(ALGORITHMS)}.")
     if not (isinstance(name, str) and name.strip()) and "key.name" not in errors.fields:

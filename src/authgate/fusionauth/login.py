@@ -27,6 +27,7 @@ from authgate.registry import Registry
 from authgate.storage.repos.login_failures import NOBODY
 from authgate.tokens import access, refresh
 from authgate.tokens.policy import token_policy
+from authgate.shapes import pydantic_body
 from authgate.web import cookies
 from authgate.web.errors import read_json_object, validation_to_api_error
 
@@ -94,7 +95,7 @@ async def record_login(reg: Registry, user: dict[str, Any]) -> dict[str, Any]:
     return {**user, "doc": doc}
 
 
-@router.post("/api/login")
+@router.post("/api/login", openapi_extra=pydantic_body(LoginRequest))
 async def login(request: Request) -> Response:
     reg = registry(request)
     try:

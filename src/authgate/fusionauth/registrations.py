@@ -17,14 +17,17 @@ from authgate.errors import field_error, not_found
 from authgate.fusionauth._admin import Errors, merge_patch, object_field
 from authgate.fusionauth.auth import registry, require_api_key
 from authgate.fusionauth.present import registration_json, user_json
-from authgate.fusionauth.users import create_user
+from authgate.fusionauth.users import USER, create_user
 from authgate.lifecycle.app_settings import verify_email
 from authgate.registry import Registry
 from authgate.storage.repos import Conflict
+from authgate.shapes import ListOf, Shape, request_body
 from authgate.web.errors import read_json_object
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
 P = "registration"
+REGISTRATION = Shape({"applicationId": str, "roles": ListOf(str), "username": str, "data": dict},
+                     description="A user's registration to an application, with roles.")
 
 
 async def _validate(reg: Registry, registration: dict[str, Any], errors: Errors,
@@ -39,9 +42,8 @@ async def _validate(reg: Registry, registration: dict[str, Any], errors: Errors,
         app = await reg.db.applications.get(app_id) if len(app_id) <= 36 else None
         if app is None:
             errors.add(f"{P}.applicationId", "invalid", "The [applicationId] does not identify an application.")
-    roles = errors.typed(registration, "roles", list, P)
-    errors.typed(registration, "username", str, P)
-    errors.typed(registration, "data", dict, P)
+    errors.extend(REGISTRATION.problems(registration, P))
+    roles = registration.get("roles") if f"{P}.roles" not in errors.fields else None
     if roles is not None and not all(isinstance(r, str) for r in roles):
         errors.add(f"{P}.roles", "invalid", "[roles] must be a list of role names.")
         roles = None
@@ -55,6 +57,9 @@ async def _validate(reg: Registry, registration: dict[str, Any], errors: Errors,
     return app, doc
 
 
+_BODY = request_body(P, REGISTRATION, extra={"user": USER})  # the combined create may carry a new user
+
+
 async def _load(reg: Registry, user_id: str, app_id: str) -> dict[str, Any]:
     row = await reg.db.registrations.get(user_id, app_id)
     if row is None:
@@ -62,8 +67,8 @@ async def _load(reg: Registry, user_id: str, app_id: str) -> dict[str, Any]:
     return row
 
 
-@router.post("/api/user/registration")
-@router.post("/api/user/registration/{user_id:uuid}")
+@router.post("/api/user/registration", openapi_extra=_BODY)
+@router.post("/api/user/registration/{user_id:uuid}", openapi_extra=_BODY)
 async def register(request: Request, user_id: uuid.UUID | None = None) -> Response:
     reg = registry(request)
     body = await read_json_object(request)
@@ -141,12 +146,12 @@ async def update_registration(reg: Registry, user_id: str, app_id: str, registra
     return updated
 
 
-@router.put("/api/user/registration/{user_id:uuid}/{app_id:uuid}")
+@router.put("/api/user/registration/{user_id:uuid}/{app_id:uuid}", openapi_extra=request_body(P, REGISTRATION))
 async def replace(request: Request, user_id: uuid.UUID, app_id: uuid.UUID) -> Response:
     return await _update(request, str(user_id), str(app_id), patch=False)
 
 
-@router.patch("/api/user/registration/{user_id:uuid}/{app_id:uuid}")
+@router.patch("/api/user/registration/{user_id:uuid}/{app_id:uuid}", openapi_extra=request_body(P, REGISTRATION))
 async def patch(request: Request, user_id: uuid.UUID, app_id: uuid.UUID) -> Response:
     return await _update(request, str(user_id), str(app_id), patch=True)
 

@@ -22,17 +22,23 @@ from authgate import events
 from authgate.errors import ApiError, not_found
 from authgate.fusionauth._admin import Errors, object_field
 from authgate.fusionauth.auth import registry, require_api_key
+from authgate.shapes import Shape, request_body
 from authgate.storage.repos.events import MAX_PAGE, AuditQuery, LoginQuery
 from authgate.web.context import context
 from authgate.web.errors import read_json_object
 
-router = APIRouter(dependencies=[Depends(require_api_key)], tags=["System"])
+router = APIRouter(dependencies=[Depends(require_api_key)])
 
 MAX_START_ROW = 10_000
 MAX_TEXT = 256
 MAX_INSTANT = 2**53  # epoch ms; JSON numbers beyond this are not exact anyway
-_AUDIT_KEYS = {"message", "user", "start", "end", "numberOfResults", "startRow", "orderBy"}
-_LOGIN_KEYS = {"userId", "applicationId", "start", "end", "numberOfResults", "startRow", "retrieveTotal"}
+# The search fields, declared once: the validators below accept exactly these keys, and the
+# OpenAPI document publishes them (numbers may come as text in a GET query).
+_WINDOW = {"start": int, "end": int, "numberOfResults": int, "startRow": int}
+AUDIT_SEARCH = Shape({"message": str, "user": str, **_WINDOW, "orderBy": str}, enums={"orderBy": ("insertInstant DESC", "insertInstant ASC")})
+LOGIN_SEARCH = Shape({"userId": str, "applicationId": str, **_WINDOW, "retrieveTotal": bool})
+AUDIT_ENTRY = Shape({"insertUser": str, "message": str, "reason": str, "data": dict}, required=("insertUser", "message"))
+_AUDIT_KEYS, _LOGIN_KEYS = set(AUDIT_SEARCH.fields), set(LOGIN_SEARCH.fields)
 _ORDERS = {"insertInstant DESC": True, "insertInstant ASC": False, "insertInstant desc": True, "insertInstant asc": False}
 
 
@@ -119,14 +125,13 @@ async def _search(request: Request, search: dict[str, Any]) -> Response:
     return JSONResponse({"auditLogs": [audit_json(r) for r in rows], "total": total})
 
 
-@router.post("/api/system/audit-log")
+@router.post("/api/system/audit-log", openapi_extra=request_body("auditLog", AUDIT_ENTRY))
 async def create(request: Request) -> Response:
     entry = object_field(await read_json_object(request), "auditLog")
     errors = Errors()
-    insert_user = errors.typed(entry, "insertUser", str, "auditLog")
-    message = errors.typed(entry, "message", str, "auditLog")
-    data = errors.typed(entry, "data", dict, "auditLog")
-    reason = errors.typed(entry, "reason", str, "auditLog")
+    errors.extend(AUDIT_ENTRY.problems(entry, "auditLog"))
+    insert_user, message, data, reason = (entry.get(k) if f"auditLog.{k}" not in errors.fields else None
+                                          for k in ("insertUser", "message", "data", "reason"))
     if not errors and not (isinstance(insert_user, str) and insert_user.strip()):
         errors.add("auditLog.insertUser", "blank", "You must specify the [insertUser] field.")
     if not errors and not (isinstance(message, str) and message.strip()):
@@ -149,7 +154,7 @@ async def search_get(request: Request) -> Response:
     return await _search(request, dict(request.query_params))
 
 
-@router.post("/api/system/audit-log/search")
+@router.post("/api/system/audit-log/search", openapi_extra=request_body("search", AUDIT_SEARCH))
 async def search_post(request: Request) -> Response:
     return await _search(request, object_field(await read_json_object(request), "search"))
 
@@ -162,7 +167,7 @@ async def retrieve(request: Request, entry_id: str) -> Response:
     return JSONResponse({"auditLog": audit_json(row)})
 
 
-@router.post("/api/system/login-record/search")
+@router.post("/api/system/login-record/search", openapi_extra=request_body("search", LOGIN_SEARCH, extra={"retrieveTotal": bool}))
 async def login_search(request: Request) -> Response:
     body = await read_json_object(request)
     retrieve_total = body.get("retrieveTotal", False)

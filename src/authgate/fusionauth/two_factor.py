@@ -26,7 +26,13 @@ from authgate.fusionauth.auth import registry
 from authgate.fusionauth.callers import key_or_bearer, target_user
 from authgate.fusionauth.login import complete
 from authgate.mfa import amr, factors, pending, totp
+from authgate.shapes import Shape, request_body
 from authgate.web.errors import read_json_object
+
+# The bodies of the two-factor endpoints, as the OpenAPI document publishes them.
+TWO_FACTOR_BODY = request_body(None, Shape({"method": str, "code": str, "secret": str, "secretBase32Encoded": str}))
+TWO_FACTOR_LOGIN_BODY = request_body(None, Shape({"twoFactorId": str, "code": str, "applicationId": str},
+                                                 required=("twoFactorId", "code")))
 
 router = APIRouter()
 log = logging.getLogger("authgate.two_factor")
@@ -85,12 +91,12 @@ async def _enable(request: Request, user_id: str | None) -> Response:
     return JSONResponse(result)
 
 
-@router.post("/api/user/two-factor/{user_id}")
+@router.post("/api/user/two-factor/{user_id}", openapi_extra=TWO_FACTOR_BODY)
 async def enable_for_user(request: Request, user_id: str) -> Response:
     return await _enable(request, user_id)
 
 
-@router.post("/api/user/two-factor", dependencies=[Depends(key_or_bearer)])  # checked before the body is read
+@router.post("/api/user/two-factor", dependencies=[Depends(key_or_bearer)], openapi_extra=TWO_FACTOR_BODY)  # checked before the body is read
 async def enable_self(request: Request) -> Response:
     return await _enable(request, None)
 
@@ -131,7 +137,7 @@ async def new_recovery_codes(request: Request, user_id: str) -> Response:
     return JSONResponse({"recoveryCodes": await factors.new_recovery_codes(reg, user["id"])})
 
 
-@router.post("/api/two-factor/login")
+@router.post("/api/two-factor/login", openapi_extra=TWO_FACTOR_LOGIN_BODY)
 async def two_factor_login(request: Request) -> Response:
     reg = registry(request)
     body = await read_json_object(request)

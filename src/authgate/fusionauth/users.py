@@ -21,6 +21,7 @@ from authgate.fusionauth.auth import registry, require_api_key
 from authgate.fusionauth.present import user_json
 from authgate.lifecycle import verify_email
 from authgate.registry import Registry
+from authgate.shapes import ListOf, Shape, request_body
 from authgate.storage.repos import Conflict
 from authgate.web.errors import read_json_object
 
@@ -32,6 +33,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     **{k: bool for k in ("active", "verified", "passwordChangeRequired")},
     "expiry": int, "data": dict, "preferredLanguages": list,
 }
+USER = Shape(_TYPES, description="A FusionAuth User; the password is hashed and never returned.")
 # Kept by the server, never taken from a request body.
 _SERVER_FIELDS = ("id", "insertInstant", "lastUpdateInstant", "registrations", "lastLoginInstant",
                   "passwordLastUpdateInstant", "encryptionScheme", "factor", "salt", "password")
@@ -48,8 +50,7 @@ def check_password(settings: Settings, password: Any, errors: Errors, prefix: st
 def validate_user(user: dict[str, Any], errors: Errors, prefix: str = "user", *, password_required: bool) -> dict[str, Any]:
     """Check a FusionAuth user object; returns the document to store (without the password).
     The password's rules are `check_password`'s (the import takes hashes, which they do not fit)."""
-    for key, kind in _TYPES.items():
-        errors.typed(user, key, kind, prefix)
+    errors.extend(USER.problems(user, prefix))
     email, username, password = user.get("email"), user.get("username"), user.get("password")
     if not (isinstance(email, str) and email.strip()) and not (isinstance(username, str) and username.strip()):
         errors.add(f"{prefix}.email", "blank", "You must specify either the [email] or [username] field.")
@@ -110,11 +111,13 @@ async def create_user(reg: Registry, user: dict[str, Any], user_id: str | None, 
     if start_verification:
         doc["verified"] = False
     password_hash = await reg.hasher.hash(user["password"])
+    await reg.webhooks.all()  # warm the webhook list: nothing but our writes may await inside the transaction
     try:
-        row = await reg.db.users.create(doc, password_hash, user_id)
+        async with reg.db.transaction() as tx:  # the user and its user.create event stand or fall together
+            row = await reg.db.users.add(tx, doc, password_hash, user_id)
+            await events.emit(reg, events.USER_CREATE, user_id=row["id"], payload={"user": user_json(row)}, tx=tx)
     except Conflict:
         raise await _conflict_error(reg, doc, None) from None
-    await events.emit(reg, events.USER_CREATE, user_id=row["id"], payload={"user": user_json(row)})
     if start_verification:
         await verify_email.start(reg, row, app["id"] if app else None, app_name=app["name"] if app else "authgate")
     return row
@@ -132,8 +135,8 @@ async def _respond(reg: Registry, row: dict[str, Any], status: int = 200) -> Res
     return JSONResponse({"user": user_json(row, regs)}, status_code=status)
 
 
-@router.post("/api/user")
-@router.post("/api/user/{user_id:uuid}")
+@router.post("/api/user", openapi_extra=request_body("user", USER))
+@router.post("/api/user/{user_id:uuid}", openapi_extra=request_body("user", USER))
 async def create(request: Request, user_id: uuid.UUID | None = None) -> Response:
     reg = registry(request)
     body = await read_json_object(request)
@@ -211,7 +214,7 @@ async def _emit_update(reg: Registry, before: dict[str, Any], after: dict[str, A
         await events.emit(reg, events.USER_PASSWORD_UPDATE, user_id=after["id"], payload={"user": user_json(after)})
 
 
-@router.put("/api/user/{user_id:uuid}")
+@router.put("/api/user/{user_id:uuid}", openapi_extra=request_body("user", USER))
 async def replace(request: Request, user_id: uuid.UUID, reactivate: bool = False) -> Response:
     reg = registry(request)
     if reactivate:  # FusionAuth: `PUT ?reactivate=true` without a body re-enables a deactivated user
@@ -220,7 +223,7 @@ async def replace(request: Request, user_id: uuid.UUID, reactivate: bool = False
     return await _respond(reg, await update_user(reg, str(user_id), user, patch=False))
 
 
-@router.patch("/api/user/{user_id:uuid}")
+@router.patch("/api/user/{user_id:uuid}", openapi_extra=request_body("user", USER))
 async def patch(request: Request, user_id: uuid.UUID) -> Response:
     reg = registry(request)
     user = object_field(await read_json_object(request), "user")
@@ -253,8 +256,14 @@ async def delete_user(reg: Registry, uid: str, *, hard: bool) -> None:
     raise conflict()
 
 
+SEARCH = Shape({"queryString": str, "query": str, "ids": ListOf(str), "numberOfResults": (int, str), "startRow": (int, str)})
+
+
 async def _search(request: Request, params: dict[str, Any]) -> Response:
     reg = registry(request)
+    wrong = Errors()
+    wrong.extend(SEARCH.problems(params, "search"))
+    wrong.raise_if_any()
     text, ids = params.get("queryString") or params.get("query"), params.get("ids")
     if text is not None and not isinstance(text, str):
         raise ApiError(400, field_errors={"search.queryString": [{"code": "[invalid]search.queryString",
@@ -276,7 +285,7 @@ async def search_get(request: Request) -> Response:
     return await _search(request, params)
 
 
-@router.post("/api/user/search")
+@router.post("/api/user/search", openapi_extra=request_body("search", SEARCH))
 async def search_post(request: Request) -> Response:
     return await _search(request, object_field(await read_json_object(request), "search"))
 

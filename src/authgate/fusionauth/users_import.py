@@ -2,8 +2,8 @@
 
 Hashes are stored as given (PBKDF2 re-encoded, bcrypt verbatim) and upgraded to argon2id by the
 user's next successful login (passwords.py, login.py). Like FusionAuth the import is all or
-nothing: everything is validated first, and if a write still fails the users already written
-by this request are removed again.
+nothing: everything is validated first, and the users are written in one transaction, so a
+write that still fails (a user created meanwhile with the same email) leaves nothing behind.
 """
 from __future__ import annotations
 
@@ -13,10 +13,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from authgate import events
 from authgate.errors import ApiError
 from authgate.fusionauth._admin import Errors
 from authgate.fusionauth.auth import registry
-from authgate.fusionauth.users import check_unique, validate_user
+from authgate.fusionauth.present import user_json
+from authgate.fusionauth.users import USER, check_unique, validate_user
+from authgate.shapes import ListOf, Shape, request_body
 from authgate.passwords import BCRYPT_SCHEME, PBKDF2_SCHEME, encode_pbkdf2
 from authgate.storage.repos import Conflict
 from authgate.web.errors import read_json_object
@@ -59,7 +62,10 @@ def _stored_hash(user: dict[str, Any], errors: Errors, prefix: str) -> str | Non
     return None
 
 
-@router.post("/api/user/import")
+IMPORT = Shape({"users": ListOf(USER)}, required=("users",))
+
+
+@router.post("/api/user/import", openapi_extra=request_body(None, IMPORT))
 async def import_users(request: Request) -> Response:
     reg = registry(request)
     users = (await read_json_object(request)).get("users")
@@ -92,13 +98,13 @@ async def import_users(request: Request) -> Response:
             await check_unique(reg, doc, errors, prefix)
         prepared.append((doc, password_hash, user_id))
     errors.raise_if_any()
-    created: list[str] = []
     try:
-        for doc, password_hash, user_id in prepared:
-            created.append((await reg.db.users.create(doc, password_hash, user_id))["id"])
+        await reg.webhooks.all()  # warm the webhook list: nothing but our writes may await inside the transaction
+        async with reg.db.transaction() as tx:  # all or nothing, as in FusionAuth, events included
+            for doc, password_hash, user_id in prepared:
+                row = await reg.db.users.add(tx, doc, password_hash, user_id)
+                await events.emit(reg, events.USER_CREATE, user_id=row["id"], payload={"user": user_json(row)}, tx=tx)
     except Conflict:
-        for uid in created:
-            await reg.db.users.delete(uid)
         raise ApiError(400, general_errors=[{"code": "[duplicate]user",
                                              "message": "A user in the request conflicts with an existing user (id, email or username)."}]) from None
     return Response(status_code=200)

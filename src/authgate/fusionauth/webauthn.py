@@ -27,7 +27,13 @@ from authgate.fusionauth.callers import target_user
 from authgate.fusionauth.login import complete
 from authgate.mfa import amr, passkeys, pending
 from authgate.registry import Registry
+from authgate.shapes import Shape, request_body
 from authgate.web.errors import read_json_object
+
+# The bodies of the WebAuthn endpoints, as the OpenAPI document publishes them.
+WEBAUTHN_BODY = request_body(None, Shape({"userId": str, "applicationId": str, "loginId": str, "name": str,
+                                          "displayName": str, "twoFactorId": str, "workflow": str, "credential": dict,
+                                          "origin": str, "rpId": str}))
 
 router = APIRouter()
 log = logging.getLogger("authgate.webauthn")
@@ -50,7 +56,7 @@ def _credential(body: dict[str, Any]) -> dict[str, Any]:
     return credential
 
 
-@router.post("/api/webauthn/register/start")
+@router.post("/api/webauthn/register/start", openapi_extra=WEBAUTHN_BODY)
 async def register_start(request: Request) -> Response:
     reg = registry(request)
     body = await read_json_object(request)
@@ -61,7 +67,7 @@ async def register_start(request: Request) -> Response:
     return JSONResponse({"options": options})
 
 
-@router.post("/api/webauthn/register/complete")
+@router.post("/api/webauthn/register/complete", openapi_extra=WEBAUTHN_BODY)
 async def register_complete(request: Request) -> Response:
     reg = registry(request)
     body = await read_json_object(request)
@@ -75,7 +81,7 @@ async def register_complete(request: Request) -> Response:
     return JSONResponse({"credential": passkey.public()})
 
 
-@router.post("/api/webauthn/start")
+@router.post("/api/webauthn/start", openapi_extra=WEBAUTHN_BODY)
 async def start(request: Request) -> Response:
     reg = registry(request)
     if await api_key(request) is None:
@@ -98,7 +104,7 @@ async def start(request: Request) -> Response:
     return JSONResponse({"options": options})
 
 
-@router.post("/api/webauthn/login")
+@router.post("/api/webauthn/login", openapi_extra=WEBAUTHN_BODY)
 async def login(request: Request) -> Response:
     reg = registry(request)
     body = await read_json_object(request)

@@ -20,12 +20,15 @@ from authgate import webhooks
 from authgate.errors import ApiError, field_error, not_found
 from authgate.fusionauth._admin import merge_patch, object_field
 from authgate.fusionauth.auth import registry, require_api_key
+from authgate.shapes import request_body
 from authgate.storage.repos import Conflict
 from authgate.storage.repos.webhooks import DEAD, DELIVERED, PENDING
 from authgate.web.context import context
+from authgate.webhooks.model import WEBHOOK
 from authgate.web.errors import read_json_object
 
-router = APIRouter(dependencies=[Depends(require_api_key)], tags=["Webhooks"])
+router = APIRouter(dependencies=[Depends(require_api_key)])
+_BODY = request_body("webhook", WEBHOOK)
 
 
 def _invalid(exc: webhooks.InvalidWebhook) -> ApiError:
@@ -42,8 +45,8 @@ async def _load(request: Request, webhook_id: uuid.UUID) -> dict[str, Any]:
     return row
 
 
-@router.post("/api/webhook")
-@router.post("/api/webhook/{webhook_id:uuid}")
+@router.post("/api/webhook", openapi_extra=_BODY)
+@router.post("/api/webhook/{webhook_id:uuid}", openapi_extra=_BODY)
 async def create(request: Request, webhook_id: uuid.UUID | None = None) -> Response:
     reg = registry(request)
     body = object_field(await read_json_object(request), "webhook")
@@ -84,12 +87,12 @@ async def _update(request: Request, webhook_id: uuid.UUID, patch: bool) -> Respo
     return JSONResponse({"webhook": webhooks.public(row)})
 
 
-@router.put("/api/webhook/{webhook_id:uuid}")
+@router.put("/api/webhook/{webhook_id:uuid}", openapi_extra=_BODY)
 async def replace(request: Request, webhook_id: uuid.UUID) -> Response:
     return await _update(request, webhook_id, patch=False)
 
 
-@router.patch("/api/webhook/{webhook_id:uuid}")
+@router.patch("/api/webhook/{webhook_id:uuid}", openapi_extra=_BODY)
 async def patch(request: Request, webhook_id: uuid.UUID) -> Response:
     return await _update(request, webhook_id, patch=True)
 

@@ -62,4 +62,4 @@ def matching_step(secret: bytes, code: str, now: float, newer_than: int) -> int 
 
 def provisioning_uri(secret: bytes, account: str, issuer: str) -> str:
     """The `otpauth://` URI an authenticator app scans (Google's Key Uri Format)."""
-    return pyotp.TOTP(base32(secret), digits=DIGITS, interval=STEP_SECONDS).provisioning_uri(account, issuer_name=issuer)
+    return pyotp.TOTP(base32(secret), digits=DIGITS, interval=STEP_SECONDS).provisioning_uri(name=account, issuer_name=issuer)

@@ -16,6 +16,7 @@ from fastapi import Request, Response
 
 from authgate.accounts import usable
 from authgate.clock import clock
+from authgate.mfa import amr
 from authgate.oauth2.grants.revoke import revocation_ttl
 from authgate.registry import Registry
 from authgate.web import cookies
@@ -37,6 +38,11 @@ class SsoSession:
     def auth_time(self) -> int:
         return int(self.row["auth_instant"] // 1000)
 
+    @property
+    def amr(self) -> tuple[str, ...]:
+        """The factors the login used (RFC 8176), see authgate/mfa/amr.py."""
+        return amr.parse(self.row.get("amr"))
+
 
 async def current(reg: Registry, request: Request) -> SsoSession | None:
     """The live session named by the request's cookie, with its (still active) user."""
@@ -52,11 +58,11 @@ async def current(reg: Registry, request: Request) -> SsoSession | None:
     return SsoSession(row, user)
 
 
-async def start(reg: Registry, user: dict[str, Any]) -> tuple[SsoSession, str]:
-    """A new session for a user who just logged in; returns it and the cookie value to set."""
+async def start(reg: Registry, user: dict[str, Any], factors: tuple[str, ...] = amr.PASSWORD) -> tuple[SsoSession, str]:
+    """A new session for a user who just logged in with `factors`; returns it and the cookie value to set."""
     value = secrets.token_urlsafe(32)
     row = await reg.db.sso_sessions.create(str(uuid.uuid4()), value, user["id"], clock.now_ms(),
-                                           reg.settings.sso_session_ttl_seconds)
+                                           reg.settings.sso_session_ttl_seconds, amr.dump(factors))
     return SsoSession(row, user), value
 
 

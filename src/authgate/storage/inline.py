@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
-from sqlalchemy import create_engine, pool
+from sqlalchemy import URL, create_engine, pool
 from sqlalchemy.engine import Connection, Dialect, Engine, Result
 from sqlalchemy.exc import IntegrityError
 
@@ -99,6 +99,7 @@ class InlineEngine:
         self._raw: Any = None  # the connection that writes (units, group commits)
         self._raw_reader: Any = None
         self._group: asyncio.Future[None] | None = None
+        self._in_unit = False  # a unit is open: one opened now would land inside it
         path = sync_engine.url.database
         self._checkpointer = Checkpointer(path) if path and path != ":memory:" else None
 
@@ -140,6 +141,10 @@ class InlineEngine:
         suspend (it holds the connection); await `committed()` after it before answering anyone.
         A unit that raises is rolled back alone (a savepoint); the others stand.
         """
+        if self._in_unit:
+            # Only possible if a unit suspended (awaited something) midway: its savepoint would
+            # take in this one's writes. A programming error, refused rather than mixed up.
+            raise RuntimeError("a unit of work was opened inside another one (did a unit await?)")
         conn = self._connection()
         if self._checkpointer is not None:
             self._checkpointer.start()  # first write: from now on the log grows
@@ -148,9 +153,11 @@ class InlineEngine:
             conn.execute("BEGIN")
         if not alone:
             conn.execute("SAVEPOINT unit")
+        self._in_unit = True
         try:
             yield Transaction(self, conn)
         except BaseException as exc:
+            self._in_unit = False
             if alone:
                 conn.rollback()  # end the transaction and its write lock now
             elif not conn.in_transaction:
@@ -161,6 +168,7 @@ class InlineEngine:
                 conn.execute("ROLLBACK TO unit")
                 conn.execute("RELEASE unit")
             raise
+        self._in_unit = False
         if not alone:
             conn.execute("RELEASE unit")
         if self._group is None:
@@ -231,12 +239,11 @@ class InlineEngine:
         self.sync_engine.dispose()
 
 
-def inline_sqlite_engine(url: str) -> InlineEngine:
-    """`sqlite+aiosqlite:///path` -> the same file through pysqlite, run on the calling thread.
+def inline_sqlite_engine(url: URL) -> InlineEngine:
+    """An SQLite file through pysqlite, run on the calling thread.
 
     The pool never blocks (overflow unbounded): a blocking wait for a free connection on the loop
     thread could only end in a deadlock, and connections are never held across a suspension.
     """
-    sync_url = url.replace("sqlite+aiosqlite", "sqlite+pysqlite", 1)
-    return InlineEngine(create_engine(sync_url, poolclass=pool.QueuePool, pool_size=4, max_overflow=-1,
+    return InlineEngine(create_engine(url, poolclass=pool.QueuePool, pool_size=4, max_overflow=-1,
                                       connect_args={"check_same_thread": False}))

@@ -17,16 +17,17 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import URL, Dialect
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from authgate.storage.prepared import PreparedCache
 
 
 class PgFast:
-    def __init__(self, url: str, dialect: Dialect, schema: str | None = None, max_size: int = 10) -> None:
-        self._dsn = url.replace("postgresql+asyncpg://", "postgresql://", 1)
-        self._schema, self._max_size = schema, max_size
+    def __init__(self, url: URL, dialect: Dialect, server_settings: dict[str, str] | None = None,
+                 max_size: int = 10) -> None:
+        self._dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)  # libpq form
+        self._server_settings, self._max_size = server_settings or None, max_size
         self._prepared = PreparedCache(dialect)
         self._pool: asyncpg.Pool | None = None
         self._lock = asyncio.Lock()
@@ -40,9 +41,8 @@ class PgFast:
         if self._pool is None:
             async with self._lock:
                 if self._pool is None:
-                    settings = {"search_path": self._schema} if self._schema else None
                     self._pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=self._max_size,
-                                                           server_settings=settings, init=self._init)
+                                                           server_settings=self._server_settings, init=self._init)
         return self._pool
 
     async def _run(self, method: str, statement: Any, values: dict[str, Any], column_keys: list[str] | None = None,
@@ -59,17 +59,19 @@ class PgFast:
         except asyncpg.PostgresError as exc:  # carries .sqlstate, which the HTTP error handler reads
             raise DBAPIError(prepared.sql, values, exc) from exc
 
-    async def one(self, statement: Any, values: dict[str, Any]) -> dict[str, Any] | None:
-        prepared, record = await self._run("fetchrow", statement, values)
+    async def one(self, statement: Any, values: dict[str, Any], conn: asyncpg.Connection | None = None) -> dict[str, Any] | None:
+        prepared, record = await self._run("fetchrow", statement, values, conn=conn)
         return prepared.row(record) if record is not None else None
 
     async def all(self, statement: Any, values: dict[str, Any]) -> list[dict[str, Any]]:
         prepared, records = await self._run("fetch", statement, values)
         return [prepared.row(r) for r in records]
 
-    async def write(self, statement: Any, values: dict[str, Any], column_keys: list[str] | None = None) -> int:
-        """Affected row count, from the command tag ("UPDATE 1", "INSERT 0 1")."""
-        _, status = await self._run("execute", statement, values, column_keys)
+    async def write(self, statement: Any, values: dict[str, Any], column_keys: list[str] | None = None,
+                    conn: asyncpg.Connection | None = None) -> int:
+        """Affected row count, from the command tag ("UPDATE 1", "INSERT 0 1"). `conn`: run on
+        that connection (inside its transaction) instead of a pooled one in autocommit."""
+        _, status = await self._run("execute", statement, values, column_keys, conn=conn)
         return int(status.rsplit(" ", 1)[-1])
 
     @asynccontextmanager
@@ -82,8 +84,7 @@ class PgFast:
                 return
             try:
                 async def write(statement: Any, values: dict[str, Any]) -> int:
-                    _, status = await self._run("execute", statement, values, conn=conn)
-                    return int(status.rsplit(" ", 1)[-1])
+                    return await self.write(statement, values, conn=conn)
 
                 yield write
             finally:

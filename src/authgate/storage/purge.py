@@ -8,7 +8,10 @@ purpose; one batch deletes at most `batch` such rows in one short statement:
 
 so a batch never holds SQLite's write lock (shared with the group commit on the event loop,
 `inline.py`) or PostgreSQL row locks for long, and on PostgreSQL never waits for a row a request
-is updating (SKIP LOCKED; SQLite has no row locks and ignores the clause). Deletes are
+is updating (SKIP LOCKED; SQLite has no row locks and ignores the clause). On SQLite, where the
+statement runs on the event loop, each one also looks at one window of `WINDOW` rowids only:
+without an index on the expiry a statement that finds little would otherwise read the whole
+table, every sweep (the hot inserts are not given one more index to maintain). Deletes are
 idempotent: two nodes deleting the same rows only find fewer. On PostgreSQL a sweep also holds a
 session advisory lock, so one node sweeps while the others skip that round.
 
@@ -18,12 +21,13 @@ clock skew between nodes) and `HORIZON` (`NOW` minus the longest an access token
 """
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, and_, bindparam, delete, exists, or_, select
+from sqlalchemy import Integer, Table, and_, bindparam, delete, exists, func, literal_column, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import Alias
 
@@ -32,6 +36,8 @@ from authgate.storage.schema import authorization_codes, refresh_tokens, revoked
 if TYPE_CHECKING:
     from authgate.storage.db import Database
 
+P_AFTER = bindparam("p_after", type_=Integer)
+P_UPTO = bindparam("p_upto", type_=Integer)
 NOW = bindparam("p_now", type_=refresh_tokens.c.expires_instant.type)
 CUT = bindparam("p_cut", type_=refresh_tokens.c.expires_instant.type)
 HORIZON = bindparam("p_horizon", type_=refresh_tokens.c.expires_instant.type)
@@ -40,7 +46,8 @@ HORIZON = bindparam("p_horizon", type_=refresh_tokens.c.expires_instant.type)
 # deletes on the event loop itself (inline.py), where a row costs ~20-50 us (each of the table's
 # B-trees gets a page dirtied at random), so its batches stay at a few milliseconds.
 BATCH_POSTGRES = 1000
-BATCH_SQLITE = 200
+BATCH_SQLITE = 100
+WINDOW = 5000  # SQLite: rowids a statement looks at (~1 ms of reading)
 ADVISORY_LOCK = 7263515  # PostgreSQL: one sweeping node at a time (7263514 is the migrations' lock)
 
 
@@ -51,17 +58,29 @@ class Rule:
     name: str
     table: Table
     expired: Callable[[Alias], ColumnElement[bool]]
-    _statements: dict[int, Any] = field(default_factory=dict, repr=False, compare=False)
+    _statements: dict[tuple[int, bool], Any] = field(default_factory=dict, repr=False, compare=False)
 
-    def statement(self, batch: int) -> Any:
-        """Built once per batch size: the fast paths prepare a statement once, keyed by identity."""
-        stmt = self._statements.get(batch)
+    def statement(self, batch: int, windowed: bool = False) -> Any:
+        """Built once per batch size: the fast paths prepare a statement once, keyed by identity.
+        `windowed` (SQLite): only rows with `P_AFTER < rowid <= P_UPTO`."""
+        stmt = self._statements.get((batch, windowed))
         if stmt is None:
             (key,) = self.table.primary_key.columns  # one-column keys only: what IN (...) needs
             doomed = self.table.alias("doomed")
-            ids = (select(doomed.c[key.key]).where(self.expired(doomed)).limit(batch)
-                   .with_for_update(skip_locked=True))
-            stmt = self._statements[batch] = delete(self.table).where(key.in_(ids))
+            condition = self.expired(doomed)
+            if windowed:
+                rowid = literal_column("doomed.rowid", Integer)
+                condition = and_(rowid > P_AFTER, rowid <= P_UPTO, condition)
+            ids = select(doomed.c[key.key]).where(condition).limit(batch).with_for_update(skip_locked=True)
+            stmt = self._statements[(batch, windowed)] = delete(self.table).where(key.in_(ids))
+        return stmt
+
+    @property
+    def last_rowid(self) -> Any:
+        stmt = self._statements.get((0, True))
+        if stmt is None:
+            stmt = self._statements[(0, True)] = select(func.max(literal_column("rowid", Integer)).label("top")) \
+                .select_from(self.table)
         return stmt
 
 
@@ -102,12 +121,38 @@ def register(rule: Rule) -> Rule:
 class Sweep:
     """One node's pass over the rules: runs batches on the fast path of the database."""
 
-    def __init__(self, run: Callable[[Any, dict[str, Any]], Any], size: int) -> None:
-        self._run, self.size = run, size
+    def __init__(self, run: Callable[[Any, dict[str, Any]], Any], size: int, db: "Database") -> None:
+        self._run, self.size, self._db = run, size, db
+        self.windowed = db.pg is None
 
-    async def batch(self, rule: Rule, values: dict[str, int], batch: int | None = None) -> int:
-        """Delete at most `batch` rows of `rule`; returns how many went (fewer: the rule is done)."""
-        return int(await self._run(rule.statement(batch or self.size), values))
+    async def batch(self, rule: Rule, values: dict[str, int], batch: int | None = None,
+                    window: tuple[int, int] = (0, 2**62)) -> int:
+        """Delete at most `batch` rows of `rule` (on SQLite among the rowids of `window`);
+        returns how many went."""
+        extra = {"p_after": window[0], "p_upto": window[1]} if self.windowed else {}
+        return int(await self._run(rule.statement(batch or self.size, self.windowed), {**values, **extra}))
+
+    async def drain(self, rule: Rule, values: dict[str, int], *, batch: int | None = None,
+                    pause: float = 0.0) -> int:
+        """Batches until the rule finds nothing more; `pause` seconds after each batch that deleted."""
+        batch = batch or self.size
+        total = 0
+        if not self.windowed:
+            while (count := await self.batch(rule, values, batch)) > 0:
+                total += count
+                if count < batch:
+                    break
+                await asyncio.sleep(pause)
+            return total
+        top = (await self._db.engine.one(rule.last_rowid, {}) or {}).get("top") or 0  # type: ignore[attr-defined]
+        after = 0
+        while after < top:
+            count = await self.batch(rule, values, batch, (after, after + WINDOW))
+            total += count
+            if count < batch:
+                after += WINDOW  # this window is done; a full batch means it may hold more
+            await asyncio.sleep(pause if count else 0)
+        return total
 
 
 @asynccontextmanager
@@ -115,7 +160,6 @@ async def sweep(db: "Database") -> AsyncIterator[Sweep | None]:
     """A `Sweep`, or None when another node holds the sweep lock (PostgreSQL)."""
     if db.pg is not None:
         async with db.pg.exclusive(ADVISORY_LOCK) as run:
-            yield Sweep(run, BATCH_POSTGRES) if run is not None else None
+            yield Sweep(run, BATCH_POSTGRES, db) if run is not None else None
         return
-    inline = db.engine
-    yield Sweep(inline.write, BATCH_SQLITE)  # type: ignore[attr-defined]  # one unit per batch, group-committed
+    yield Sweep(db.engine.write, BATCH_SQLITE, db)  # type: ignore[attr-defined]  # one unit per batch, group-committed

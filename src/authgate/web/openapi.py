@@ -1,10 +1,13 @@
 """The served OpenAPI document (`/openapi.json`), completed with what FastAPI cannot infer.
 
 Most handlers read their JSON or form body themselves (FusionAuth tolerates unknown fields and
-reports every bad field at once), so FastAPI sees neither request bodies nor the error responses.
-This module declares them once: FusionAuth's `{fieldErrors, generalErrors}` on `/api`, RFC 6749
-section 5.2's `{error, error_description}` on `/oauth2`, and the responses that carry no body.
-Clients, and the schemathesis suite in tests/security, read the result.
+reports every bad field at once). Their request bodies are declared beside them, on the route
+(`openapi_extra`), from the same shape their validator checks (authgate/shapes.py, or the
+pydantic model /api/login validates with); the API-key security scheme comes from the API-key
+dependency (fusionauth/auth.py). This module adds what is common: tags with descriptions,
+FusionAuth's `{fieldErrors, generalErrors}` on `/api`, RFC 6749 section 5.2's
+`{error, error_description}` on `/oauth2`, the OAuth form bodies and the responses without a
+body. Clients, `/docs` and the schemathesis suite in tests/security read the result.
 """
 from __future__ import annotations
 
@@ -23,52 +26,34 @@ OAUTH_ERROR = {"type": "object", "required": ["error"], "properties": {
     "error": {"type": "string", "pattern": "^[\\x20\\x21\\x23-\\x5B\\x5D-\\x7E]+$"},
     "error_description": {"type": "string"}, "error_reason": {"type": "string"}, "error_uri": {"type": "string"}}}
 
-_OBJ: dict[str, Any] = {"type": "object"}
 _STR: dict[str, Any] = {"type": "string"}
-_USER = {"type": "object", "properties": {
-    "email": {"type": "string", "format": "email"}, "username": _STR, "password": {"type": "string", "minLength": 8},
-    "firstName": _STR, "lastName": _STR, "active": {"type": "boolean"}, "data": _OBJ, "expiry": {"type": "integer"}}}
-_REGISTRATION = {"type": "object", "properties": {"applicationId": _STR, "roles": {"type": "array", "items": _STR},
-                                                  "username": _STR, "data": _OBJ}}
-# JSON bodies the handlers read themselves: path prefix -> properties of the body object.
-_JSON_BODIES: tuple[tuple[str, dict[str, Any]], ...] = (
-    ("/api/login", {"loginId": _STR, "password": _STR, "applicationId": _STR, "noJWT": {"type": "boolean"}}),
-    ("/api/jwt/refresh", {"refreshToken": _STR}),
-    ("/api/logout", {"refreshToken": _STR, "global": {"type": "boolean"}}),
-    ("/api/user/registration", {"registration": _REGISTRATION, "user": _USER,
-                                "skipVerification": {"type": "boolean"}}),
-    ("/api/user/forgot-password", {"loginId": _STR, "applicationId": _STR,
-                                   "sendForgotPasswordEmail": {"type": "boolean"}}),
-    ("/api/user/change-password", {"changePasswordId": _STR, "loginId": _STR, "currentPassword": _STR,
-                                   "password": _STR}),
-    ("/api/user/verify-email", {"verificationId": _STR}),
-    ("/api/user/search", {"search": {"type": "object", "properties": {
-        "queryString": _STR, "ids": {"type": "array", "items": _STR}, "numberOfResults": {"type": "integer"},
-        "startRow": {"type": "integer"}}}}),
-    ("/api/user/import", {"users": {"type": "array", "items": _USER}}),
-    ("/api/user/two-factor", {"method": _STR, "code": _STR, "secret": _STR, "secretBase32Encoded": _STR}),
-    ("/api/two-factor/login", {"twoFactorId": _STR, "code": _STR, "applicationId": _STR}),
-    ("/api/webauthn", {"userId": _STR, "applicationId": _STR, "loginId": _STR, "name": _STR, "displayName": _STR,
-                       "twoFactorId": _STR, "credential": _OBJ, "origin": _STR, "rpId": _STR}),
-    ("/api/webhook", {"webhook": {"type": "object", "properties": {
-        "url": _STR, "connectTimeout": {"type": "integer"}, "readTimeout": {"type": "integer"},
-        "global": {"type": "boolean"}, "applicationIds": {"type": "array", "items": _STR}, "eventsEnabled": _OBJ,
-        "headers": _OBJ, "signatureConfiguration": _OBJ, "description": _STR}}}),
-    ("/api/system/audit-log/search", {"search": {"type": "object", "properties": {
-        "message": _STR, "user": _STR, "start": {"type": "integer"}, "end": {"type": "integer"},
-        "numberOfResults": {"type": "integer"}, "startRow": {"type": "integer"}, "orderBy": _STR}}}),
-    ("/api/system/audit-log", {"auditLog": {"type": "object", "properties": {
-        "insertUser": _STR, "message": _STR, "reason": _STR, "data": _OBJ}}}),
-    ("/api/system/login-record/search", {"retrieveTotal": {"type": "boolean"}, "search": {"type": "object", "properties": {
-        "userId": _STR, "applicationId": _STR, "start": {"type": "integer"}, "end": {"type": "integer"},
-        "numberOfResults": {"type": "integer"}, "startRow": {"type": "integer"}}}}),
-    ("/api/user", {"user": _USER}),
-    ("/api/application", {"application": {"type": "object", "properties": {
-        "name": _STR, "oauthConfiguration": _OBJ, "jwtConfiguration": _OBJ, "loginConfiguration": _OBJ,
-        "roles": {"type": "array", "items": _OBJ}}}, "role": _OBJ}),
-    ("/api/key", {"key": {"type": "object", "properties": {"algorithm": _STR, "name": _STR, "length": {"type": "integer"}}}}),
-    ("/api/api-key", {"apiKey": {"type": "object", "properties": {"key": _STR, "permissions": _OBJ, "metaData": _OBJ}}}),
+_OBJ: dict[str, Any] = {"type": "object"}
+# Tags: the first path prefix that matches names an operation's group.
+TAGS: tuple[tuple[str, str, str], ...] = (
+    ("/api/login", "Login", "FusionAuth's Login API: credentials in, a JWT and a refresh token out."),
+    ("/api/logout", "Login", ""),
+    ("/api/jwt", "JWT", "Refresh, validate and revoke tokens; public keys."),
+    ("/api/user/two-factor", "Multi-factor", "TOTP, recovery codes and WebAuthn passkeys (second factors and passkey login)."),
+    ("/api/two-factor", "Multi-factor", ""),
+    ("/api/webauthn", "Multi-factor", ""),
+    ("/api/user/registration", "Registrations", "A user's membership of an application, with roles."),
+    ("/api/user", "Users", "Users: create, retrieve, update, delete, search, import. API key."),
+    ("/api/application", "Applications", "Applications (OAuth clients) and their roles. API key."),
+    ("/api/key", "Keys", "Signing keys: generate, rotate, delete. API key."),
+    ("/api/api-key", "API keys", "API keys, optionally limited to endpoints. Superuser API key."),
+    ("/api/system", "System", "Audit log and login records. API key."),
+    ("/api/webhook", "Webhooks", "Webhooks and their delivery outbox. API key."),
+    ("/oauth2", "OAuth 2 / OIDC", "RFC 6749, 7636, 7009, 7662, 9449 and OpenID Connect endpoints."),
+    ("/.well-known", "OAuth 2 / OIDC", ""),
+    ("/health", "Operations", "Liveness, readiness and metrics."),
+    ("/metrics", "Operations", ""),
 )
+
+
+def _tag(path: str) -> str | None:
+    return next((tag for prefix, tag, _ in TAGS if path == prefix or path.startswith(prefix + "/")), None)
+
+
 # Form bodies of the OAuth endpoints (application/x-www-form-urlencoded).
 _OAUTH_FORM = {"client_id": _STR, "client_secret": _STR, "token": _STR, "token_type_hint": _STR}
 _FORM_BODIES: dict[str, dict[str, Any]] = {
@@ -96,6 +81,9 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 
 def _complete(method: str, path: str, op: dict[str, Any]) -> None:
+    tag = _tag(path)
+    if tag and not op.get("tags"):
+        op["tags"] = [tag]
     responses: dict[str, Any] = op.setdefault("responses", {})
     responses.pop("422", None)  # validation errors are 400s here, in the caller's protocol's shape
     if path in _BROWSER:
@@ -117,10 +105,6 @@ def _complete(method: str, path: str, op: dict[str, Any]) -> None:
             responses["422"] = _json(FUSIONAUTH_ERRORS, "The user has no email address to send the link to.")
         if "two-factor" in path:
             responses["421"] = {"description": "The two-factor code is wrong, malformed or already used."}
-        if "requestBody" not in op and method in ("post", "put", "patch"):
-            props = next((p for prefix, p in _JSON_BODIES if path == prefix or path.startswith(prefix + "/")), None)
-            if props is not None:
-                op["requestBody"] = {"content": {"application/json": {"schema": {"type": "object", "properties": props}}}}
     elif path.startswith("/oauth2/"):
         for status in ("400", "401", "413", "429"):
             responses.setdefault(status, _json(OAUTH_ERROR, "RFC 6749 section 5.2 error."))
@@ -140,6 +124,12 @@ def install(app: FastAPI) -> None:
             for path, ops in doc.get("paths", {}).items():
                 for method, op in ops.items():
                     _complete(method, path, op)
+            doc["tags"] = [{"name": tag, "description": text} for _, tag, text in TAGS if text]
+            doc["info"]["description"] = (
+                "authgate speaks FusionAuth's API (`/api/...`) and OAuth 2 / OpenID Connect (`/oauth2/...`). "
+                "Admin endpoints take an API key in the `Authorization` header, as FusionAuth does (the raw key, "
+                "no scheme). Errors: FusionAuth's `{fieldErrors, generalErrors}` on `/api`, RFC 6749's "
+                "`{error, error_description}` on `/oauth2`.")
             app.openapi_schema = doc
         return app.openapi_schema
 

@@ -21,6 +21,7 @@ from authgate.webhooks import model, ssrf
 
 if TYPE_CHECKING:
     from authgate.registry import Registry
+    from authgate.storage.transaction import Tx
     from authgate.webhooks.deliver import Deliverer
 
 CACHE_SECONDS = 2.0
@@ -77,8 +78,8 @@ def event_body(event: Event) -> str:
     return json.dumps({"event": body}, separators=(",", ":"), sort_keys=True)
 
 
-async def enqueue(reg: "Registry", event: Event) -> None:
-    """The events sink: one outbox row per interested webhook."""
+async def enqueue(reg: "Registry", event: Event, tx: "Tx | None" = None) -> None:
+    """The events sink: one outbox row per interested webhook (in the event's transaction, if any)."""
     service: WebhookService | None = getattr(reg, "webhooks", None)
     if service is None:
         return
@@ -87,7 +88,7 @@ async def enqueue(reg: "Registry", event: Event) -> None:
         return
     body = event_body(event)
     for webhook in targets:
-        await reg.db.webhook_deliveries.add(webhook["id"], event.id, event.type, body)
+        await reg.db.webhook_deliveries.add(webhook["id"], event.id, event.type, body, tx)
     if service.deliverer is not None:
         service.deliverer.wake()
 

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from authgate.events import EVENT_TYPES
+from authgate.shapes import ListOf, Shape
 
 MAX_TIMEOUT_MS = 20_000
 MAX_HEADERS = 20
@@ -20,6 +21,12 @@ _RESERVED_HEADERS = {"host", "content-length", "content-type", "transfer-encodin
 
 Problem = tuple[str, str, str]  # (field, code, message)
 P = "webhook"
+# The fields a webhook has: what is stored, and what the OpenAPI document publishes.
+WEBHOOK = Shape({
+    "url": str, "connectTimeout": int, "readTimeout": int, "global": bool, "applicationIds": ListOf(str),
+    "eventsEnabled": dict, "headers": dict, "signatureConfiguration": Shape({"enabled": bool, "signingKeyId": str}),
+    "description": str, "data": dict,
+}, required=("url", "connectTimeout", "readTimeout"), description="Timeouts in milliseconds (1-20000).")
 
 
 def _int_ms(webhook: dict[str, Any], key: str, problems: list[Problem]) -> None:
@@ -77,8 +84,7 @@ def validate(webhook: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
         problems.append((f"{P}.description", "invalid", "[description] must be text of at most 255 characters."))
     if webhook.get("data") is not None and not isinstance(webhook.get("data"), dict):
         problems.append((f"{P}.data", "invalid", "[data] must be an object."))
-    doc = {k: webhook[k] for k in ("url", "connectTimeout", "readTimeout", "global", "applicationIds", "eventsEnabled",
-                                   "headers", "signatureConfiguration", "description", "data") if k in webhook}
+    doc = {k: webhook[k] for k in WEBHOOK.fields if k in webhook}
     if isinstance(doc.get("url"), str):
         doc["url"] = doc["url"].strip()
     doc.setdefault("global", False)

@@ -17,7 +17,7 @@ from authgate.registry import Registry
 
 # Parameters a browser may repeat in the authorize request, carried through the login form.
 AUTHORIZE_PARAMS = ("client_id", "redirect_uri", "response_type", "response_mode", "state", "nonce", "scope",
-                    "prompt", "max_age", "login_hint", "code_challenge", "code_challenge_method")
+                    "prompt", "max_age", "login_hint", "code_challenge", "code_challenge_method", "acr_values")
 
 
 class ErrorPage(Exception):
@@ -51,6 +51,7 @@ class AuthorizeContext:
     prompt: frozenset[str] = frozenset()
     max_age: int | None = None
     login_hint: str | None = None
+    acr_values: tuple[str, ...] = ()
     code_challenge: str | None = None
     code_challenge_method: str | None = None
     extra: dict[str, str] = field(default_factory=dict)

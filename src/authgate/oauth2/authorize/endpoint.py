@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from authgate.clock import clock
-from authgate.errors import LoginRequired, OAuthError
+from authgate.errors import InteractionRequired, LoginRequired, OAuthError
 from authgate.fusionauth.auth import registry
 from authgate.oauth2 import params as oauth_params
 from authgate.oauth2.authorize.context import AuthorizeContext, ErrorPage
@@ -16,8 +16,8 @@ from authgate.oauth2.authorize.issue import issue
 from authgate.oauth2.authorize.steps import validate
 from authgate.oauth2.responses import authorization_response
 from authgate.sessions import sso
-from authgate.ui import login
-from authgate.ui import gated
+from authgate.mfa import factors
+from authgate.ui import gated, login, passkey_login, second_factor
 from authgate.ui.pages import error_page
 
 router = APIRouter()
@@ -25,7 +25,10 @@ log = logging.getLogger("authgate.authorize")
 
 
 async def _interact(ctx: AuthorizeContext) -> Response:
-    """Section 3.1.2.3: reuse the SSO session unless prompt=login or max_age asks for a fresh login."""
+    """Section 3.1.2.3: reuse the SSO session unless prompt=login or max_age asks for a fresh
+    login, or the session lacks a second factor the application or `acr_values` requires
+    (step-up: the second-factor page, without the password again)."""
+    assert ctx.client is not None
     session = await sso.current(ctx.reg, ctx.request)
     fresh_login_needed = session is None or "login" in ctx.prompt or (
         ctx.max_age is not None and clock.now() - session.auth_time > ctx.max_age)
@@ -33,10 +36,16 @@ async def _interact(ctx: AuthorizeContext) -> Response:
         assert session is not None
         if ctx.client is not None and await gated.must_verify_first(ctx.reg, ctx.client.app, session.user):
             return gated.page()  # a session from an application that let the unverified user in
-        return await issue(ctx, session)
+        step_up = "mfa" not in session.amr and await factors.second_factor_needed(
+            ctx.reg, session.user["id"], ctx.client.app, ctx.acr_values)
+        if not step_up:
+            return await issue(ctx, session)
+        if "none" in ctx.prompt:
+            raise InteractionRequired("The user must confirm a second factor.", detail="prompt=none, step-up needed")
+        return await second_factor.begin(ctx, session.user, session.amr)
     if "none" in ctx.prompt:
         raise LoginRequired("The user must log in.", detail="prompt=none without a usable session")
-    return login.show(ctx)
+    return await login.show(ctx)
 
 
 def _error_redirect(ctx: AuthorizeContext, exc: OAuthError) -> Response:
@@ -59,6 +68,10 @@ async def authorize(request: Request) -> Response:
     try:
         ctx = AuthorizeContext(reg, request, await oauth_params.read(request))
         await validate(ctx)
+        if second_factor.is_submission(ctx):  # before the password form: all carry csrf_token
+            return await second_factor.submit(ctx)
+        if passkey_login.is_submission(ctx):
+            return await passkey_login.submit(ctx)
         if login.is_login_submission(ctx):
             return await login.submit(ctx)
         return await _interact(ctx)

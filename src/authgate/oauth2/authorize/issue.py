@@ -34,7 +34,7 @@ async def issue(ctx: AuthorizeContext, session: SsoSession) -> Response:
             "expires_instant": clock.now_ms() + ttl * 1000,
             "doc": {"redirect_uri": ctx.redirect_uri, "scope": ctx.scope, "nonce": ctx.nonce,
                     "code_challenge": ctx.code_challenge, "code_challenge_method": ctx.code_challenge_method,
-                    "auth_time": session.auth_time},
+                    "auth_time": session.auth_time, "amr": list(session.amr)},
         })
         values["code"] = code
     registration = await reg.db.registrations.get(user["id"], client.client_id) if ctx.implicit else None
@@ -42,13 +42,13 @@ async def issue(ctx: AuthorizeContext, session: SsoSession) -> Response:
     if "token" in ctx.response_types:
         token, exp_ms, _ = await access.issue(reg, user=user, app=client.app, registration=registration,
                                               auth_type="PASSWORD", auth_time=session.auth_time, sid=session.id,
-                                              scope=ctx.scope, grant_id=grant_id)
+                                              scope=ctx.scope, grant_id=grant_id, amr=session.amr)
         values.update(access_token=token, token_type="Bearer", expires_in=max(0, exp_ms // 1000 - int(clock.now())),
                       scope=ctx.scope)
     if "id_token" in ctx.response_types:
         values["id_token"] = await id_token.issue(reg, client=client, user=user, registration=registration,
                                                   auth_time=session.auth_time, sid=session.id, nonce=ctx.nonce,
-                                                  access_token=token)
+                                                  access_token=token, amr=session.amr)
     if ctx.state is not None:
         values["state"] = ctx.state
     values["iss"] = reg.issuer

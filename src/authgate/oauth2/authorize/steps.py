@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from authgate.oauth2.authorize.check_acr import check_acr
 from authgate.oauth2.authorize.check_client import check_client
 from authgate.oauth2.authorize.check_nonce import check_nonce
 from authgate.oauth2.authorize.check_params import check_params
@@ -34,6 +35,7 @@ STEPS: tuple[Step, ...] = (
     check_nonce,
     check_pkce,
     check_prompt,
+    check_acr,
 )
 
 

@@ -78,4 +78,4 @@ async def grant(reg: Registry, client: Client, params: Params, jkt: str | None) 
         raise InvalidGrant(_GENERIC, detail="user gone or inactive")
     return await user_tokens(reg, client, user, scope=doc.get("scope") or "", auth_time=doc["auth_time"],
                              auth_type="PASSWORD", sid=row["session_id"], grant_id=row["grant_id"], jkt=jkt,
-                             nonce=doc.get("nonce"))
+                             nonce=doc.get("nonce"), amr=doc.get("amr"))

@@ -23,16 +23,18 @@ def token_type(jkt: str | None) -> str:
 
 async def user_tokens(reg: Registry, client: Client, user: dict[str, Any], *, scope: str, auth_time: int,
                       auth_type: str, sid: str | None, grant_id: str, jkt: str | None,
-                      nonce: str | None = None) -> dict[str, Any]:
+                      nonce: str | None = None, amr: tuple[str, ...] | list[str] | None = None) -> dict[str, Any]:
     scopes = scope.split()
     registration = await reg.db.registrations.get(user["id"], client.client_id)
     cnf = {"jkt": jkt} if jkt else None
     token, exp_ms, _ = await access.issue(reg, user=user, app=client.app, registration=registration, auth_type=auth_type,
-                                          auth_time=auth_time, sid=sid, scope=scope, grant_id=grant_id, cnf=cnf)
+                                          auth_time=auth_time, sid=sid, scope=scope, grant_id=grant_id, cnf=cnf,
+                                          amr=amr)
     body: dict[str, Any] = {"access_token": token, "token_type": token_type(jkt),
                             "expires_in": max(0, exp_ms // 1000 - int(clock.now())), "scope": scope, "userId": user["id"]}
     if "offline_access" in scopes and "refresh_token" in client.grants:
-        doc: dict[str, Any] = {"scope": scope, "auth_time": auth_time, "authenticationType": auth_type}
+        doc: dict[str, Any] = {"scope": scope, "auth_time": auth_time, "authenticationType": auth_type,
+                               "amr": list(amr or ())}
         if jkt and client.public:
             doc["jkt"] = jkt
         if not client.public:
@@ -42,5 +44,5 @@ async def user_tokens(reg: Registry, client: Client, user: dict[str, Any], *, sc
         body["refresh_token_id"] = row["id"]
     if "openid" in scopes:
         body["id_token"] = await id_token.issue(reg, client=client, user=user, registration=registration,
-                                                auth_time=auth_time, sid=sid, nonce=nonce, access_token=token)
+                                                auth_time=auth_time, sid=sid, nonce=nonce, access_token=token, amr=amr)
     return body

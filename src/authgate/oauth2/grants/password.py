@@ -10,6 +10,7 @@ from typing import Any
 from authgate.clock import clock
 from authgate.errors import ApiError, InvalidGrant, InvalidRequest
 from authgate.fusionauth.login import authenticate_logged, record_login
+from authgate.mfa import amr, factors
 from authgate.oauth2.authorize.check_scope import parse_scope
 from authgate.oauth2.clients import Client
 from authgate.oauth2.grants.issue import user_tokens
@@ -27,6 +28,9 @@ async def grant(reg: Registry, client: Client, params: Params, jkt: str | None) 
     except ApiError as exc:
         reason = "user_locked" if exc.status == 409 else ""
         raise InvalidGrant("The user credentials are invalid.", reason=reason, detail=f"password grant: {exc.status}") from None
+    if await factors.second_factor_needed(reg, user["id"], client.app):
+        # A password alone must not outrank the second factor the hosted login would ask for.
+        raise InvalidGrant("The user must log in with a second factor.", detail="password grant: MFA required")
     grant_id = str(uuid.uuid4())
     return await user_tokens(reg, client, user, scope=scope, auth_time=int(clock.now()), auth_type="PASSWORD",
-                             sid=grant_id, grant_id=grant_id, jkt=jkt)
+                             sid=grant_id, grant_id=grant_id, jkt=jkt, amr=amr.PASSWORD)

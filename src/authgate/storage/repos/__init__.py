@@ -4,6 +4,7 @@ from authgate.storage.repos.api_keys import ApiKeys
 from authgate.storage.repos.applications import Applications
 from authgate.storage.repos.base import Conflict, new_id
 from authgate.storage.repos.codes import Codes
+from authgate.storage.repos.console_stats import ConsoleStats
 from authgate.storage.repos.events import AuditLog, LoginRecords
 from authgate.storage.repos.login_failures import LoginFailures
 from authgate.storage.repos.mfa import MfaChallenges, MfaMethods, RecoveryCodes, WebAuthnCredentials
@@ -16,6 +17,6 @@ from authgate.storage.repos.sso_sessions import SsoSessions
 from authgate.storage.repos.users import Users
 from authgate.storage.repos.webhooks import Deliveries, Webhooks
 
-__all__ = ["ActionIds", "AdminSessions", "ApiKeys", "Applications", "AuditLog", "Codes", "Conflict", "LoginFailures", "LoginRecords", "MfaChallenges",
+__all__ = ["ActionIds", "AdminSessions", "ApiKeys", "Applications", "AuditLog", "Codes", "ConsoleStats", "Conflict", "LoginFailures", "LoginRecords", "MfaChallenges",
            "MfaMethods", "RecoveryCodes", "Nonces", "Outbox", "RefreshTokens", "Registrations", "RevokedGrants", "SigningKeys",
            "SsoSessions", "Users", "Webhooks", "Deliveries", "WebAuthnCredentials", "new_id"]

@@ -11,10 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from authgate.storage.inline import InlineEngine
 from authgate.storage.pgfast import PgFast
+from authgate.storage.transaction import Conflict
 
-
-class Conflict(Exception):
-    """A unique constraint refused the write (duplicate email, token, ...)."""
+__all__ = ["Conflict", "Repo", "all_rows", "first", "new_id"]
 
 
 def new_id() -> str:

@@ -16,6 +16,7 @@ from authgate.storage.schema import audit_log, login_records
 
 if TYPE_CHECKING:
     from authgate.events import Event
+    from authgate.storage.transaction import Tx
 
 # Retention (the janitor, authgate/retention.py): entries older than the configured number of days.
 # Without a value (a sweep that does not know these settings) nothing goes: the cut is the epoch.
@@ -75,16 +76,21 @@ def _capped_count(matching: Any) -> Any:
 class AuditLog(Repo):
     table = audit_log
 
-    async def add(self, event: "Event", insert_user: str, message: str) -> None:
+    async def add(self, event: "Event", insert_user: str, message: str, tx: "Tx | None" = None) -> None:
+        """One entry; inside `tx` when given (the id is the database's: every other column is set)."""
         ctx = event.context
+        row = {
+            "event_id": event.id, "event_type": event.type, "insert_instant": event.instant,
+            "insert_user": insert_user[:400], "actor_kind": ctx.actor.kind, "actor_id": _short(ctx.actor.id, 64),
+            "user_id": event.user_id, "application_id": event.application_id,
+            "ip_address": _short(ctx.ip, 64), "user_agent": _short(ctx.user_agent, 512),
+            "message": message, "data": event.payload,
+        }
+        if tx is not None:
+            await tx.insert(audit_log, row)
+            return
         async with self.engine.begin() as conn:
-            await conn.execute(audit_log.insert(), {
-                "event_id": event.id, "event_type": event.type, "insert_instant": event.instant,
-                "insert_user": insert_user[:400], "actor_kind": ctx.actor.kind, "actor_id": _short(ctx.actor.id, 64),
-                "user_id": event.user_id, "application_id": event.application_id,
-                "ip_address": _short(ctx.ip, 64), "user_agent": _short(ctx.user_agent, 512),
-                "message": message, "data": event.payload,
-            })
+            await conn.execute(audit_log.insert(), row)
 
     async def by_event(self, event_id: str) -> dict[str, Any] | None:
         return await self._one(select(audit_log).where(audit_log.c.event_id == bindparam("p_id")), {"p_id": event_id})
@@ -121,14 +127,15 @@ _ADD_LOGIN = login_records.insert()
 class LoginRecords(Repo):
     table = login_records
 
-    async def add(self, event: "Event", login_id: str | None) -> None:
+    async def add(self, event: "Event", login_id: str | None, tx: "Tx | None" = None) -> None:
         ctx = event.context
         # All columns given: the prepared fast path (one group-committed insert per login).
-        await self._insert({
+        row = {
             "id": new_id(), "user_id": event.user_id, "application_id": event.application_id,
             "instant": event.instant, "login_id": _short(login_id, 320), "ip_address": _short(ctx.ip, 64),
             "user_agent": _short(ctx.user_agent, 512),
-        })
+        }
+        await (tx.insert(login_records, row) if tx is not None else self._insert(row))
 
     async def search(self, q: LoginQuery) -> tuple[int | None, list[dict[str, Any]]]:
         where = []

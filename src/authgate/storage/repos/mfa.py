@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select, update
 
 from authgate.clock import clock
 from authgate.storage.db import digest
+from authgate.storage.purge import CUT, Rule, register
 from authgate.storage.repos.base import Repo
 from authgate.storage.schema import mfa_challenges as ch
 from authgate.storage.schema import mfa_methods as mm
@@ -118,3 +119,8 @@ class MfaChallenges(Repo):
 
     async def drop(self, value: str) -> None:
         await self._write(delete(ch).where(ch.c.id_digest == digest(value)))
+
+
+# The janitor (retention.py) deletes expired challenges (two-factor ids, WebAuthn ceremonies):
+# they can only be refused.
+register(Rule("two-factor challenges", ch, lambda t: t.c.expires_instant < CUT))

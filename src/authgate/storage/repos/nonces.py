@@ -4,8 +4,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, select
 
 from authgate.bounded import BoundedCache
 from authgate.clock import clock
@@ -20,13 +19,12 @@ class Nonces(Repo):
     table = used_nonces
 
     async def use_once(self, value: str, ttl_seconds: int) -> bool:
-        now = clock.now_ms()
+        """True the first time `value` is seen. Expired rows are deleted by the janitor
+        (retention.py), in batches, not here on every use: a caller refuses a value outside its
+        window before asking, so an expired row still present changes no answer."""
         try:
-            async with self.engine.begin() as conn:
-                await conn.execute(delete(used_nonces).where(used_nonces.c.expires_instant < now))
-                await conn.execute(used_nonces.insert().values(value_digest=digest(value),
-                                                               expires_instant=now + ttl_seconds * 1000))
-        except IntegrityError:
+            await self._insert({"value_digest": digest(value), "expires_instant": clock.now_ms() + ttl_seconds * 1000})
+        except Conflict:
             return False
         return True
 

@@ -7,6 +7,7 @@ from sqlalchemy import and_, bindparam, select, update
 from authgate.clock import clock
 from authgate.storage.db import digest
 from authgate.storage.repos.base import Repo
+from authgate.storage.transaction import transaction
 from authgate.storage.schema import refresh_tokens as rt, registrations, users
 
 _LIVE = and_(rt.c.revoked_instant.is_(None), rt.c.used_instant.is_(None))
@@ -24,6 +25,13 @@ _TOKEN_COLUMNS = tuple(c.name for c in rt.c)
 _USER_COLUMNS = tuple(c.name for c in users.c)
 _REGISTRATION_COLUMNS = tuple(c.name for c in registrations.c)
 _CONSUME = update(rt).where(rt.c.id == bindparam("p_id"), _LIVE).values(used_instant=bindparam("p_now"))
+# PostgreSQL: spend and store the successor in one statement (a data-modifying CTE), so both or
+# neither happen, in one round trip. The successor's values are the s_* parameters; it is
+# inserted only if the spend matched (one row from `spent`).
+_SPENT = _CONSUME.returning(rt.c.id).cte("spent")
+_ROTATE = rt.insert().from_select(
+    list(_TOKEN_COLUMNS),
+    select(*(bindparam(f"s_{c.name}", type_=c.type) for c in rt.c)).select_from(_SPENT))
 # A no-op UPDATE: it takes the row lock (waiting out a concurrent revocation of the family) and
 # RETURNING reads the row as that revocation left it.
 _LOCK_AND_READ = (update(rt).where(rt.c.id == bindparam("p_id")).values(used_instant=rt.c.used_instant)
@@ -48,20 +56,22 @@ class RefreshTokens(Repo):
         survive that whichever runs first.
         """
         row = self._row(successor, values)
+        spend = {"p_id": token_id, "p_now": clock.now_ms()}
         if self.inline is not None:
-            # One SQLite unit of work: writers are serialised, so a revocation of the family runs
-            # wholly before it (the consume finds nothing) or wholly after (and sees the successor).
-            with self.inline.unit() as tx:
-                won = tx.write(_CONSUME, {"p_id": token_id, "p_now": clock.now_ms()}) == 1
+            # One SQLite transaction, group-committed: writers are serialised, so a revocation of
+            # the family runs wholly before it (the spend finds nothing) or wholly after (and sees
+            # the successor).
+            async with transaction(self.engine, None) as tx:
+                won = await tx.write(_CONSUME, spend) == 1
                 if won:
-                    tx.write(self._insert_stmt, row, sorted(row))
-            await self.inline.committed()
+                    await tx.insert(rt, row)
             return row if won else None
-        # PostgreSQL: under READ COMMITTED a revocation waiting on our consumed row would not see a
-        # successor inserted by the same transaction, so consume, insert, then look again.
-        if not await self.consume(token_id):
+        # PostgreSQL: one statement spends and inserts (atomic, like SQLite's transaction). Under
+        # READ COMMITTED a revocation of the family that started before it committed, and waited on
+        # the spent row's lock, cannot see the successor: look at the spent row again afterwards.
+        won = await self._write(_ROTATE, {**spend, **{f"s_{k}": v for k, v in row.items()}}) == 1
+        if not won:
             return None
-        await self._insert(row)
         if await self.revoked_after_use(token_id):
             await self.revoke(row["id"])
         return row

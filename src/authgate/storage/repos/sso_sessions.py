@@ -40,8 +40,3 @@ class SsoSessions(Repo):
     async def live_for_user(self, user_id: str) -> list[dict[str, Any]]:
         return await self._all(select(ss).where(ss.c.user_id == user_id, ss.c.revoked_instant.is_(None),
                                                 ss.c.expires_instant > clock.now_ms()).order_by(ss.c.insert_instant))
-
-    async def started_since(self, since_instant: int) -> list[int]:
-        """Start instants of the sessions begun since then (each one a login on the hosted page)."""
-        rows = await self._all(select(ss.c.insert_instant).where(ss.c.insert_instant >= since_instant))
-        return [r["insert_instant"] for r in rows]

@@ -7,6 +7,7 @@ from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 
 from authgate.clock import clock
 from authgate.storage.repos.base import Repo, new_id
+from authgate.storage.transaction import Tx
 from authgate.storage.schema import registrations, users
 
 
@@ -36,13 +37,21 @@ _norm = normalize_login_id
 class Users(Repo):
     table = users
 
-    async def create(self, doc: dict[str, Any], password_hash: str | None, user_id: str | None = None) -> dict[str, Any]:
+    @staticmethod
+    def _row(doc: dict[str, Any], password_hash: str | None, user_id: str | None) -> dict[str, Any]:
         now = clock.now_ms()
-        return await self._insert({
+        return {
             "id": user_id or new_id(), "email": _norm(doc.get("email")), "username": _norm(doc.get("username")),
             "password_hash": password_hash, "active": doc.get("active", True), "doc": doc, "version": 1,
             "insert_instant": now, "last_update_instant": now,
-        })
+        }
+
+    async def create(self, doc: dict[str, Any], password_hash: str | None, user_id: str | None = None) -> dict[str, Any]:
+        return await self._insert(self._row(doc, password_hash, user_id))
+
+    async def add(self, tx: Tx, doc: dict[str, Any], password_hash: str | None, user_id: str | None = None) -> dict[str, Any]:
+        """`create` inside `Database.transaction()`."""
+        return await tx.insert(users, self._row(doc, password_hash, user_id))
 
     async def get(self, user_id: str) -> dict[str, Any] | None:
         return await self._one(_BY_ID, {"p_id": user_id})

@@ -23,6 +23,7 @@ from authgate.clock import clock
 from authgate.storage.purge import Rule, register
 from authgate.storage.repos.base import Repo, new_id
 from authgate.storage.schema import webhook_attempts, webhook_deliveries, webhooks
+from authgate.storage.transaction import Tx
 
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
 
@@ -75,12 +76,13 @@ class Webhooks(Repo):
 class Deliveries(Repo):
     table = webhook_deliveries
 
-    async def add(self, webhook_id: str, event_id: str, event_type: str, body: str) -> dict[str, Any]:
+    async def add(self, webhook_id: str, event_id: str, event_type: str, body: str,
+                  tx: "Tx | None" = None) -> dict[str, Any]:
         now = clock.now_ms()
-        return await self._insert({"id": new_id(), "webhook_id": webhook_id, "event_id": event_id,
-                                   "event_type": event_type, "body": body, "state": PENDING, "attempts": 0,
-                                   "next_attempt_instant": now, "insert_instant": now, "done_instant": None,
-                                   "last_error": None})
+        row = {"id": new_id(), "webhook_id": webhook_id, "event_id": event_id, "event_type": event_type, "body": body,
+               "state": PENDING, "attempts": 0, "next_attempt_instant": now, "insert_instant": now,
+               "done_instant": None, "last_error": None}
+        return await (tx.insert(webhook_deliveries, row) if tx is not None else self._insert(row))
 
     async def any_due(self) -> bool:
         """A read (no write lock on SQLite) before claiming: an idle outbox costs one index probe."""

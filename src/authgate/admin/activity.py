@@ -1,0 +1,76 @@
+"""Console: the audit log and the login records, with the filters of their FusionAuth search APIs
+(`fusionauth/system.py`'s audit_query / login_query validate the criteria for both)."""
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from authgate.admin.forms import api_errors
+from authgate.admin.render import render
+from authgate.admin.session import Admin, require_admin
+from authgate.errors import ApiError
+from authgate.fusionauth.system import audit_json, audit_query, login_json, login_query
+
+router = APIRouter()
+PAGE = 50
+
+
+def _instant(raw: str) -> int | str | None:
+    """A `datetime-local` value (taken as UTC) to epoch ms; junk is passed on for the API's check."""
+    if not raw:
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(raw[:32])
+    except ValueError:
+        return raw[:40]
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return int(moment.timestamp() * 1000)
+
+
+def _filters(request: Request, names: tuple[str, ...]) -> tuple[dict[str, str], dict[str, Any], int]:
+    q = request.query_params
+    shown = {n: q.get(n, "")[:320] for n in (*names, "start", "end")}
+    raw_row = q.get("startRow", "0")
+    row = int(raw_row) if raw_row.isdigit() and len(raw_row) < 7 else 0
+    search: dict[str, Any] = {n: shown[n] for n in names if shown[n]}
+    for key in ("start", "end"):
+        if shown[key]:
+            search[key] = _instant(shown[key])
+    search.update(numberOfResults=PAGE, startRow=row)
+    return shown, search, row
+
+
+@router.get("/admin/audit", include_in_schema=False)
+async def audit(request: Request, admin: Admin = Depends(require_admin)) -> Response:
+    shown, search, row = _filters(request, ("message", "user"))
+    errors: dict[str, list[str]] = {}
+    entries: list[dict[str, Any]] = []
+    total = 0
+    try:
+        total, rows = await admin.reg.db.audit_log.search(audit_query(search))
+        entries = [audit_json(r) for r in rows]
+    except ApiError as exc:
+        errors = api_errors(exc, "search.")
+    return render("audit.html", status=400 if errors else 200, admin=admin, section="audit", csrf_token=admin.csrf_token,
+                  entries=entries, total=total, filters=shown, errors=errors, row=row, page=PAGE)
+
+
+@router.get("/admin/logins", include_in_schema=False)
+async def logins(request: Request, admin: Admin = Depends(require_admin)) -> Response:
+    shown, search, row = _filters(request, ("userId", "applicationId"))
+    errors: dict[str, list[str]] = {}
+    records: list[dict[str, Any]] = []
+    total = 0
+    names = {a["id"]: a["name"] for a in await admin.reg.db.applications.list()}
+    try:
+        counted, rows = await admin.reg.db.login_records.search(login_query(search, retrieve_total=True))
+        total = counted or 0
+        records = [login_json(r, names) for r in rows]
+    except ApiError as exc:
+        errors = api_errors(exc, "search.")
+    return render("logins.html", status=400 if errors else 200, admin=admin, section="logins", csrf_token=admin.csrf_token,
+                  records=records, total=total, filters=shown, errors=errors, row=row, page=PAGE, apps=names)
