@@ -2,11 +2,12 @@
 receives the verification email on a real SMTP server (the demo's mail catcher, aiosmtpd),
 clicks its link in the inbox page, logs in, forgets the password, resets it from the second
 email, sees the old password and the old refresh token refused, and logs in with the new one.
-Screenshots: test-artifacts/account-lifecycle/.
+On SQLite and on PostgreSQL (the IdP on a fresh schema). Screenshots: test-artifacts/account-lifecycle/.
 """
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import pytest
@@ -38,9 +39,25 @@ async def _open_from_inbox(page: Any, stack: Any, url: str) -> None:
     await page.get_by_role("link", name=url).first.click()
 
 
-async def test_sign_up_verify_forget_reset_in_chromium(browser, tmp_path):  # type: ignore[no-untyped-def]
-    shot = Shots("account-lifecycle")
-    async with running_stack(tmp_path, "code-pkce-cookie") as stack:
+@pytest.fixture
+async def idp_database(backend: str) -> Any:
+    """The IdP's database: SQLite in the stack's directory, or a fresh PostgreSQL schema."""
+    if backend == "sqlite":
+        yield {}
+        return
+    from tests.conftest import PG_URL, _pg_exec
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    await _pg_exec(f"CREATE SCHEMA {schema}")
+    try:
+        yield {"database_url": PG_URL, "database_schema": schema}
+    finally:
+        await _pg_exec(f"DROP SCHEMA {schema} CASCADE")
+
+
+async def test_sign_up_verify_forget_reset_in_chromium(browser, tmp_path, backend, idp_database):  # type: ignore[no-untyped-def]
+    shot = Shots("account-lifecycle" if backend == "sqlite" else f"account-lifecycle-{backend}")
+    async with running_stack(tmp_path, "code-pkce-cookie", idp_overrides=idp_database) as stack:
         cfg = stack.cfg
         context = await browser.new_context()
         page = await context.new_page()
