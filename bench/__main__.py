@@ -20,11 +20,12 @@ import time
 import traceback
 from pathlib import Path
 
-from bench import authgate, ceiling, peer, scenarios, store, wrk
+from bench import authgate, ceiling, mfa, overload, peer, scale, scenarios, soak, store, wrk
+from bench import phases as extra
 from bench.report import Report, Row
 from bench.server import REPO_ROOT, pin_loader
 
-PHASES = ("login", "refresh", "introspect", "store", "memory")
+PHASES = ("login", "refresh", "introspect", "store", "mfa", "overload", "scale", "memory", "leak")
 RESULTS = Path(__file__).resolve().parent / "results"
 KEYCLOAK_ANCHOR = 120.0  # refresh/s per vCPU, Keycloak 26's published sizing figure
 
@@ -41,7 +42,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     "memory phase (quick 2000, full 20000)")
     ap.add_argument("--memory-seconds", type=float,
                     help="time cap for those logins, after up to half as long of warm-up logins (quick 15, full 300)")
-    ap.add_argument("--only", help=f"comma-separated subset of {','.join(PHASES)}")
+    ap.add_argument("--only", help=f"comma-separated subset of {','.join(PHASES)} (scale only with --scale)")
+    ap.add_argument("--scale", action="store_true", help="also bulk-load 1M users, 5M refresh tokens, 200k SSO "
+                    "sessions and 1,000 applications (times --scale-factor) and rerun login, refresh, validate and "
+                    "introspect against the empty-database figures, then churn + purge")
+    ap.add_argument("--scale-factor", type=float, default=1.0, help="multiplies the --scale row counts and the "
+                    "leak phase's request count (0.01 for a quick try)")
+    ap.add_argument("--churn-cycles", type=int, default=3, help="refresh churn + purge cycles after --scale")
+    ap.add_argument("--leak-requests", type=int, help="mixed requests of the leak phase; RSS after them is compared "
+                    "with RSS after a tenth (default 1,000,000 x --scale-factor; quick 100,000 x)")
     ap.add_argument("--no-peer", action="store_true", help="skip node-oidc-provider")
     ap.add_argument("--loader", choices=("py", "wrk"), default="py",
                     help="load generator for fixed requests (rotating refresh always uses the asyncio one)")
@@ -51,6 +60,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     unknown = args.only - set(PHASES)
     if unknown:
         ap.error(f"unknown phase(s): {', '.join(sorted(unknown))}")
+    if not args.scale:
+        args.only.discard("scale")
+    elif "scale" not in args.only:
+        args.only.add("scale")
+    if not 0 < args.scale_factor <= 10:
+        ap.error("--scale-factor must be in (0, 10]")
+    args.leak_requests = args.leak_requests or max(100, round((100_000 if args.quick else 1_000_000) * args.scale_factor))
     args.duration = args.duration or (4.0 if args.quick else 15.0)
     args.warmup = args.warmup if args.warmup is not None else (1.0 if args.quick else 3.0)
     args.memory_tokens = args.memory_tokens or (2000 if args.quick else 20000)
@@ -128,7 +144,7 @@ def run(args: argparse.Namespace) -> Report:
         peer_reason, peer_cc, peer_intro = _measure_peer(plan, report)
 
     api_key = "bench-" + secrets.token_urlsafe(24)
-    main_phases = args.only & {"login", "refresh", "introspect", "store"}
+    main_phases = args.only & {"login", "refresh", "introspect", "store", "mfa", "overload", "scale"}
     if main_phases:
         database_url = _database_url(args, report)
         try:
@@ -141,12 +157,19 @@ def run(args: argparse.Namespace) -> Report:
         else:
             plan.cpu_probe = server.cpu_seconds
             try:
-                _measure_authgate(args, plan, report, server, api_key, hashes, peer_cc, peer_intro, peer_reason)
+                provisioned = _measure_authgate(args, plan, report, server, api_key, hashes, peer_cc, peer_intro,
+                                                peer_reason)
+                if provisioned is not None:
+                    extra.run_all(args, plan, report, server, provisioned, work, database_url)
             finally:
                 plan.cpu_probe = None
                 server.stop()
+    if "overload" in args.only:
+        extra.rate_limited(args, plan, report, work, api_key)
     if "memory" in args.only:
         _measure_memory(args, plan, report, work, api_key)
+    if "leak" in args.only:
+        extra.leak(args, plan, report, work, api_key)
     for leftover in work.iterdir():  # databases go, logs stay
         if leftover.name != "logs":
             shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink()
@@ -204,12 +227,13 @@ def _node_version() -> str:
         return "?"
 
 
-def _measure_authgate(args, plan, report, server, api_key, hashes, peer_cc, peer_intro, peer_reason) -> None:
+def _measure_authgate(args, plan, report, server, api_key, hashes, peer_cc, peer_intro, peer_reason):
+    """The empty-database phases; returns the provisioned application and users (None if that failed)."""
     try:
         p = authgate.provision(server.base_url, api_key, users=max(8, plan.login_concurrency))
     except Exception as exc:  # noqa: BLE001
         _failed(report, "provisioning (admin API)", exc)
-        return
+        return None
     peer_cc_name = "oidc-provider client_credentials JWT" if peer_cc else peer_reason
     peer_intro_name = "oidc-provider introspection" if peer_intro else peer_reason
     cc_rps, cc_cpu = (peer_cc.rps, peer_cc.server_cpu) if peer_cc else (None, None)
@@ -269,6 +293,7 @@ def _measure_authgate(args, plan, report, server, api_key, hashes, peer_cc, peer
             report.add(Row.from_load(metric, store.measure(plan, p), **ref))
         except Exception as exc:  # noqa: BLE001
             _failed(report, metric, exc, **ref)
+    return p
 
 
 def _measure_memory(args, plan, report, work: Path, api_key: str) -> None:

@@ -114,14 +114,22 @@ def provision(base_url: str, api_key: str, *, users: int) -> Provisioned:
             client_id=oauth.get("clientId") or app["id"],
             client_secret=oauth.get("clientSecret") or CLIENT_SECRET,
         )
-        for i in range(users):
-            email = f"bench{i}-{secrets.token_hex(3)}@example.com"
-            _check(client.post("/api/user/registration", json={
-                "user": {"email": email, "password": PASSWORD},
-                "registration": {"applicationId": result.application_id},
-            }), "create user")
-            result.users.append(email)
+    result.users = [login_id for login_id, _ in provision_users(result, users)]
     return result
+
+
+def provision_users(p: Provisioned, count: int, *, prefix: str = "bench") -> list[tuple[str, str]]:
+    """`count` more users registered to the application: [(login id, user id)]."""
+    made = []
+    with httpx.Client(base_url=p.base_url, headers={"Authorization": p.api_key}, timeout=60) as client:
+        for i in range(count):
+            email = f"{prefix}{i}-{secrets.token_hex(3)}@example.com"
+            answer = _check(client.post("/api/user/registration", json={
+                "user": {"email": email, "password": PASSWORD},
+                "registration": {"applicationId": p.application_id},
+            }), "create user")
+            made.append((email, answer["user"]["id"]))
+    return made
 
 
 def login(client: httpx.Client, p: Provisioned, login_id: str) -> dict:

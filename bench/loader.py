@@ -36,6 +36,10 @@ class LoadResult:
     fixed_percentiles: tuple[float, float] | None = None
     # Share of one core the server used during the window (None when not probed).
     server_cpu: float | None = None
+    # Nothing silent: answers that took longer than the loader's per-request timeout (the
+    # connection is then dropped and reopened), and requests still unanswered at the end.
+    timeouts: int = 0
+    unfinished: int = 0
 
     @property
     def rps(self) -> float:
@@ -130,11 +134,15 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     return status, await reader.read()
 
 
+REQUEST_TIMEOUT = 30.0  # seconds an answer may take before it counts as a timeout
+
+
 async def _worker(
     worker: int, host: str, port: int, workload: Workload, result: LoadResult,
-    t_start: float, t_end: float,
+    t_start: float, t_end: float, timeout: float = REQUEST_TIMEOUT,
 ) -> None:
     reader, writer = await asyncio.open_connection(host, port)
+    waiting = False
     try:
         while True:
             raw = workload.request(worker)
@@ -144,14 +152,23 @@ async def _worker(
             if sent >= t_end:
                 return
             writer.write(raw)
+            waiting = True
             try:
-                status, body = await _read_response(reader)
-            except (asyncio.IncompleteReadError, ConnectionError):
+                status, body = await asyncio.wait_for(_read_response(reader), timeout)
+            except (asyncio.IncompleteReadError, ConnectionError, asyncio.TimeoutError) as exc:
+                waiting = False
+                if isinstance(exc, asyncio.TimeoutError):
+                    result.timeouts += 1
+                    result.error_sample = result.error_sample or f"no answer within {timeout:g} s"
+                else:
+                    result.error_sample = result.error_sample or "connection closed"
                 result.errors += 1
-                result.error_sample = result.error_sample or "connection closed"
                 writer.close()
+                if time.perf_counter() >= t_end:
+                    return
                 reader, writer = await asyncio.open_connection(host, port)
                 continue
+            waiting = False
             done = time.perf_counter()
             ok = workload.response(worker, status, body)
             if t_start <= done <= t_end:
@@ -164,12 +181,15 @@ async def _worker(
             if not ok and not result.error_sample:
                 result.error_sample = f"{status} {body[:200]!r}"
     finally:
+        if waiting:
+            result.unfinished += 1
         writer.close()
 
 
 async def run_load(
     host: str, port: int, workload: Workload, *, concurrency: int, duration: float,
     warmup: float = 0.0, grace: float = 5.0, cpu_probe: Callable[[], float] | None = None,
+    timeout: float = REQUEST_TIMEOUT,
 ) -> LoadResult:
     """Drive `workload` over `concurrency` keep-alive connections; bounded in time.
     `cpu_probe` (the server's CPU seconds) is read at the window's start and end."""
@@ -189,7 +209,7 @@ async def run_load(
         loop.call_later(warmup, mark)
         loop.call_later(warmup + duration, mark)
     tasks = [
-        asyncio.ensure_future(_worker(i, host, port, workload, result, t_start, t_end))
+        asyncio.ensure_future(_worker(i, host, port, workload, result, t_start, t_end, timeout))
         for i in range(concurrency)
     ]
     done, pending = await asyncio.wait(tasks, timeout=warmup + duration + grace)

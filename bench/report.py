@@ -21,6 +21,8 @@ class Row:
     goal_ratio: float | None = None  # ratio needed (value / reference >= goal_ratio)
     lower_is_better: bool = False
     errors: int = 0
+    timeouts: int = 0
+    unfinished: int = 0
     server_cpu: float | None = None  # share of the server core used in the window
     reference_cpu: float | None = None  # the same for the ceiling/peer
     note: str = ""
@@ -53,6 +55,10 @@ class Row:
                   errors=result.errors, server_cpu=result.server_cpu, **kw)
         if result.errors:
             row.note = (row.note + "; " if row.note else "") + f"{result.errors} errors, e.g. {result.error_sample}"
+        if result.timeouts or result.unfinished:
+            row.note = (row.note + "; " if row.note else "") + \
+                f"{result.timeouts} timeouts, {result.unfinished} unanswered at the end"
+        row.timeouts, row.unfinished = result.timeouts, result.unfinished
         return row
 
     def as_dict(self) -> dict:

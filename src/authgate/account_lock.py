@@ -2,15 +2,15 @@
 lifts a lockout after too many failed logins).
 
 A lock is the failed-login lockout with no end (`login_failures.locked_until_instant`), so every
-login path already refuses it (409, `authenticate()`); locking also ends the user's sessions and
-refresh tokens so they are out at their next refresh. Unlike deactivation the account stays
+login path already refuses it (409, `authenticate()`); locking also ends the user's sessions,
+refresh tokens and access tokens at once (revocation.revoke_user_tokens). Unlike deactivation the account stays
 active: the user keeps their registrations and can log in again once unlocked.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from authgate import events
+from authgate import events, lockout, revocation
 from authgate.clock import clock
 from authgate.registry import Registry
 
@@ -23,23 +23,13 @@ def locked(failures: dict[str, Any] | None) -> bool:
 
 async def lock(reg: Registry, user_id: str) -> None:
     await reg.db.login_failures.lock(user_id, clock.now_ms() + FOREVER_MS)
-    await _end_sessions(reg, user_id)
+    await revocation.revoke_user_tokens(reg, user_id)  # sessions, refresh and access tokens end now
     await events.emit(reg, events.USER_UPDATE, user_id=user_id, message="user locked by an administrator",
                       payload={"locked": True})
 
 
 async def unlock(reg: Registry, user_id: str) -> None:
     await reg.db.login_failures.reset(user_id)
+    await lockout.forget(reg, user_id)  # the password-guess counters of every address too
     await events.emit(reg, events.USER_UPDATE, user_id=user_id, message="user unlocked by an administrator",
                       payload={"locked": False})
-
-
-async def _end_sessions(reg: Registry, user_id: str) -> None:
-    from authgate.oauth2.grants.revoke import revocation_ttl
-
-    for session in await reg.db.sso_sessions.live_for_user(user_id):
-        await reg.db.sso_sessions.revoke(session["id"])
-        await reg.db.revoked_grants.revoke(session["id"], revocation_ttl(reg))
-    for token in await reg.db.refresh_tokens.live_for_user(user_id):
-        await reg.db.revoked_grants.revoke(token["family_id"], revocation_ttl(reg))
-    await reg.db.refresh_tokens.revoke_for_user(user_id)

@@ -184,9 +184,11 @@ def user_create(email: str, password: str = typer.Option(..., prompt=True, hide_
                                            "admin console (/admin) with its admin role."),
                 data_dir: Optional[Path] = DataDir) -> None:
     """Create a user (and optionally register it to applications, or make it an administrator)."""
-    from authgate import password_policy
+    from authgate import events, password_policy
     from authgate.console import make_admin
-    from authgate.storage.repos import Conflict
+    from authgate.errors import ApiError
+    from authgate.fusionauth._admin import Errors
+    from authgate.fusionauth.users import create_user
 
     async def work(reg: Any) -> dict[str, Any] | str:
         # Check everything before writing anything: a failed command leaves no half-made user.
@@ -196,12 +198,15 @@ def user_create(email: str, password: str = typer.Option(..., prompt=True, hide_
         for app_id in register:
             if await reg.db.applications.get(app_id) is None:
                 return f"no application with id {app_id!r} (see `authgate app list`)"
-        try:
-            user = await reg.db.users.create({"email": email}, await reg.hasher.hash(password))
-        except Conflict:
-            return f"a user with the email {email!r} already exists"
+        try:  # the API's own create: the same validation, and a user.create event
+            user = await create_user(reg, {"email": email, "password": password}, None, Errors())
+        except ApiError as exc:
+            if "user.email" in exc.field_errors and "duplicate" in exc.field_errors["user.email"][0]["code"]:
+                return f"a user with the email {email!r} already exists"
+            return _Refused(exc).message
         for app_id in register:
             await reg.db.registrations.create(user["id"], app_id, {"roles": []})
+            await events.emit(reg, events.USER_REGISTRATION_CREATE, user_id=user["id"], application_id=app_id)
         if admin:
             await make_admin(reg, user["id"])
         return user

@@ -93,9 +93,11 @@ class Settings(BaseSettings):
     admin_session_idle_seconds: int = 30 * 60
 
     # FusionAuth's failedAuthenticationConfiguration (tenant level there; global here).
-    failed_login_threshold: int = 5
+    failed_login_threshold: int = 5  # guesses per (account, source address) per window (authgate/lockout.py)
     failed_login_window_seconds: int = 60
     lockout_seconds: int = 180
+    # Guesses per account per window from all sources together, before it locks for everyone.
+    failed_login_account_threshold: int = 50
 
     # Passwords: OWASP argon2id minimum (19 MiB, t=2, p=1).
     argon2_memory_kib: int = 19456

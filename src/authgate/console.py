@@ -8,6 +8,7 @@ application with the `admin` role; nothing else grants access.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from typing import Any
@@ -23,7 +24,7 @@ CONSOLE_APP_NAME = "authgate admin console"
 ADMIN_ROLE = "admin"
 CALLBACK_PATH = "/admin/callback"
 _ROLE_ID = "9b3f6c1e-5a2d-4f7b-8c0e-a11c0de5c0de"
-_ATTEMPTS = 5
+_ATTEMPTS = 8
 
 
 def callback_uri(reg: Registry) -> str:
@@ -51,14 +52,17 @@ def _new_doc(reg: Registry) -> dict[str, Any]:
 
 async def ensure_console_app(reg: Registry) -> dict[str, Any]:
     """Create the console's application if missing; add this issuer's callback if absent. Idempotent."""
-    for _ in range(_ATTEMPTS):
+    for attempt in range(_ATTEMPTS):
         row = await reg.db.applications.get(CONSOLE_APP_ID)
         if row is None:
             try:
                 row = await reg.db.applications.create(_new_doc(reg), CONSOLE_APP_ID)
                 log.info("created the application %r (%s)", CONSOLE_APP_NAME, CONSOLE_APP_ID)
             except Conflict:
-                continue  # another node created it at the same moment: read theirs
+                # Another node (or task) created it at the same moment; its commit may still be
+                # on its way, so wait a moment before reading theirs.
+                await asyncio.sleep(0.05 * (attempt + 1))
+                continue
             reg.apps.invalidate(CONSOLE_APP_ID)
             return row
         oauth = row["doc"].get("oauthConfiguration") or {}

@@ -137,7 +137,7 @@ _SECRET_KEY = re.compile(
     re.IGNORECASE,
 )
 # Ids that are themselves one-time credentials (whoever holds one may act with it).
-_SECRET_IDS = frozenset({"changepasswordid", "verificationid", "twofactorid", "passwordlessloginid", "oneTimePassword".lower()})
+_SECRET_IDS = frozenset({"changepasswordid", "verificationid", "twofactorid", "passwordlessloginid", "onetimepassword"})
 # Key names that merely mention a secret: `refreshTokenId`, `tokenExpirationInstant`,
 # `refreshTokenTimeToLiveInMinutes`, `clientSecretRotationPolicy`, `generateRefreshTokens`...
 _DESCRIPTIVE = re.compile(r"(id|ids|instant|inseconds|inminutes|policy|enabled|type|length|count)$", re.IGNORECASE)
@@ -226,14 +226,26 @@ def describe(event: Event) -> str:
     return f"{event.type}{subject}{app}".strip()
 
 
-async def login_succeeded(reg: "Registry", user: dict[str, Any], application_id: str | None, login_id: str | None,
+async def login_succeeded(reg: "Registry", user: dict[str, Any], application_id: str | None, login_id: str | None = None,
                           ctx: RequestContext | None = None) -> Event:
-    """The one call every login path makes on success (/api/login, the hosted page, the password grant)."""
+    """The one call every login path makes once it is complete, second factor included (/api/login,
+    /api/two-factor/login, passkeys, the hosted pages, the password grant)."""
+    login_id = login_id or user["doc"].get("email") or user["doc"].get("username")
     ctx = ctx or current()
     if ctx.actor.kind in ("anonymous", "system"):
         ctx = ctx.acting(Actor("user", user["id"], login_id))
+    summary = {k: user["doc"].get(k) for k in ("email", "username") if user["doc"].get(k)}
     return await emit(reg, USER_LOGIN_SUCCESS, ctx, user_id=user["id"], application_id=application_id,
-                      login_id=login_id)
+                      login_id=login_id, payload={"user": {"id": user["id"], **summary}})
+
+
+async def second_factor_failed(reg: "Registry", user_id: str, application_id: str | None, reason: str,
+                               ctx: RequestContext | None = None) -> Event:
+    """A login stopped at its second factor (a wrong or reused code, a locked account)."""
+    log.info("second factor refused for user %s: %s", user_id, reason)
+    return await emit(reg, USER_LOGIN_FAILED, ctx, user_id=user_id, application_id=application_id,
+                      message=f"Login failed at the second factor for user [{user_id}]: {reason}",
+                      payload={"reason": reason, "factor": "second"})
 
 
 async def login_failed(reg: "Registry", login_id: str, reason: str, application_id: str | None,

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from authgate.clock import clock
 from authgate.config import Settings
+from authgate.revocation import record_ttl
 from authgate.storage import purge as rules
 from authgate.storage.db import Database
 from authgate.storage.repos.events import retention_bounds
@@ -30,15 +31,14 @@ log = logging.getLogger("authgate.retention")
 # Rows are kept this long past their expiry: node clocks differ by a little, and a node whose
 # clock is behind must not find a nonce gone that it still considers inside its window.
 GRACE_SECONDS = 300
-# How long a spent code's grant may still have live access tokens: the longest lifetime a
-# revocation record is kept for (oauth2/grants/revoke.py's MIN_REVOCATION_TTL).
-ACCESS_TOKEN_HORIZON_SECONDS = 7 * 86400
 PAUSE_SECONDS = 0.005  # between batches: the requests that queued meanwhile are served first
 
 
 def _bounds(settings: Settings) -> dict[str, int]:
     now = clock.now_ms()
-    horizon = max(settings.access_token_ttl_seconds, ACCESS_TOKEN_HORIZON_SECONDS)
+    # How long a spent code's grant may still have live access tokens: as long as a revocation
+    # record is kept (the one rule, revocation.record_ttl).
+    horizon = record_ttl(settings)
     return {"p_now": now, "p_cut": now - GRACE_SECONDS * 1000, "p_horizon": now - horizon * 1000,
             **retention_bounds(now, settings.audit_log_retention_days, settings.login_record_retention_days),
             **webhook_retention(now, settings.webhook_delivery_retention_days)}

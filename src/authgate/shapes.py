@@ -90,6 +90,16 @@ def _schema(kind: Kind) -> dict[str, Any]:
     return {"type": types[0]} if len(types) == 1 else {"type": types}
 
 
+# RFC 7009 section 2.1 and RFC 7662 section 2.1: the token, its hint, and client_secret_post credentials.
+TOKEN_HINT_FORM = Shape({"token": str, "token_type_hint": str, "client_id": str, "client_secret": str},
+                        required=("token",))
+
+
+def form_body(shape: Shape) -> dict[str, Any]:
+    """`openapi_extra` for an endpoint that reads an `application/x-www-form-urlencoded` body (OAuth)."""
+    return {"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": shape.schema()}}}}
+
+
 def pydantic_body(model: Any) -> dict[str, Any]:
     """`openapi_extra` for a handler that validates its body with a pydantic model: the model's schema."""
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}

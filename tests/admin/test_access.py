@@ -143,16 +143,22 @@ async def test_signed_out_visitor_and_logout(console: Console) -> None:
     assert await console.reg.db.sso_sessions.live_for_user(console.admin_user["id"]) == []
 
 
+async def test_a_non_admin_can_sign_out_from_the_403_page(console: Console) -> None:
+    r = await post(console.user, "/admin/", "/admin/logout")
+    assert r.status_code == 200 and "signed out" in r.text
+    assert (await console.user.get("/admin/")).status_code == 302
+
+
 async def test_removing_the_admin_role_takes_effect_at_once(console: Console) -> None:
     await console.reg.db.registrations.update_doc(console.admin_user["id"], CONSOLE_APP_ID, {"roles": []})
     assert (await console.admin.get("/admin/users")).status_code == 403
 
 
 async def test_ending_the_idp_session_ends_the_console_session(console: Console) -> None:
-    from authgate.sessions import sso
+    from authgate import revocation
 
     for s in await console.reg.db.sso_sessions.live_for_user(console.admin_user["id"]):
-        await sso.end(console.reg, s["id"])
+        await revocation.end_session(console.reg, s["id"])
     assert (await console.admin.get("/admin/")).status_code == 302
 
 

@@ -79,6 +79,10 @@ async def test_the_console_application_cannot_be_deleted(console: Console) -> No
     page = f"/admin/applications/{CONSOLE_APP_ID}"
     r = await post(console.admin, page, f"{page}/state", {"action": "delete"})
     assert r.status_code == 400 and await console.reg.db.applications.get(CONSOLE_APP_ID) is not None
+    r = await post(console.admin, page, page, {"name": "authgate admin console", "roles": "auditor",
+                                               "oauthConfiguration.enabledGrants": "authorization_code"})
+    assert r.status_code == 400 and "keeps its [admin] role" in r.text
+    assert (await console.admin.get("/admin/")).status_code == 200
 
 
 async def test_create_lock_unlock_deactivate_and_edit_a_user(console: Console) -> None:
@@ -150,6 +154,7 @@ async def test_registrations_roles_sessions_and_refresh_tokens(console: Console)
     [session] = await console.reg.db.sso_sessions.live_for_user(uid)
     assert (await post(console.admin, page, f"{page}/sessions", {"sessionId": session["id"]})).status_code == 303
     assert await console.reg.db.sso_sessions.live_for_user(uid) == []
+    assert ("jwt.refresh-token.revoke", "admin", "admin:admin@example.com") in await _audit(console)
     assert (await console.user.get("/admin/")).status_code == 302  # their console session went with it
 
     assert (await post(console.admin, page, f"{page}/registrations",
@@ -183,3 +188,28 @@ async def test_api_keys_shown_once_usable_and_deleted(console: Console) -> None:
     assert (await post(console.admin, "/admin/api-keys", f"/admin/api-keys/{key_id}/delete")).status_code == 303
     assert (await console.anon.get(f"/api/user/{console.plain_user['id']}", headers={"Authorization": value})).status_code == 401
     assert API_KEY  # the bootstrap key is untouched
+
+
+async def test_send_a_password_reset_email(console: Console) -> None:
+    page = f"/admin/users/{console.plain_user['id']}"
+    before = await console.reg.db.outbox.pending_count()
+    assert (await post(console.admin, page, f"{page}/reset-password")).status_code == 303
+    assert await console.reg.db.outbox.pending_count() == before + 1
+    assert ("audit-log.create", "admin", "admin:admin@example.com") in await _audit(console)
+
+
+async def test_remove_a_users_authenticator_without_their_code(console: Console) -> None:
+    import secrets as _secrets
+
+    from authgate.clock import clock
+    from authgate.mfa import factors, totp
+
+    uid = console.plain_user["id"]
+    secret = _secrets.token_bytes(20)
+    method, _ = await factors.enable_totp(console.reg, uid, secret, totp.code_at(secret, int(clock.now()) // totp.STEP_SECONDS))
+    page = f"/admin/users/{uid}"
+    assert method.id in (await console.admin.get(page)).text
+    assert (await post(console.admin, page, f"{page}/mfa", {"kind": "totp", "methodId": method.id})).status_code == 303
+    assert await factors.methods(console.reg, uid) == []
+    assert ("user.two-factor.method.remove", "admin", "admin:admin@example.com") in await _audit(console)
+    assert (await post(console.admin, page, f"{page}/mfa", {"kind": "totp", "methodId": method.id})).status_code == 400

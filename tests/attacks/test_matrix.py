@@ -42,6 +42,12 @@ EXPECTED: dict[str, tuple[str, str, str, str, str]] = {
     "09-csrf": (N, B, B, B, B),
     # the normal build's CSP stops scenario 2's inline payload in every mode
     "10-xss-under-strict-csp": (B, B, B, B, B),
+    # a sibling page's no-cors Blob login / text/plain logout: JSON endpoints touching the IdP's
+    # cookies need application/json + an allowed Origin; hosted forms their CSRF token (issue 15 #2)
+    "11-cross-site-login-logout": (B, B, B, B, B),
+    # the attacker's session cookies planted with Domain=authgate.localhost: two cookies of one name
+    # are both ignored, the SSO session is bound to its browser cookie (issue 15 #3)
+    "12-sibling-cookie-planting": (B, B, B, B, B),
 }
 
 
@@ -74,6 +80,16 @@ def test_cells_explain_themselves(matrix) -> None:  # type: ignore[no-untyped-de
             assert cell.mitigation and cell.evidence, cell
         else:
             assert cell.reason, cell
+
+
+def test_cross_site_login_and_cookie_planting_leave_the_victim_as_themself(matrix) -> None:  # type: ignore[no-untyped-def]
+    """Issue 15 findings 2 and 3 as the pen-tester ran them: the Store must never come back as mallory."""
+    native = matrix.cell("11-cross-site-login-logout", "native-refresh-cookie")
+    assert any("POST /api/login -> 400" in e for e in native.evidence), native.evidence
+    assert any("shows: 'Logged in as richard@example.com" in e for e in native.evidence), native.evidence
+    for mode in MODES:
+        planted = matrix.cell("12-sibling-cookie-planting", mode)
+        assert any("next login at the Store" in e and "mallory" not in e for e in planted.evidence), planted.evidence
 
 
 def test_specific_findings_are_measured(matrix) -> None:  # type: ignore[no-untyped-def]

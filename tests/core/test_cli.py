@@ -119,7 +119,7 @@ def test_operator_commands_go_through_the_api_functions_and_leave_audit_events(t
             await reg.close()
     entries = asyncio.run(audit())
     types = [e["event_type"] for e in entries]
-    for expected in ("application.create", "api-key.create", "user.update", "user.deactivate", "user.delete",
+    for expected in ("application.create", "user.create", "api-key.create", "user.update", "user.deactivate", "user.delete",
                      "api-key.delete", "application.delete"):
         assert expected in types, (expected, types)
     assert {e["insert_user"] for e in entries} == {"cli"} and key["key"] not in json.dumps([e["data"] for e in entries])

@@ -147,3 +147,45 @@ async def test_an_import_and_its_events_stand_or_fall_together(client, registry,
     assert (await client.post("/api/user/import", json={"users": clash}, headers=admin)).status_code == 400
     assert await registry.db.users.find_by_login_id("new@example.com") is None
     assert len(await _audit(registry, message="user.create")) == 3
+
+
+async def test_password_reset_password_change_and_email_verification_are_events(registry):
+    from authgate.lifecycle import change_password, reset_password, verify_email
+
+    app = await make_application(registry)
+    user = await make_user(registry, apps=[app])
+    vid = await verify_email.start(registry, user, app["id"], send_email=False)
+    await verify_email.complete(registry, vid)
+    cid = await reset_password.start(registry, user, app["id"], send_email=False)
+    user = await reset_password.complete(registry, cid, "a brand new passphrase")
+    await change_password.change_with_current(registry, user, "a brand new passphrase", "yet another passphrase")
+    rows = list(reversed(await _audit(registry, user=user["id"])))
+    assert [r["event_type"] for r in rows] == ["user.email.verified", "user.password.update",
+                                              "user.password.reset.success", "user.password.update"]
+    assert rows[0]["application_id"] == app["id"]
+    text = json.dumps([r["data"] for r in rows])
+    assert "passphrase" not in text and cid not in text and vid not in text
+
+
+async def test_a_login_is_recorded_once_it_is_complete_second_factor_included(client, registry, admin):
+    from tests.mfa.conftest import code_now, next_step
+    from tests.mfa.test_api import enrol, password_login, setup
+
+    app, _, user = await setup(registry)
+    secret, _ = await enrol(client, admin, user["id"])
+    first = await password_login(client, app)
+    assert first.status_code == 242
+    total, _ = await registry.db.login_records.search(LoginQuery(user_id=user["id"], total=True))
+    assert total == 0  # the password alone is not a login yet
+    wrong = await client.post("/api/two-factor/login", json={"twoFactorId": first.json()["twoFactorId"],
+                                                             "code": "000000", "applicationId": app["id"]})
+    assert wrong.status_code == 421
+    [failed] = await _audit(registry, user=user["id"], message="second factor")
+    assert failed["event_type"] == "user.login.failed" and failed["application_id"] == app["id"]
+    assert "000000" not in json.dumps(failed["data"])
+    next_step()
+    done = await client.post("/api/two-factor/login", json={"twoFactorId": first.json()["twoFactorId"],
+                                                            "code": code_now(secret), "applicationId": app["id"]})
+    assert done.status_code == 200
+    total, rows = await registry.db.login_records.search(LoginQuery(user_id=user["id"], total=True))
+    assert total == 1 and rows[0]["application_id"] == app["id"] and rows[0]["login_id"] == "richard@example.com"

@@ -136,6 +136,8 @@ async def test_errors_in_front_door_endpoints_use_the_application_handlers(clien
     async def broken(*_: Any, **__: Any) -> Any:
         raise RuntimeError("secret detail")
 
+    # the header is read by oauth2/bearer.py, the cookie by jwt_api itself
+    monkeypatch.setattr("authgate.oauth2.bearer.validate_access_token", broken)
     monkeypatch.setattr("authgate.fusionauth.jwt_api.validate_access_token", broken)
     r = await client.get("/api/jwt/validate", headers={"Authorization": "Bearer a.b.c"})
     assert r.status_code == 500

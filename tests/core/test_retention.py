@@ -207,3 +207,20 @@ async def test_batches_are_bounded(registry: Registry, batch: int) -> None:
         assert sweep is not None
         counts = [await sweep.batch(rule, retention._bounds(registry.settings), batch) for _ in range(6)]
     assert counts == [7, 7, 7, 7, 2, 0]
+
+
+async def test_serve_runs_the_janitor_on_its_timer(tmp_path) -> None:
+    """The app `serve` runs starts the janitor with its lifespan and stops it at shutdown."""
+    from authgate.web.app import create_app
+    from tests.conftest import make_settings
+
+    app = create_app(make_settings("sqlite", tmp_path, purge_interval_seconds=0.01))
+    async with app.router.lifespan_context(app):
+        reg = app.state.registry
+        user, _ = await _world(reg)
+        await _bulk(reg, sso_sessions, [_session(user, expires=clock.now_ms() - 3_600_000) for _ in range(5)])
+        for _ in range(500):  # the background task's turn, up to 5 s
+            if await _count(reg, sso_sessions) == 0:
+                break
+            await asyncio.sleep(0.01)
+        assert await _count(reg, sso_sessions) == 0

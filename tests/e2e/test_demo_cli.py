@@ -68,6 +68,9 @@ def test_authgate_demo_prints_urls_serves_three_origins_and_stops_on_sigint(tmp_
         for name, port in PORTS.items():
             assert f"http://{name}.authgate.localhost:{port}" in text
         assert "richard@example.com" in text
+        # The admin console's URL and this start's password for admin@example.com.
+        console_line = next(line for line in out if "Admin console" in line)
+        assert "http://idp.authgate.localhost:9011/admin/" in console_line and "admin@example.com / " in console_line
 
         for name, port in PORTS.items():
             host = {"Host": f"{name}.authgate.localhost:{port}"}
@@ -79,6 +82,8 @@ def test_authgate_demo_prints_urls_serves_three_origins_and_stops_on_sigint(tmp_
                     assert http.get("/health/ready").status_code == 200
                     discovery = http.get("/.well-known/openid-configuration").json()
                     assert discovery["issuer"] == f"http://idp.authgate.localhost:{port}"
+                    console = http.get("/admin/")
+                    assert console.status_code == 302 and "/oauth2/authorize?" in console.headers["location"]
                 else:
                     page = http.get("/")
                     assert page.status_code == 200 and "implicit-localstorage" in page.text

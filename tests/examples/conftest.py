@@ -53,7 +53,7 @@ class FakeIdP:
         now = int(self.clock())
         payload = {"iss": ISSUER, "sub": USER_ID, "aud": aud, "applicationId": aud, "iat": now,
                    "exp": now + exp_in, "email": "richard@example.com", **claims}
-        return jwt.encode({"alg": alg, "kid": key.kid, **(header or {})}, payload, key)
+        return jwt.encode({"alg": alg, "typ": "at+jwt", "kid": key.kid, **(header or {})}, payload, key)
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path

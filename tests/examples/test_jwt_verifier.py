@@ -48,6 +48,9 @@ async def test_audience_may_be_a_list(verifier, idp):
     (lambda idp: "a.b.c.d.e", "malformed"),
     (lambda idp: "!!!.e30.sig", "malformed"),
     (lambda idp: idp.mint(cnf={"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}), "bound to a DPoP key"),
+    # an id_token (OpenID Connect: typ JWT) or an untyped JWT is no access token (RFC 9068 section 4)
+    (lambda idp: idp.mint(header={"typ": "JWT"}, nonce="n", at_hash="x"), "not an access token"),
+    (lambda idp: idp.mint(header={"typ": "JOSE"}), "not an access token"),
 ])
 async def test_bad_tokens_are_rejected(verifier, idp, make, message):
     with pytest.raises(TokenRejected, match=message):

@@ -73,6 +73,19 @@ async def test_cart_with_bearer_jwt(make_client, idp, mode):
     assert texts == ["2 x Earl Grey tea, 100 g", "1 x authgate mug"]  # the starter cart
 
 
+@pytest.mark.parametrize("mode", TOKEN_MODES)
+async def test_an_id_token_as_bearer_gets_401(make_client, idp, mode):
+    """Issue 15 finding 8: the pen-tester's `Authorization: Bearer <id_token>` got 200/201. An id_token
+    (typ JWT, for the client: OpenID Connect Core 2) is signed by the same IdP key, with this app as
+    its audience; only the access token's `typ: at+jwt` (RFC 9068) tells them apart."""
+    client = await make_client(mode)
+    id_token = idp.mint(header={"typ": "JWT"}, nonce="n-123", at_hash="abc", auth_time=int(idp.clock()))
+    for method, path, body in (("GET", "/api/load-shopping-cart", None), ("POST", "/api/cart/items", {"productId": "book"})):
+        response = await client.request(method, path, headers=bearer(id_token), json=body)
+        assert response.status_code == 401 and response.json()["error"] == "invalid_token", (path, response.text)
+    assert (await client.get("/api/load-shopping-cart", headers=bearer(idp.mint()))).status_code == 200
+
+
 async def test_carts_are_per_user(make_client, idp):
     client = await make_client("implicit-localstorage")
     await client.post("/api/cart/items", json={"productId": "book"}, headers=bearer(idp.mint()))

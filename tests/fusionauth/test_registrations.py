@@ -90,7 +90,7 @@ async def test_register_errors(client: httpx.AsyncClient, admin: dict[str, str],
     assert r.status_code == 400 and field_codes(r) == {"userId": ["[blank]userId"]}
     r = await client.post(f"/api/user/registration/{user['id']}", json={}, headers=admin)
     assert field_codes(r) == {"registration": ["[blank]registration"]}
-    r = await client.post(f"/api/user/registration/{user['id']}", content=b"nope", headers=admin)
+    r = await client.post(f"/api/user/registration/{user['id']}", content=b"nope", headers={**admin, "Content-Type": "application/json"})
     assert r.status_code == 400 and r.json()["generalErrors"][0]["code"] == "[invalid]json"
     assert (await client.post(f"/api/user/registration/{user['id']}", json=body, headers=admin)).status_code == 200
     r = await client.post(f"/api/user/registration/{user['id']}", json=body, headers=admin)

@@ -73,7 +73,7 @@ async def test_import_body_errors(client: httpx.AsyncClient, admin: dict[str, st
         assert r.status_code == 400 and field_codes(r) == {"users": ["[blank]users"]}
     r = await client.post("/api/user/import", json={"users": ["x"]}, headers=admin)
     assert field_codes(r) == {"users[0]": ["[invalid]users[0]"]}
-    r = await client.post("/api/user/import", content=b"{", headers=admin)
+    r = await client.post("/api/user/import", content=b"{", headers={**admin, "Content-Type": "application/json"})
     assert r.status_code == 400 and r.json()["generalErrors"][0]["code"] == "[invalid]json"
     assert (await registry.db.users.search(None, None, 0, 10))[0] == 0
 

@@ -22,3 +22,10 @@ def code_now(secret: bytes, steps_from_now: int = 0) -> str:
 def next_step() -> None:
     """Move the clock to the start of the next 30-second step (a new code)."""
     clock.advance(totp.STEP_SECONDS - clock.now() % totp.STEP_SECONDS + 0.01)
+
+
+@pytest.fixture(autouse=True)
+def _start_of_a_time_step(_reset_clock: object) -> None:
+    """Each test starts at the beginning of a 30-second step, so a code computed "now" stays the
+    current one for the whole test unless the test moves the clock itself."""
+    next_step()

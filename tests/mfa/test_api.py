@@ -116,6 +116,19 @@ async def test_wrong_codes_lock_the_account(client: httpx.AsyncClient, registry:
     assert (await password_login(client, app)).status_code == 409  # the password login is locked too
 
 
+async def test_logging_in_again_does_not_reset_the_code_guesses(client: httpx.AsyncClient, registry: Registry,
+                                                                admin: dict[str, str]) -> None:
+    """A stolen password buys `threshold` guesses at the code in all, not per password login."""
+    app, _, user = await setup(registry)
+    secret, _ = await enrol(client, admin, user["id"])
+    wrong = "000000" if code_now(secret, 1) != "000000" else "111111"
+    for _ in range(registry.settings.failed_login_threshold):
+        tfid = (await password_login(client, app)).json()["twoFactorId"]
+        r = await client.post("/api/two-factor/login", json={"twoFactorId": tfid, "code": wrong, "applicationId": app["id"]})
+        assert r.status_code == 421
+    assert (await password_login(client, app)).status_code == 409  # the account is locked now
+
+
 @pytest.mark.parametrize("policy,enrolled,expected", [("Disabled", True, 200), ("Required", False, 242),
                                                        ("Enabled", False, 200), ("Enabled", True, 242)])
 async def test_application_login_policy(client: httpx.AsyncClient, registry: Registry, admin: dict[str, str],
@@ -181,3 +194,14 @@ async def test_passkey_registration_and_passwordless_login(client: httpx.AsyncCl
     assert r.status_code == 200 and claims(r.json()["token"])["amr"] == ["hwk", "mfa", "pwd", "user"]
     removed = await client.delete(f"/api/webauthn/{done.json()['credential']['id']}", headers=admin)
     assert removed.status_code == 200 and (await password_login(client, app)).status_code == 200
+
+
+async def test_admin_api_refuses_an_unknown_login_policy(client: httpx.AsyncClient, registry: Registry,
+                                                        admin: dict[str, str]) -> None:
+    r = await client.post("/api/application", headers=admin, json={"application": {
+        "name": "X", "multiFactorConfiguration": {"loginPolicy": "Sometimes"}}})
+    assert r.status_code == 400
+    assert list(r.json()["fieldErrors"]) == ["application.multiFactorConfiguration.loginPolicy"]
+    r = await client.post("/api/application", headers=admin, json={"application": {
+        "name": "X", "multiFactorConfiguration": {"loginPolicy": "Required"}}})
+    assert r.status_code == 200 and r.json()["application"]["multiFactorConfiguration"] == {"loginPolicy": "Required"}

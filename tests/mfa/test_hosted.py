@@ -104,6 +104,8 @@ async def test_passkey_as_second_factor_and_refused_ones(client: httpx.AsyncClie
 
 
 async def test_step_up_inside_an_sso_session(client: httpx.AsyncClient, world: World) -> None:
+    discovery = (await client.get("/.well-known/openid-configuration")).json()
+    assert "urn:authgate:acr:mfa" in discovery["acr_values_supported"] and "amr" in discovery["claims_supported"]
     first = await login(client, authorize_params(world.store["id"], STORE_CB))
     assert first.status_code == 303  # no factor yet: password only
     assert claims((await tokens(client, world, first))["id_token"])["amr"] == ["pwd"]

@@ -40,6 +40,14 @@ def thumbprint(key: Any) -> str:
     return str(key.thumbprint())
 
 
+VALIDATE_URL = f"{IDP}/api/jwt/validate"
+
+
+async def _validate_with_proof(client: httpx.AsyncClient, token: str, key: Any = EC, alg: str = "ES256") -> httpx.Response:
+    return await client.get("/api/jwt/validate", headers={
+        "Authorization": f"DPoP {token}", "DPoP": proof(key, "GET", VALIDATE_URL, alg=alg, ath=access_token_hash(token))})
+
+
 async def _code_request(client: httpx.AsyncClient, w: World, dpop: str | list[str] | None) -> httpx.Response:
     code = await code_for(client, w)
     headers: list[tuple[str, str]] = [("DPoP", v) for v in ([dpop] if isinstance(dpop, str) else dpop or [])]
@@ -54,7 +62,7 @@ async def test_dpop_bound_tokens(client: httpx.AsyncClient, world: World, key: A
     tokens = response.json()
     assert tokens["token_type"] == "DPoP"
     access = tokens["access_token"]
-    validated = await client.get("/api/jwt/validate", headers={"Authorization": f"Bearer {access}"})
+    validated = await _validate_with_proof(client, access, key, alg)
     assert validated.json()["jwt"]["cnf"] == {"jkt": thumbprint(key)}
     intro = await client.post("/oauth2/introspect", data={"token": access}, auth=(world.store["id"], SECRET))
     assert intro.json()["cnf"] == {"jkt": thumbprint(key)} and intro.json()["token_type"] == "DPoP"
@@ -152,7 +160,7 @@ async def test_fusionauth_refresh_endpoint_honours_the_binding(client: httpx.Asy
     ok = await client.post("/api/jwt/refresh", json={"refreshToken": tokens["refresh_token"]},
                            headers={"DPoP": proof(EC, url=url)})
     assert ok.status_code == 200
-    claims = (await client.get("/api/jwt/validate", headers={"Authorization": f"Bearer {ok.json()['token']}"})).json()["jwt"]
+    claims = (await _validate_with_proof(client, ok.json()["token"])).json()["jwt"]
     assert claims["cnf"] == {"jkt": thumbprint(EC)}
 
 

@@ -7,7 +7,7 @@ from joserfc.jwk import KeySet
 
 from authgate.clock import clock
 from authgate.oidc.id_token import at_hash
-from authgate.web.cookies import SSO
+from authgate.web.cookies import BROWSER, SSO
 from tests.conftest import IDP
 from tests.oauth2.conftest import (
     SECRET, STORE_CB, World, authorize_params, code_for, form_fields, login, oauth_app, redeem, redirect_params,
@@ -183,7 +183,8 @@ async def test_logout_without_a_hint_for_this_session_asks_first(client: httpx.A
     planted = await client.post("/oauth2/logout", data=fields, headers={"Sec-Fetch-Site": "same-site"})
     assert planted.status_code == 403
     stripped = httpx.AsyncClient(transport=client._transport, base_url=IDP)
-    stripped.cookies.set(SSO, client.cookies.get(SSO), domain="idp.authgate.localhost")
+    for name in (SSO, BROWSER):  # the session's cookies without the CSRF cookie
+        stripped.cookies.set(name, client.cookies.get(name), domain="idp.authgate.localhost")
     async with stripped:
         assert (await stripped.post("/oauth2/logout", data=fields)).status_code == 403
     assert client.cookies.get(SSO) is not None

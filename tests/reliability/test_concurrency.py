@@ -68,25 +68,26 @@ async def test_concurrent_refreshes_of_one_token_have_exactly_one_winner(client,
 
 
 async def test_concurrent_failed_logins_are_all_counted(client, registry):
-    """count = count + 1 in SQL: nine parallel failures are nine, and the account stays usable."""
-    user = await make_user(registry)
+    """count = count + 1 in SQL, before the hash: nine parallel failures are nine, so the tenth
+    (the threshold here) is the last one hashed and the eleventh is refused."""
+    await make_user(registry)
+    threshold = registry.settings.failed_login_threshold
     bad = {"loginId": "richard@example.com", "password": "wrong-password"}
-    codes = [r.status_code for r in await asyncio.gather(*(client.post("/api/login", json=bad) for _ in range(9)))]
-    assert codes == [404] * 9
-    assert (await registry.db.login_failures.get(user["id"]))["count"] == 9
-    assert (await registry.db.login_failures.get(user["id"]))["locked_until_instant"] is None
-    ok = await client.post("/api/login", json={"loginId": "richard@example.com", "password": "password"})
-    assert ok.status_code == 200
-    assert await registry.db.login_failures.get(user["id"]) is None  # a success resets the counter
+    codes = [r.status_code for r in await asyncio.gather(*(client.post("/api/login", json=bad)
+                                                             for _ in range(threshold - 1)))]
+    assert codes == [404] * (threshold - 1)
+    assert (await client.post("/api/login", json=bad)).status_code == 404
+    assert (await client.post("/api/login", json=bad)).status_code == 409
 
 
 async def test_concurrent_failed_logins_lock_exactly_at_the_threshold(client, registry):
-    user = await make_user(registry)
+    """Twice the threshold at once: exactly the threshold are judged, the rest refused without a hash."""
+    await make_user(registry)
+    threshold = registry.settings.failed_login_threshold
     bad = {"loginId": "richard@example.com", "password": "wrong-password"}
-    codes = [r.status_code for r in await asyncio.gather(*(client.post("/api/login", json=bad) for _ in range(10)))]
-    assert codes == [404] * 10
-    row = await registry.db.login_failures.get(user["id"])
-    assert row["count"] == 10 and row["locked_until_instant"] is not None
+    codes = [r.status_code for r in await asyncio.gather(*(client.post("/api/login", json=bad)
+                                                             for _ in range(2 * threshold)))]
+    assert sorted(codes) == [404] * threshold + [409] * threshold
     locked = await client.post("/api/login", json={"loginId": "richard@example.com", "password": "password"})
     assert locked.status_code == 409
 
@@ -206,25 +207,26 @@ async def test_replay_between_rotation_and_new_token_still_revokes_the_new_token
     connect = lambda: asyncpg.connect(PG_DSN, server_settings={"search_path": registry.settings.database_schema})  # noqa: E731
     holder, watcher = await connect(), await connect()
 
-    async def blocked_by(pid: int) -> list[int]:
-        return [r["pid"] for r in await watcher.fetch(
-            "SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", pid)]
-
-    async def until_blocked_by(pid: int) -> int:
-        for _ in range(500):
-            if found := await blocked_by(pid):
-                return found[0]
+    async def until_blocked_by(pid: int, statement: str) -> int:
+        """The backend running `statement...` once it waits on a lock `pid` holds (30 s at most)."""
+        for _ in range(3000):
+            found = await watcher.fetch("SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid)) "
+                                        "AND query LIKE $2", pid, statement + "%")
+            if found:
+                return int(found[0]["pid"])
             await asyncio.sleep(0.01)
-        raise AssertionError("nothing got blocked")
+        waiting = await watcher.fetch("SELECT pid, left(query, 60) AS q FROM pg_stat_activity "
+                                      "WHERE $1 = ANY(pg_blocking_pids(pid))", pid)
+        raise AssertionError(f"no {statement!r} got blocked by {pid}; blocked: {[dict(r) for r in waiting]}")
 
     try:
         tx = holder.transaction()
         await tx.start()
         await holder.execute("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", user["id"])
         refresh = asyncio.create_task(client.post("/api/jwt/refresh", json={"refreshToken": first}))
-        winner_pid = await until_blocked_by(holder.get_server_pid())  # spent, inserting, waiting
+        winner_pid = await until_blocked_by(holder.get_server_pid(), "WITH spent AS")  # spent, inserting, waiting
         replay = asyncio.create_task(registry.db.refresh_tokens.revoke_family(family_id))
-        await until_blocked_by(winner_pid)  # the revocation has its snapshot and waits on the spent row
+        await until_blocked_by(winner_pid, "UPDATE refresh_tokens")  # has its snapshot, waits on the spent row
         await tx.rollback()
         winner, revoked = await refresh, await replay
     finally:

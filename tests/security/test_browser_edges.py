@@ -6,6 +6,7 @@ from http.cookies import SimpleCookie
 import httpx
 import pytest
 
+from authgate.console import CONSOLE_APP_ID
 from authgate.web.app import create_app
 from tests.conftest import IDP
 from tests.factories import make_application, make_user
@@ -47,19 +48,22 @@ async def test_access_token_in_the_query_is_never_a_credential(client, registry)
 @pytest.mark.parametrize("scheme", ["http", "https"])
 async def test_login_cookies_are_httponly_lax_host_only(registry, scheme):
     """CWE-1004 (no HttpOnly), CWE-614 (no Secure over https), CWE-1275 (SameSite): the token cookies
-    are HttpOnly, SameSite=Lax, Path=/, without Domain, and Secure over https; logout expires them the same way."""
+    are HttpOnly, SameSite=Lax, Path=/, without Domain, and Secure with the `__Host-` prefix over https; logout
+    expires them the same way."""
     app = create_app(registry.settings, registry)
     base = IDP.replace("http", scheme, 1)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base) as client:
         await _login(client, registry)
         r = await client.post("/api/login", json={"loginId": "richard@example.com", "password": "password",
-                                                  "applicationId": (await registry.db.applications.list())[0]["id"]})
+                                                  "applicationId": next(a["id"] for a in await registry.db.applications.list()
+                                                                       if a["id"] != CONSOLE_APP_ID)})
         logout = await client.post("/api/logout", json={})
     for response, expired in ((r, False), (logout, True)):
         cookies = {}
         for header in response.headers.get_list("set-cookie"):
             cookies.update(SimpleCookie(header))
-        assert set(cookies) == {"access_token", "refresh_token"}, response.headers.get_list("set-cookie")
+        prefix = "__Host-" if scheme == "https" else ""  # a sibling subdomain cannot set __Host- cookies
+        assert set(cookies) == {prefix + "access_token", prefix + "refresh_token"}, response.headers.get_list("set-cookie")
         for morsel in cookies.values():
             assert morsel["httponly"] is True and morsel["samesite"].lower() == "lax" and morsel["path"] == "/"
             assert morsel["domain"] == ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -47,30 +48,35 @@ def _filters(request: Request, names: tuple[str, ...]) -> tuple[dict[str, str], 
 @router.get("/admin/audit", include_in_schema=False)
 async def audit(request: Request, admin: Admin = Depends(require_admin)) -> Response:
     shown, search, row = _filters(request, ("message", "user"))
-    errors: dict[str, list[str]] = {}
-    entries: list[dict[str, Any]] = []
-    total = 0
-    try:
+
+    async def find() -> tuple[int, list[dict[str, Any]]]:
         total, rows = await admin.reg.db.audit_log.search(audit_query(search))
-        entries = [audit_json(r) for r in rows]
-    except ApiError as exc:
-        errors = api_errors(exc, "search.")
-    return render("audit.html", status=400 if errors else 200, admin=admin, section="audit", csrf_token=admin.csrf_token,
-                  entries=entries, total=total, filters=shown, errors=errors, row=row, page=PAGE)
+        return total, [audit_json(r) for r in rows]
+
+    return await _listing(admin, "audit", find, shown, row)
 
 
 @router.get("/admin/logins", include_in_schema=False)
 async def logins(request: Request, admin: Admin = Depends(require_admin)) -> Response:
     shown, search, row = _filters(request, ("userId", "applicationId"))
-    errors: dict[str, list[str]] = {}
-    records: list[dict[str, Any]] = []
-    total = 0
     names = {a["id"]: a["name"] for a in await admin.reg.db.applications.list()}
+
+    async def find() -> tuple[int, list[dict[str, Any]]]:
+        total, rows = await admin.reg.db.login_records.search(login_query(search, retrieve_total=True))
+        return total or 0, [login_json(r, names) for r in rows]
+
+    return await _listing(admin, "logins", find, shown, row, apps=names)
+
+
+async def _listing(admin: Admin, section: str, find: Callable[[], Awaitable[tuple[int, list[dict[str, Any]]]]],
+                   shown: dict[str, str], row: int, **extra: Any) -> Response:
+    """One page of a search; the API's refusal of a filter is shown beside the field (400)."""
+    errors: dict[str, list[str]] = {}
+    total, items = 0, []
     try:
-        counted, rows = await admin.reg.db.login_records.search(login_query(search, retrieve_total=True))
-        total = counted or 0
-        records = [login_json(r, names) for r in rows]
+        total, items = await find()
     except ApiError as exc:
         errors = api_errors(exc, "search.")
-    return render("logins.html", status=400 if errors else 200, admin=admin, section="logins", csrf_token=admin.csrf_token,
-                  records=records, total=total, filters=shown, errors=errors, row=row, page=PAGE, apps=names)
+    return render(f"{section}.html", status=400 if errors else 200, admin=admin, section=section,
+                  csrf_token=admin.csrf_token, items=items, total=total, filters=shown, errors=errors, row=row,
+                  page=PAGE, **extra)

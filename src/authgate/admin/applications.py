@@ -17,9 +17,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from authgate.admin.forms import api_errors, number, pagination
-from authgate.admin.render import message, render
-from authgate.admin.session import Admin, ConsoleExit, Form, require_admin, require_admin_form, see_other
-from authgate.console import CONSOLE_APP_ID
+from authgate.admin.render import render
+from authgate.admin.session import Admin, Form, missing, require_admin, require_admin_form, see_other
+from authgate.console import ADMIN_ROLE, CONSOLE_APP_ID
 from authgate.errors import ApiError
 from authgate.fusionauth.applications import (
     GRANTS, create_application, delete_application, origins, update_application,
@@ -91,8 +91,7 @@ def _page(admin: Admin, app: dict[str, Any] | None, doc: dict[str, Any], errors:
 async def _load(admin: Admin, app_id: str) -> dict[str, Any]:
     row = await admin.reg.db.applications.get(app_id) if len(app_id) <= 36 else None
     if row is None:
-        raise ConsoleExit(message("Not found", "There is no such application.", 404, admin=admin,
-                                  csrf_token=admin.csrf_token, link=("/admin/applications", "All applications")))
+        raise missing(admin, "application", "/admin/applications")
     return application_json(row)
 
 
@@ -144,6 +143,9 @@ async def save(request: Request, app_id: str, posted: tuple[Admin, Form] = Depen
     admin, form = posted
     app = await _load(admin, app_id)
     edited = _sections(form, app)
+    if app["id"] == CONSOLE_APP_ID and ADMIN_ROLE not in {r.get("name") for r in edited["roles"]}:
+        return _page(admin, app, _merge(app, edited), {"roles": [f"The console's application keeps its [{ADMIN_ROLE}] role."]},
+                     status=400)
     try:
         await update_application(admin.reg, app["id"], lambda doc: _merge(doc, edited), origins(request))
     except ApiError as exc:

@@ -14,17 +14,17 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from authgate import revocation
 from authgate.admin.render import STATIC, message
 from authgate.admin.session import (
-    Admin, Form, registry, require_admin_form, session_cookie, signed_in_page, tx_cookie,
+    mfa_required, registry, require_session_form, session_cookie, signed_in_page, tx_cookie,
 )
 from authgate.console import CONSOLE_APP_ID, callback_uri
 from authgate.errors import OAuthError
 from authgate.oauth2.clients import find_client
 from authgate.oauth2.grants import authorization_code
 from authgate.oauth2.params import Params
-from authgate.sessions import sso
-from authgate.tokens import jwt
+from authgate.tokens import access, jwt
 from authgate.web import cookies
 from authgate.web.cookies import is_https
 
@@ -32,7 +32,7 @@ router = APIRouter()
 log = logging.getLogger("authgate.admin")
 
 _FAILED = "The sign-in did not complete. Open the console again to retry."
-_STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+_STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml"}
 
 
 def _refused(reason: str) -> Response:
@@ -55,9 +55,14 @@ async def callback(request: Request) -> Response:
     params = Params((("code", q.get("code") or ""), ("redirect_uri", callback_uri(reg)), ("code_verifier", verifier)))
     try:
         tokens = await authorization_code.grant(reg, client, params, None)
-        claims = await jwt.verify(reg.keys, tokens["access_token"], issuer=reg.issuer, audience=CONSOLE_APP_ID)
+        claims = await jwt.verify(reg.keys, tokens["access_token"], issuer=reg.issuer, audience=CONSOLE_APP_ID,
+                                  typ=access.TYP)
     except (OAuthError, jwt.TokenInvalid) as exc:
         return _refused(f"code exchange: {exc}")
+    if await mfa_required(reg) and "mfa" not in (claims.get("amr") or []):
+        log.info("console sign-in of user %s refused: the console requires MFA, amr=%s", claims.get("sub"), claims.get("amr"))
+        return message("Second factor required", "The admin console requires a second factor. Set one up on your "
+                       "account page, then open the console again.", 403, link=("/admin/", "Open the console"))
     token = secrets.token_urlsafe(32)
     await reg.db.admin_sessions.create(token, str(claims["sub"]), claims.get("sid"), reg.settings.admin_session_ttl_seconds)
     response = signed_in_page()
@@ -69,12 +74,13 @@ async def callback(request: Request) -> Response:
 
 
 @router.post("/admin/logout", include_in_schema=False)
-async def logout(request: Request, posted: tuple[Admin, Form] = Depends(require_admin_form)) -> Response:
-    """Ends the console session and the IdP login it came from (else the next visit signs in silently)."""
-    admin, _ = posted
-    await admin.reg.db.admin_sessions.delete(admin.session["id"])
-    if admin.session["sso_session_id"]:
-        await sso.end(admin.reg, admin.session["sso_session_id"])
+async def logout(request: Request, session: dict[str, Any] = Depends(require_session_form)) -> Response:
+    """Ends the console session and the IdP login it came from (else the next visit signs in
+    silently). Open to a signed-in non-admin too: the 403 page offers it."""
+    reg = registry(request)
+    await reg.db.admin_sessions.delete(session["id"])
+    if session["sso_session_id"]:
+        await revocation.end_session(reg, session["sso_session_id"])
     response = message("Signed out", "You have signed out of the admin console.", 200, link=("/admin/", "Sign in again"))
     response.delete_cookie(session_cookie(request), path="/", httponly=True, samesite="strict", secure=is_https(request))
     cookies.clear_cookie(request, response, cookies.SSO)

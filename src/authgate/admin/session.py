@@ -37,6 +37,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from authgate.clock import clock
 from authgate.console import CONSOLE_APP_ID, callback_uri, is_admin
 from authgate.events import Actor
+from authgate.mfa.amr import ACR_MFA
+from authgate.mfa.policy import REQUIRED, login_policy
 from authgate.registry import Registry
 from authgate.ui import csrf
 from authgate.admin.render import message
@@ -111,13 +113,23 @@ async def _live_session(reg: Registry, request: Request) -> dict[str, Any] | Non
     return row
 
 
-def _login_redirect(request: Request) -> Response:
-    """Start code + PKCE S256 against our own authorize endpoint (RFC 7636 section 4)."""
+async def mfa_required(reg: Registry) -> bool:
+    """The console application's MFA login policy says Required (mfa/policy.py)."""
+    return login_policy(await reg.apps.get(CONSOLE_APP_ID)) == REQUIRED
+
+
+async def _login_redirect(request: Request) -> Response:
+    """Start code + PKCE S256 against our own authorize endpoint (RFC 7636 section 4). When the
+    console's application requires MFA it also asks for it by `acr_values` (OpenID Connect Core
+    3.1.2.1), so an SSO session from a password-only login steps up instead of slipping through."""
     reg = registry(request)
     state, verifier = secrets.token_urlsafe(24), secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    query = urlencode({"client_id": CONSOLE_APP_ID, "response_type": "code", "redirect_uri": callback_uri(reg),
-                       "scope": "openid", "state": state, "code_challenge": challenge, "code_challenge_method": "S256"})
+    params = {"client_id": CONSOLE_APP_ID, "response_type": "code", "redirect_uri": callback_uri(reg),
+              "scope": "openid", "state": state, "code_challenge": challenge, "code_challenge_method": "S256"}
+    if await mfa_required(reg):
+        params["acr_values"] = ACR_MFA
+    query = urlencode(params)
     response = RedirectResponse(f"{reg.issuer}/oauth2/authorize?{query}", status_code=302,
                                 headers={"Cache-Control": "no-store"})
     response.set_cookie(tx_cookie(request), f"{state}.{verifier}", max_age=TX_MAX_AGE, path="/admin/callback",
@@ -132,7 +144,7 @@ async def _signed_in(request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
     user = await reg.db.users.get(row["user_id"]) if row is not None else None
     if row is None or user is None:
         if request.method in ("GET", "HEAD"):
-            raise ConsoleExit(_login_redirect(request))
+            raise ConsoleExit(await _login_redirect(request))
         raise ConsoleExit(message("Signed out", "Your console session has ended. Sign in again.", 401,
                                   link=("/admin/", "Sign in")))
     return row, user
@@ -185,18 +197,36 @@ async def read_form(request: Request) -> Form:
         raise ConsoleExit(message("Request refused", "The form could not be read.", 400)) from None
 
 
-async def require_admin_form(request: Request) -> tuple[Admin, Form]:
-    """Dependency of every console form post: an administrator, the session's CSRF token, and a
-    browser saying the post came from our own origin."""
-    admin = await require_admin(request)
+async def _checked_form(request: Request, session: dict[str, Any]) -> Form:
+    """The post's form, if it carries the session's CSRF token and the browser says it came from
+    our own origin; else a 403 page."""
     form = await read_form(request)
-    foreign = csrf.foreign_origin(request, admin.reg.issuer)
+    foreign = csrf.foreign_origin(request, registry(request).issuer)
     token = form.get(csrf.FIELD)
-    if foreign is not None or not hmac.compare_digest(token.encode(), admin.csrf_token.encode()):
-        log.warning("console post refused for user %s: %s", admin.actor, foreign or "CSRF token mismatch")
+    if foreign is not None or not hmac.compare_digest(token.encode(), str(session["csrf_token"]).encode()):
+        log.warning("console post refused for user %s: %s", session["user_id"], foreign or "CSRF token mismatch")
         raise ConsoleExit(message("Request refused", "This form expired or came from another site. Reload the page and try again.",
                                   403, link=("/admin/", "Back to the console")))
-    return admin, form
+    return form
+
+
+async def require_admin_form(request: Request) -> tuple[Admin, Form]:
+    """Dependency of every console form post: an administrator and a checked form."""
+    admin = await require_admin(request)
+    return admin, await _checked_form(request, admin.session)
+
+
+async def require_session_form(request: Request) -> dict[str, Any]:
+    """Signing out: any signed-in user (an administrator or not) with a checked form."""
+    row, _ = await _signed_in(request)
+    await _checked_form(request, row)
+    return row
+
+
+def missing(admin: Admin, what: str, listing: str) -> ConsoleExit:
+    """A 404 page for an id in the URL that names nothing (`what`: "application"), linking back."""
+    return ConsoleExit(message("Not found", f"There is no such {what}.", 404, admin=admin, csrf_token=admin.csrf_token,
+                               link=(listing, f"All {what}s")))
 
 
 def see_other(path: str, notice: str | None = None) -> Response:

@@ -2,7 +2,7 @@
 registrations and roles, SSO sessions and refresh tokens.
 
 Every change calls what the FusionAuth API calls (`fusionauth/users.py`, `registrations.py`,
-`jwt_api.py`) or the core (`account_lock.py`, `sessions/sso.py`), so rules and audit events are
+`jwt_api.py`) or the core (`account_lock.py`, `revocation.py`), so rules and audit events are
 the API's own.
 """
 from __future__ import annotations
@@ -12,17 +12,18 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from authgate import account_lock
+from authgate import account_lock, events, revocation
 from authgate.admin.forms import PAGE, api_errors, start_of
-from authgate.admin.render import message, render
-from authgate.admin.session import Admin, ConsoleExit, Form, require_admin, require_admin_form, see_other
+from authgate.admin.render import render
+from authgate.admin.session import Admin, Form, missing, require_admin, require_admin_form, see_other
 from authgate.errors import ApiError
 from authgate.fusionauth._admin import Errors
 from authgate.fusionauth.jwt_api import revoke_refresh_token
 from authgate.fusionauth.present import user_json
 from authgate.fusionauth.registrations import delete_registration, register_user, update_registration
 from authgate.fusionauth.users import create_user, delete_user, update_user
-from authgate.sessions import sso
+from authgate.lifecycle import reset_password
+from authgate.mfa import factors, passkeys
 
 router = APIRouter()
 
@@ -31,14 +32,14 @@ NOTICES = {"created": "User created.", "saved": "Changes saved.", "locked": "Use
            "unlocked": "User unlocked.", "deactivated": "User deactivated; their sessions ended.",
            "reactivated": "User reactivated.", "deleted": "User deleted.", "registered": "Registration added.",
            "roles": "Roles saved.", "unregistered": "Registration removed.", "session": "Session ended.",
-           "token": "Refresh token revoked."}
+           "token": "Refresh token revoked.", "reset": "Password reset email sent.",
+           "mfa": "Second factor removed."}
 
 
 async def _load(admin: Admin, user_id: str) -> dict[str, Any]:
     row = await admin.reg.db.users.get(user_id) if len(user_id) <= 36 else None
     if row is None:
-        raise ConsoleExit(message("Not found", "There is no such user.", 404, admin=admin, csrf_token=admin.csrf_token,
-                                  link=("/admin/users", "All users")))
+        raise missing(admin, "user", "/admin/users")
     return row
 
 
@@ -93,7 +94,18 @@ async def _detail(admin: Admin, row: dict[str, Any], errors: dict[str, list[str]
                   registrations=registrations, unregistered=[a for a in apps.values() if a["id"] not in registered],
                   sessions=await db.sso_sessions.live_for_user(row["id"]),
                   tokens=[{**t, "app": apps.get(t["application_id"])} for t in tokens],
+                  totp=await factors.methods(admin.reg, row["id"]), passkeys=await passkeys.for_user(admin.reg, row["id"]),
                   is_self=row["id"] == admin.actor)
+
+
+async def _refuse(admin: Admin, row: dict[str, Any], text: str) -> Response:
+    """The user's page again, with why the action was refused."""
+    return await _detail(admin, row, {"general": [text]}, 400)
+
+
+def _of(row: dict[str, Any], found: dict[str, Any] | None) -> bool:
+    """A session or token named by the form exists and belongs to this user (ids come from the browser)."""
+    return found is not None and found["user_id"] == row["id"]
 
 
 @router.get("/admin/users/{user_id}", include_in_schema=False)
@@ -122,7 +134,7 @@ async def change_state(user_id: str, posted: tuple[Admin, Form] = Depends(requir
     row = await _load(admin, user_id)
     action, uid = form.get("action"), row["id"]
     if uid == admin.actor and action in ("lock", "deactivate", "delete"):
-        return await _detail(admin, row, {"general": ["You cannot lock, deactivate or delete your own account here."]}, 400)
+        return await _refuse(admin, row, "You cannot lock, deactivate or delete your own account here.")
     if action == "lock":
         await account_lock.lock(admin.reg, uid)
     elif action == "unlock":
@@ -135,7 +147,7 @@ async def change_state(user_id: str, posted: tuple[Admin, Form] = Depends(requir
         await delete_user(admin.reg, uid, hard=True)
         return see_other("/admin/users", "deleted")
     else:
-        return await _detail(admin, row, {"general": ["Unknown action."]}, 400)
+        return await _refuse(admin, row, "Unknown action.")
     return see_other(f"/admin/users/{uid}", {"lock": "locked", "unlock": "unlocked"}.get(action, action + "d"))
 
 
@@ -156,7 +168,7 @@ async def registrations(user_id: str, posted: tuple[Admin, Form] = Depends(requi
             await delete_registration(admin.reg, row["id"], app_id)
             done = "unregistered"
         else:
-            return await _detail(admin, row, {"general": ["Unknown action."]}, 400)
+            return await _refuse(admin, row, "Unknown action.")
     except ApiError as exc:
         return await _detail(admin, row, api_errors(exc, "registration."), 400)
     return see_other(f"/admin/users/{row['id']}", done)
@@ -168,9 +180,12 @@ async def end_session(user_id: str, posted: tuple[Admin, Form] = Depends(require
     admin, form = posted
     row = await _load(admin, user_id)
     session = await admin.reg.db.sso_sessions.get(form.get("sessionId")[:36])
-    if session is None or session["user_id"] != row["id"]:
-        return await _detail(admin, row, {"general": ["No such session."]}, 400)
-    await sso.end(admin.reg, session["id"])
+    if not _of(row, session):
+        return await _refuse(admin, row, "No such session.")
+    await revocation.end_session(admin.reg, session["id"])
+    # Ending a session revokes its refresh tokens: recorded as that revocation, naming the session.
+    await events.emit(admin.reg, events.REFRESH_TOKEN_REVOKE, user_id=row["id"], payload={"sessionId": session["id"]},
+                      message=f"SSO session {session['id']} of user {row['id']} ended by an administrator")
     return see_other(f"/admin/users/{row['id']}", "session")
 
 
@@ -179,7 +194,40 @@ async def revoke_token(user_id: str, posted: tuple[Admin, Form] = Depends(requir
     admin, form = posted
     row = await _load(admin, user_id)
     token = await admin.reg.db.refresh_tokens.get(form.get("tokenId")[:36])
-    if token is None or token["user_id"] != row["id"]:
-        return await _detail(admin, row, {"general": ["No such refresh token."]}, 400)
+    if not _of(row, token):
+        return await _refuse(admin, row, "No such refresh token.")
     await revoke_refresh_token(admin.reg, token["id"])
     return see_other(f"/admin/users/{row['id']}", "token")
+
+
+@router.post("/admin/users/{user_id}/reset-password", include_in_schema=False)
+async def send_reset(user_id: str, posted: tuple[Admin, Form] = Depends(require_admin_form)) -> Response:
+    """The forgot-password email (lifecycle/reset_password.py), sent on the user's behalf."""
+    admin, _ = posted
+    row = await _load(admin, user_id)
+    if not row["doc"].get("email"):
+        return await _refuse(admin, row, "The user has no email address.")
+    await reset_password.start(admin.reg, row, None)
+    # No FusionAuth event type covers "reset email sent"; a plain audit entry records who asked.
+    await events.emit(admin.reg, events.AUDIT_LOG_CREATE, user_id=row["id"],
+                      message=f"Password reset email sent to user {row['id']} by an administrator")
+    return see_other(f"/admin/users/{row['id']}", "reset")
+
+
+@router.post("/admin/users/{user_id}/mfa", include_in_schema=False)
+async def remove_factor(user_id: str, posted: tuple[Admin, Form] = Depends(require_admin_form)) -> Response:
+    """Remove a TOTP method or a passkey (`kind`, `methodId`), e.g. after a lost device."""
+    admin, form = posted
+    row = await _load(admin, user_id)
+    kind, method_id = form.get("kind"), form.get("methodId")[:64]
+    removed = True
+    if kind == "totp":
+        try:
+            await factors.remove_by_admin(admin.reg, row["id"], method_id)
+        except LookupError:
+            removed = False
+    else:
+        removed = kind == "passkey" and await passkeys.remove(admin.reg, row["id"], method_id)
+    if not removed:
+        return await _refuse(admin, row, "No such second factor.")
+    return see_other(f"/admin/users/{row['id']}", "mfa")

@@ -10,8 +10,8 @@ from fastapi.responses import Response
 
 from authgate import webhooks
 from authgate.admin.forms import number
-from authgate.admin.render import message, render
-from authgate.admin.session import Admin, ConsoleExit, Form, require_admin, require_admin_form, see_other
+from authgate.admin.render import render
+from authgate.admin.session import Admin, Form, missing, require_admin, require_admin_form, see_other
 from authgate.events import EVENT_TYPES
 
 router = APIRouter()
@@ -53,8 +53,7 @@ async def _page(admin: Admin, hook: dict[str, Any] | None, doc: dict[str, Any], 
 async def _load(admin: Admin, webhook_id: str) -> dict[str, Any]:
     row = await admin.reg.db.webhooks.get(webhook_id) if len(webhook_id) <= 36 else None
     if row is None:
-        raise ConsoleExit(message("Not found", "There is no such webhook.", 404, admin=admin, csrf_token=admin.csrf_token,
-                                  link=("/admin/webhooks", "All webhooks")))
+        raise missing(admin, "webhook", "/admin/webhooks")
     return row
 
 

@@ -3,7 +3,8 @@
 Defaults differ from FusionAuth on purpose (tokens/policy.py): refresh tokens rotate
 (`OneTimeUse`), PKCE is `Required`, and the implicit grant is off unless listed -- and when it is
 listed, responses carry a `warnings` entry because it exposes tokens to page JavaScript.
-A client secret is generated when none is given and kept across updates that omit it.
+A client secret is generated when none is given and kept across updates that omit it; so is
+`oauthConfiguration.requireRegistration`, which new applications get on (accounts.py).
 """
 from __future__ import annotations
 
@@ -15,11 +16,12 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from authgate import events
+from authgate import events, revocation
 from authgate.errors import field_error, not_found
 from authgate.fusionauth._admin import MAX_UPDATE_ATTEMPTS, Errors, conflict, merge_patch, object_field
 from authgate.fusionauth.auth import registry, require_api_key
 from authgate.fusionauth.present import application_json
+from authgate.mfa import policy as mfa_policy
 from authgate.registry import Registry
 from authgate.storage.repos import Conflict
 from authgate.shapes import ListOf, Shape, request_body
@@ -33,6 +35,7 @@ _ENUMS = {
     ("oauthConfiguration", "proofKeyForCodeExchangePolicy"): ("Required", "NotRequired", "NotRequiredWhenUsingClientAuthentication"),
     ("jwtConfiguration", "refreshTokenUsagePolicy"): ("Reusable", "OneTimeUse"),
     ("jwtConfiguration", "refreshTokenExpirationPolicy"): ("Fixed", "SlidingWindow", "SlidingWindowWithMaximumLifetime"),
+    ("multiFactorConfiguration", "loginPolicy"): mfa_policy.POLICIES,  # authgate/mfa/policy.py
 }
 # Token lifetimes: positive and bounded, so `now + ttl` stays a sane instant that every database
 # column and JWT library can hold (10**18 seconds overflowed at login, a 500, not a 400 here).
@@ -42,7 +45,7 @@ _LIFETIMES = ((("jwtConfiguration",), "timeToLiveInSeconds", MAX_ACCESS_TTL_SECO
               (("jwtConfiguration",), "refreshTokenTimeToLiveInMinutes", MAX_REFRESH_TTL_MINUTES),
               (("jwtConfiguration", "refreshTokenSlidingWindowConfiguration"), "maximumTimeToLiveInMinutes",
                MAX_REFRESH_TTL_MINUTES))
-_BOOLS = (("oauthConfiguration", "requireClientAuthentication"), ("loginConfiguration", "generateRefreshTokens"),
+_BOOLS = (("oauthConfiguration", "requireClientAuthentication"), ("oauthConfiguration", "requireRegistration"), ("loginConfiguration", "generateRefreshTokens"),
           ("loginConfiguration", "requireAuthentication"), ("jwtConfiguration", "enabled"))
 IMPLICIT_WARNING = {"code": "[insecure]implicit",
                     "message": "The implicit grant exposes tokens to page JavaScript and browser history; "
@@ -68,6 +71,7 @@ APPLICATION = Shape({
     "jwtConfiguration": _section("jwtConfiguration", accessTokenKeyId=str, idTokenKeyId=str,
                                  refreshTokenSlidingWindowConfiguration=Shape({"maximumTimeToLiveInMinutes": int})),
     "loginConfiguration": _section("loginConfiguration"),
+    "multiFactorConfiguration": _section("multiFactorConfiguration"),
 }, required=("name",), description="A FusionAuth Application (also the OAuth client; its id is the client_id).")
 
 
@@ -94,7 +98,7 @@ async def validate(reg: Registry, app: dict[str, Any]) -> dict[str, Any]:
         errors.add(f"{P}.name", "blank", "You must specify the [name] field.")
     errors.typed(app, "active", bool, P)
     sections = {}
-    for section in ("oauthConfiguration", "jwtConfiguration", "loginConfiguration"):
+    for section in ("oauthConfiguration", "jwtConfiguration", "loginConfiguration", "multiFactorConfiguration"):
         sections[section] = errors.typed(app, section, dict, P) or {}
     oauth, jwt = sections["oauthConfiguration"], sections["jwtConfiguration"]
     for (section, key), allowed in _ENUMS.items():
@@ -193,6 +197,9 @@ async def create_application(reg: Registry, app: dict[str, Any], app_id: str | N
     """Validate and store a new application (the API's POST and the admin console's form)."""
     doc = await validate(reg, app)
     doc["oauthConfiguration"].setdefault("clientSecret", secrets.token_urlsafe(32))
+    # Ours: only registered users get a new application's tokens unless it says otherwise
+    # (accounts.token_refusal); an update never adds it, so existing applications keep their rule.
+    doc["oauthConfiguration"].setdefault("requireRegistration", True)
     try:
         row = await reg.db.applications.create(doc, app_id)
     except Conflict:
@@ -224,9 +231,14 @@ async def update_application(reg: Registry, app_id: str, change: Any, origins: O
         doc.setdefault("active", row["active"])  # a PUT without `active` must not undo a soft delete
         old_secret = (row["doc"].get("oauthConfiguration") or {}).get("clientSecret")
         doc["oauthConfiguration"].setdefault("clientSecret", old_secret or secrets.token_urlsafe(32))
+        required = (row["doc"].get("oauthConfiguration") or {}).get("requireRegistration")
+        if required is not None:  # like the secret, kept by an update that omits it
+            doc["oauthConfiguration"].setdefault("requireRegistration", required)
         if await reg.db.applications.replace(app_id, doc, row["version"]):
             _written(reg, origins, app_id)
             updated = await _load(reg, app_id)
+            if row["active"] and doc["active"] is False:  # deactivated: its tokens stop working
+                await revocation.revoke_application(reg, app_id)
             await events.emit(reg, events.APPLICATION_UPDATE, application_id=app_id,
                               payload={"application": application_json(updated), "original": application_json(row)})
             return updated
@@ -264,11 +276,11 @@ async def delete_application(reg: Registry, aid: str, *, hard: bool, origins: Or
         if not await reg.db.applications.delete(aid):
             raise not_found("application")
         _written(reg, origins, aid)
+        await revocation.revoke_application(reg, aid)  # the refresh tokens cascaded; the access tokens
         await events.emit(reg, events.APPLICATION_DELETE, application_id=aid,
                           payload={"application": application_json(row), "hardDelete": True})
         return
-    await update_application(reg, aid, lambda doc: {**doc, "active": False}, origins)
-    await reg.db.refresh_tokens.revoke_for_application(aid)
+    await update_application(reg, aid, lambda doc: {**doc, "active": False}, origins)  # revokes its tokens
     await events.emit(reg, events.APPLICATION_DELETE, application_id=aid, payload={"hardDelete": False})
 
 

@@ -7,21 +7,22 @@ from typing import Any
 
 from fastapi import Request
 
-from authgate.errors import not_found, unauthorized
+from authgate.errors import InvalidToken, not_found, unauthorized
 from authgate.fusionauth.auth import api_key, registry
-from authgate.fusionauth.jwt_api import validate_access_token
-from authgate.tokens import jwt
 
 MAX_ID_CHARS = 64
 
 
 async def bearer_user_id(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    if header[:7].lower() != "bearer ":
+    """The user of the access token in the Authorization header, presented as at every resource
+    (oauth2/bearer.py: a DPoP-bound token only with its proof); None for anything else."""
+    from authgate.oauth2.bearer import authorized_claims  # bearer imports the fusionauth layer
+
+    if request.headers.get("authorization", "").split(" ", 1)[0].lower() not in ("bearer", "dpop"):
         return None
     try:
-        claims = await validate_access_token(registry(request), header[7:].strip())
-    except jwt.TokenInvalid:
+        claims = await authorized_claims(registry(request), request)
+    except InvalidToken:
         return None
     return str(claims["sub"])
 

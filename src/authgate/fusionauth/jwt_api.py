@@ -7,15 +7,16 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from authgate import events
+from authgate import events, revocation
 from authgate.clock import clock
-from authgate.errors import ApiError, field_error, not_found
+from authgate.errors import ApiError, InvalidToken, field_error, not_found
 from authgate.fusionauth.auth import api_key, registry, require_api_key
 from authgate.registry import Registry
-from authgate.tokens import access, jwt
-from authgate.tokens.refresh import RefreshError, exchange
 from authgate.shapes import Shape, request_body
-from authgate.web import cookies
+from authgate.tokens import jwt
+from authgate.tokens.refresh import RefreshError, exchange
+from authgate.tokens.validation import validate_access_token
+from authgate.web import cookies, cross_site
 from authgate.web.errors import read_json_object
 
 router = APIRouter()
@@ -26,6 +27,7 @@ _REFRESH_MESSAGES = {
     "revoked": "The refresh token has been revoked.",
     "reused": "The refresh token was already used; every token of its session has been revoked.",
     "inactive": "The user or application is no longer active.",
+    "not_registered": "The user is not registered for the application.",
     "dpop_mismatch": "The refresh token is bound to a different DPoP key.",
     "wrong_client": "The refresh token was not issued to this client.",
 }
@@ -45,8 +47,9 @@ def refresh_error(exc: RefreshError) -> ApiError:
 @router.post("/api/jwt/refresh", openapi_extra=request_body(None, REFRESH))
 async def refresh_jwt(request: Request) -> Response:
     reg = registry(request)
+    await cross_site.guard(request, sets_cookies=True)
     body = await read_json_object(request)
-    token = request.cookies.get(cookies.REFRESH_TOKEN) or body.get("refreshToken")
+    token = cookies.read(request, cookies.REFRESH_TOKEN) or body.get("refreshToken")
     if not token or not isinstance(token, str):
         raise field_error("refreshToken", "blank", "You must specify the [refreshToken] in the body or the refresh_token cookie.")
     dpop_jkt = None
@@ -99,7 +102,7 @@ async def revoke_refresh_tokens(request: Request, token_id: str | None = None, t
         # Holding the token proves the right to revoke it; no API key needed (RFC 7009 in spirit).
         row = await reg.db.refresh_tokens.find_by_token(token)
         if row is not None:
-            await reg.db.refresh_tokens.revoke(row["id"])
+            await revocation.revoke_refresh_token(reg, row)
             await events.emit(reg, events.REFRESH_TOKEN_REVOKE, user_id=row["user_id"],
                               application_id=row["application_id"], payload={"refreshTokenId": row["id"]})
         return Response(status_code=200)
@@ -109,9 +112,9 @@ async def revoke_refresh_tokens(request: Request, token_id: str | None = None, t
         await revoke_refresh_token(reg, token_id)
         return Response(status_code=200)
     if userId:
-        await reg.db.refresh_tokens.revoke_for_user(userId, applicationId)
+        await revocation.revoke_user_tokens(reg, userId, application_id=applicationId)
     elif applicationId:
-        await reg.db.refresh_tokens.revoke_for_application(applicationId)
+        await revocation.revoke_application(reg, applicationId)
     else:
         raise ApiError(400, general_errors=[{"code": "[missing]parameter",
                                              "message": "Specify one of tokenId, token, userId or applicationId."}])
@@ -120,34 +123,37 @@ async def revoke_refresh_tokens(request: Request, token_id: str | None = None, t
 
 
 async def revoke_refresh_token(reg: Registry, token_id: str) -> None:
-    """Revoke one refresh token by id (the API's DELETE ?tokenId= and the admin console)."""
-    if not await reg.db.refresh_tokens.revoke(token_id) and await reg.db.refresh_tokens.get(token_id) is None:
+    """Revoke one refresh token by id, with its grant (the API's DELETE ?tokenId= and the admin console)."""
+    row = await reg.db.refresh_tokens.get(token_id)
+    if row is None:
         raise not_found("refresh token")
-    await events.emit(reg, events.REFRESH_TOKEN_REVOKE, payload={"refreshTokenId": token_id})
-
-
-async def validate_access_token(reg: Registry, token: str) -> dict[str, Any]:
-    """Claims of a live access token issued here (signature, iss, exp, not revoked), else TokenInvalid."""
-    claims = await jwt.verify(reg.keys, token, issuer=reg.issuer)
-    if not access.is_access_token(claims):
-        raise jwt.TokenInvalid("not an access token")
-    if claims.get("gid") and await reg.db.revoked_grants.is_revoked(claims["gid"]):
-        raise jwt.TokenInvalid("grant revoked")
-    if claims.get("sid") and claims["sid"] != claims.get("gid") and await reg.db.revoked_grants.is_revoked(claims["sid"]):
-        raise jwt.TokenInvalid("session ended")  # /oauth2/logout revokes the SSO session id
-    return claims
+    await revocation.revoke_refresh_token(reg, row)
+    await events.emit(reg, events.REFRESH_TOKEN_REVOKE, user_id=row["user_id"], application_id=row["application_id"],
+                      payload={"refreshTokenId": token_id})
 
 
 @router.get("/api/jwt/validate")
 async def validate(request: Request) -> Response:
+    """A token in the Authorization header is presented as at every resource (oauth2/bearer.py): a
+    DPoP-bound one needs the DPoP scheme and a proof of its key (RFC 9449 section 7.1). A cookie
+    carries no proof, so a bound token in the access_token cookie is refused."""
+    from authgate.oauth2.bearer import authorized_claims, is_bound  # bearer imports this module
+
     reg = registry(request)
-    header = request.headers.get("authorization", "")
-    token = header[7:].strip() if header[:7].lower() == "bearer " else request.cookies.get(cookies.ACCESS_TOKEN)
+    if request.headers.get("authorization"):
+        try:
+            claims = await authorized_claims(reg, request)
+        except InvalidToken:
+            return Response(status_code=401)
+        return JSONResponse({"jwt": claims})
+    token = cookies.read(request, cookies.ACCESS_TOKEN)
     if not token:
         return Response(status_code=401)
     try:
         claims = await validate_access_token(reg, token)
     except jwt.TokenInvalid:
+        return Response(status_code=401)
+    if is_bound(claims):
         return Response(status_code=401)
     return JSONResponse({"jwt": claims})
 
@@ -174,21 +180,18 @@ async def public_key(request: Request, applicationId: str | None = None, kid: st
 @router.post("/api/logout", openapi_extra=request_body(None, LOGOUT))
 async def logout(request: Request, refreshToken: str | None = None, global_: bool = False) -> Response:
     reg = registry(request)
+    # Clearing cookies the request did not carry changes nothing: only a call with them is checked.
+    await cross_site.guard(request, sets_cookies=False)
     body = await read_json_object(request)
-    token = request.cookies.get(cookies.REFRESH_TOKEN) or body.get("refreshToken") or refreshToken
+    token = cookies.read(request, cookies.REFRESH_TOKEN) or body.get("refreshToken") or refreshToken
     is_global = bool(body.get("global")) or global_ or request.query_params.get("global") == "true"
     if isinstance(token, str) and token:
         row = await reg.db.refresh_tokens.find_by_token(token)
         if row is not None:
-            families = {row["family_id"]}
-            if is_global:
-                # Every session's access tokens die too, not only the presented one's.
-                families |= {t["family_id"] for t in await reg.db.refresh_tokens.live_for_user(row["user_id"])}
-                await reg.db.refresh_tokens.revoke_for_user(row["user_id"])
+            if is_global:  # every session of the user, and every access token, not only this one's
+                await revocation.revoke_user_tokens(reg, row["user_id"])
             else:
-                await reg.db.refresh_tokens.revoke_family(row["family_id"])
-            for family in families:
-                await reg.db.revoked_grants.revoke(family, reg.settings.access_token_ttl_seconds)
+                await revocation.revoke_grant(reg, row["family_id"])
             await events.emit(reg, events.REFRESH_TOKEN_REVOKE, user_id=row["user_id"], application_id=row["application_id"],
                               payload={"refreshTokenId": row["id"], "global": is_global, "reason": "logout"})
     response = Response(status_code=200)

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from authgate import events
+from authgate import events, lockout
 from authgate.accounts import expired
 from authgate.clock import clock
 from authgate.errors import ApiError, field_error, general_error
@@ -28,7 +28,7 @@ from authgate.storage.repos.login_failures import NOBODY
 from authgate.tokens import access, refresh
 from authgate.tokens.policy import token_policy
 from authgate.shapes import pydantic_body
-from authgate.web import cookies
+from authgate.web import cookies, cross_site
 from authgate.web.errors import read_json_object, validation_to_api_error
 
 router = APIRouter()
@@ -42,28 +42,30 @@ async def authenticate(reg: Registry, login_id: str, password: str) -> dict[str,
 
     Raises ApiError 404 (bad credentials), 409 (locked out), 410 (expired), 423 (inactive).
     """
-    s = reg.settings
     user = await reg.db.users.find_by_login_id(login_id)
+    # The guess is counted before the hash, for unknown login ids too (authgate/lockout.py): the
+    # lock answers alike whether the account exists, and bounds guesses however requests arrive.
+    reservation = await lockout.reserve(reg, lockout.owner(user["id"] if user else None, login_id))
+    if not reservation.allowed:
+        raise general_error(409, "[UserLockedException]", "The user is locked because of too many failed login attempts.",
+                            detail="too many failed logins from this address (or for this account)")
+    # An administrator's lock and the second factor's lockout (login_failures); the same read for
+    # a login id nobody has, and the same argon2 cost: no timing oracle (CWE-208).
+    failures = await reg.db.login_failures.get(user["id"] if user else NOBODY)
     if user is None:
-        # The same argon2 cost and database work as a wrong password: no timing oracle (CWE-208).
-        await reg.db.login_failures.get(NOBODY)
         await reg.hasher.verify(None, password)
-        await reg.db.login_failures.rehearse(s.failed_login_window_seconds, s.failed_login_threshold, s.lockout_seconds)
         raise LOGIN_FAILED
-    failures = await reg.db.login_failures.get(user["id"])
     if failures and (failures["locked_until_instant"] or 0) > clock.now_ms():
         await reg.hasher.verify(None, password)
         raise general_error(409, "[UserLockedException]", "The user is locked because of too many failed login attempts.",
                             detail=f"user {user['id']} locked out")
     ok, needs_rehash = await reg.hasher.verify(user["password_hash"], password)
     if not ok:
-        row = await reg.db.login_failures.record(user["id"], s.failed_login_window_seconds, s.failed_login_threshold,
-                                                 s.lockout_seconds)
-        if row["locked_until_instant"]:
-            log.warning("user %s locked out after %d failed logins", user["id"], row["count"])
-        raise LOGIN_FAILED
-    if failures:
-        await reg.db.login_failures.reset(user["id"])
+        raise LOGIN_FAILED  # already counted by the reservation
+    await lockout.refund(reg, reservation)
+    # The right password does not clear wrong second-factor codes (login_failures): else whoever
+    # has the password could log in again after every few guesses at the code, without end.
+    # A right code clears them (mfa/factors.py); they also expire with their window.
     if needs_rehash:
         await reg.db.users.set_password_hash(user["id"], await reg.hasher.hash(password))
     if not user["active"]:
@@ -78,15 +80,14 @@ _REASONS = {404: "invalid credentials", 409: "locked after too many failed login
 
 
 async def authenticate_logged(reg: Registry, login_id: str, password: str, application_id: str | None) -> dict[str, Any]:
-    """`authenticate` plus the event every login path leaves: a login record on success,
-    `user.login.failed` with the reason (for operators, never the client) on refusal."""
+    """`authenticate` plus `user.login.failed` with the reason (for operators, never the client) on
+    refusal. Success is recorded where a login completes (after any second factor): `complete`
+    below, the hosted pages' `ui/signin.finish` and the password grant."""
     try:
-        user = await authenticate(reg, login_id, password)
+        return await authenticate(reg, login_id, password)
     except ApiError as exc:
         await events.login_failed(reg, login_id, _REASONS.get(exc.status, exc.detail or str(exc.status)), application_id)
         raise
-    await events.login_succeeded(reg, user, application_id, login_id)
-    return user
 
 
 async def record_login(reg: Registry, user: dict[str, Any]) -> dict[str, Any]:
@@ -98,6 +99,7 @@ async def record_login(reg: Registry, user: dict[str, Any]) -> dict[str, Any]:
 @router.post("/api/login", openapi_extra=pydantic_body(LoginRequest))
 async def login(request: Request) -> Response:
     reg = registry(request)
+    await cross_site.guard(request, sets_cookies=True)
     try:
         body = LoginRequest.model_validate(await read_json_object(request))
     except ValidationError as exc:
@@ -137,6 +139,7 @@ async def complete(request: Request, reg: Registry, user: dict[str, Any], app: d
     """The end of every API login (password, two-factor, passkey): 200 with tokens and cookies,
     or 202 when the user is not registered for the application."""
     user = await record_login(reg, user)
+    await events.login_succeeded(reg, user, app["id"] if app else None)
     registrations = await reg.db.registrations.for_user(user["id"])
     result: dict[str, Any] = {"user": user_json(user, registrations)}
     registration = next((r for r in registrations if app and r["application_id"] == app["id"]), None)

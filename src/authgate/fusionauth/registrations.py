@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from authgate import events
+from authgate import events, revocation
 from authgate.errors import field_error, not_found
 from authgate.fusionauth._admin import Errors, merge_patch, object_field
 from authgate.fusionauth.auth import registry, require_api_key
@@ -158,7 +158,7 @@ async def patch(request: Request, user_id: uuid.UUID, app_id: uuid.UUID) -> Resp
 
 @router.delete("/api/user/registration/{user_id:uuid}/{app_id:uuid}")
 async def delete(request: Request, user_id: uuid.UUID, app_id: uuid.UUID) -> Response:
-    """Unregistering also revokes the user's refresh tokens for that application."""
+    """Unregistering also revokes the user's tokens for that application."""
     await delete_registration(registry(request), str(user_id), str(app_id))
     return Response(status_code=200)
 
@@ -166,6 +166,6 @@ async def delete(request: Request, user_id: uuid.UUID, app_id: uuid.UUID) -> Res
 async def delete_registration(reg: Registry, user_id: str, app_id: str) -> None:
     if not await reg.db.registrations.delete(user_id, app_id):
         raise not_found("registration")
-    await reg.db.refresh_tokens.revoke_for_user(user_id, app_id)
+    await revocation.revoke_user_tokens(reg, user_id, application_id=app_id)
     await events.emit(reg, events.USER_REGISTRATION_DELETE, user_id=user_id, application_id=app_id)
 

@@ -20,6 +20,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
+from authgate import events
 from authgate.accounts import usable
 from authgate.errors import ApiError, field_error, general_error, not_found
 from authgate.fusionauth.auth import registry
@@ -27,6 +28,7 @@ from authgate.fusionauth.callers import key_or_bearer, target_user
 from authgate.fusionauth.login import complete
 from authgate.mfa import amr, factors, pending, totp
 from authgate.shapes import Shape, request_body
+from authgate.web import cross_site
 from authgate.web.errors import read_json_object
 
 # The bodies of the two-factor endpoints, as the OpenAPI document publishes them.
@@ -140,6 +142,7 @@ async def new_recovery_codes(request: Request, user_id: str) -> Response:
 @router.post("/api/two-factor/login", openapi_extra=TWO_FACTOR_LOGIN_BODY)
 async def two_factor_login(request: Request) -> Response:
     reg = registry(request)
+    await cross_site.guard(request, sets_cookies=True)  # it finishes a login: the token cookies
     body = await read_json_object(request)
     app_id = body.get("applicationId")
     found = await pending.find(reg, body.get("twoFactorId"), app_id if isinstance(app_id, str) else None)
@@ -153,8 +156,10 @@ async def two_factor_login(request: Request) -> Response:
     try:
         kind = await factors.check_code(reg, user["id"], code)
     except factors.Locked:
+        await events.second_factor_failed(reg, user["id"], found.application_id, "locked after too many failed logins")
         raise LOCKED from None
-    except factors.BadCode:
+    except factors.BadCode as exc:
+        await events.second_factor_failed(reg, user["id"], found.application_id, str(exc))
         raise BAD_CODE from None
     if not await pending.finish(reg, found):
         raise not_found("twoFactorId")  # spent by a concurrent request

@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from authgate import events, password_policy
+from authgate import events, password_policy, revocation
 from authgate.clock import clock
 from authgate.config import Settings
 from authgate.errors import ApiError, not_found
@@ -200,6 +200,7 @@ async def update_user(reg: Registry, user_id: str, user: dict[str, Any], patch: 
             raise await _conflict_error(reg, doc, user_id) from None
         if done:
             updated = await _load(reg, user_id)
+            await revocation.user_changed(reg, row, updated)  # locked or expired: its tokens stop working
             await _emit_update(reg, row, updated, password_changed=password_hash is not None)
             return updated
     raise conflict()
@@ -233,27 +234,22 @@ async def patch(request: Request, user_id: uuid.UUID) -> Response:
 @router.delete("/api/user/{user_id:uuid}")
 async def delete(request: Request, user_id: uuid.UUID, hardDelete: bool = False) -> Response:
     """hardDelete removes the user (registrations and tokens cascade); otherwise, as in FusionAuth,
-    the user is deactivated: logins answer 423 and its refresh tokens are revoked."""
+    the user is deactivated: logins answer 423. Either way every token of the user stops working."""
     await delete_user(registry(request), str(user_id), hard=hardDelete)
     return Response(status_code=200)
 
 
 async def delete_user(reg: Registry, uid: str, *, hard: bool) -> None:
     """Remove (hard) or deactivate a user; also what the admin console calls."""
-    if hard:
-        row = await _load(reg, uid)
-        if not await reg.db.users.delete(uid):
-            raise not_found("user")
-        await events.emit(reg, events.USER_DELETE, user_id=uid, payload={"user": user_json(row)})
-        return
-    for _ in range(MAX_UPDATE_ATTEMPTS):
-        row = await _load(reg, uid)
-        if await reg.db.users.replace(uid, {**row["doc"], "active": False}, None, row["version"]):
-            await reg.db.refresh_tokens.revoke_for_user(uid)
-            await reg.db.sso_sessions.revoke_for_user(uid)
-            await events.emit(reg, events.USER_DEACTIVATE, user_id=uid, payload={"user": user_json(row)})
-            return
-    raise conflict()
+    row = await _load(reg, uid)
+    try:
+        found = await (revocation.delete_user if hard else revocation.deactivate_user)(reg, uid)
+    except Conflict:
+        raise conflict() from None
+    if not found:
+        raise not_found("user")
+    await events.emit(reg, events.USER_DELETE if hard else events.USER_DEACTIVATE, user_id=uid,
+                      payload={"user": user_json(row)})
 
 
 SEARCH = Shape({"queryString": str, "query": str, "ids": ListOf(str), "numberOfResults": (int, str), "startRow": (int, str)})

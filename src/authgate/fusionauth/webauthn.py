@@ -28,6 +28,7 @@ from authgate.fusionauth.login import complete
 from authgate.mfa import amr, passkeys, pending
 from authgate.registry import Registry
 from authgate.shapes import Shape, request_body
+from authgate.web import cross_site
 from authgate.web.errors import read_json_object
 
 # The bodies of the WebAuthn endpoints, as the OpenAPI document publishes them.
@@ -107,6 +108,7 @@ async def start(request: Request) -> Response:
 @router.post("/api/webauthn/login", openapi_extra=WEBAUTHN_BODY)
 async def login(request: Request) -> Response:
     reg = registry(request)
+    await cross_site.guard(request, sets_cookies=True)  # it finishes a login: the token cookies
     body = await read_json_object(request)
     _check_rp(reg, body)
     app_id = body.get("applicationId")

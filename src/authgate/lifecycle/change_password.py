@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from authgate import events
 from authgate import password_policy
 from authgate.clock import clock
 from authgate import events
@@ -57,6 +58,9 @@ async def set_password(reg: "Registry", user: dict[str, Any], password: str, *, 
     revoked = await end_user_sessions(reg, user["id"], keep_session_id)
     await reg.db.login_failures.reset(user["id"])
     log.info("password of user %s changed; %d refresh tokens revoked", user["id"], revoked)
+    await events.emit(reg, events.USER_PASSWORD_UPDATE, user_id=user["id"], application_id=client_id,
+                      payload={"user": {"id": user["id"], "email": user["doc"].get("email")},
+                               "refreshTokensRevoked": revoked})
     email = user["doc"].get("email")
     if email:
         await enqueue(reg, email, templates.PASSWORD_CHANGED, name=user["doc"].get("firstName") or "", email=email,
@@ -81,6 +85,4 @@ async def change_with_current(reg: "Registry", user: dict[str, Any], current: An
         raise Refused("currentPassword", "invalid", "Your current password is not correct.")
     if current == new:
         raise Refused("password", "unchanged", "The new password must differ from the current one.")
-    user = await set_password(reg, user, new, keep_session_id=keep_session_id, client_id=client_id)
-    await events.emit(reg, events.USER_PASSWORD_UPDATE, user_id=user["id"], payload=event_user(user))
-    return user
+    return await set_password(reg, user, new, keep_session_id=keep_session_id, client_id=client_id)

@@ -11,8 +11,8 @@ import logging
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from authgate.accounts import usable
 from authgate import events
+from authgate.accounts import usable
 from authgate.lifecycle import Refused, event_user, links
 from authgate.lifecycle.change_password import check_new_password, set_password
 from authgate.mail import templates

@@ -55,7 +55,7 @@ async def methods(reg: Registry, user_id: str) -> list[Method]:
 
 async def has_any(reg: Registry, user_id: str) -> bool:
     """Any second factor: a TOTP method or a passkey."""
-    return bool(await reg.db.mfa_methods.for_user(user_id) or await reg.db.webauthn_credentials.for_user(user_id))
+    return await reg.db.mfa_methods.has_factor(user_id)
 
 
 async def enable_totp(reg: Registry, user_id: str, secret: bytes, code: str) -> tuple[Method, list[str] | None]:
@@ -125,6 +125,18 @@ async def remove(reg: Registry, user_id: str, method_id: str, code: str) -> None
     if not any(m.id == method_id for m in await methods(reg, user_id)):
         raise LookupError(method_id)
     await check_code(reg, user_id, code)
+    await _remove(reg, user_id, method_id)
+
+
+async def remove_by_admin(reg: Registry, user_id: str, method_id: str) -> None:
+    """An administrator removes a method without a code (the user lost the device): the admin
+    console's button. The console itself is behind the admin role and its own login."""
+    if not any(m.id == method_id for m in await methods(reg, user_id)):
+        raise LookupError(method_id)
+    await _remove(reg, user_id, method_id)
+
+
+async def _remove(reg: Registry, user_id: str, method_id: str) -> None:
     await reg.db.mfa_methods.remove(user_id, method_id)
     if not await reg.db.mfa_methods.for_user(user_id):
         await reg.db.recovery_codes.clear(user_id)

@@ -68,8 +68,7 @@ class Passkey:
 @dataclass(frozen=True)
 class Asserted:
     passkey: Passkey
-    user_verified: bool
-    user_present: bool
+    user_verified: bool  # py_webauthn has already required user presence (the UP flag)
 
 
 def relying_party(reg: Registry) -> tuple[str, str]:
@@ -211,7 +210,7 @@ async def authenticate(reg: Registry, credential: Any) -> Asserted:
     doc = {**stored["doc"], "lastUseInstant": clock.now_ms()}
     if not await reg.db.webauthn_credentials.record_use(stored["id"], stored["sign_count"], verified.new_sign_count, doc):
         raise PasskeyRefused("signature counter moved concurrently")
-    return Asserted(Passkey.of({**stored, "doc": doc}), verified.user_verified, True)
+    return Asserted(Passkey.of({**stored, "doc": doc}), verified.user_verified)
 
 
 async def remove(reg: Registry, user_id: str, passkey_id: str) -> bool:

@@ -12,10 +12,10 @@ from typing import Any
 from fastapi import Request
 
 from authgate.errors import InvalidDPoPProof, InvalidToken
-from authgate.fusionauth.jwt_api import validate_access_token
 from authgate.oauth2 import dpop
 from authgate.registry import Registry
 from authgate.tokens import jwt
+from authgate.tokens.validation import validate_access_token
 
 
 def _challenge(scheme: str, error: str) -> dict[str, str]:
@@ -27,7 +27,14 @@ def invalid_token(scheme: str, detail: str) -> InvalidToken:
     return InvalidToken("The access token is invalid.", detail=detail, headers=_challenge(scheme, "invalid_token"))
 
 
+def is_bound(claims: dict[str, Any]) -> bool:
+    """Sender-constrained (RFC 9449 section 6): valid only with a proof of the key it names."""
+    return (claims.get("cnf") or {}).get("jkt") is not None
+
+
 async def authorized_claims(reg: Registry, request: Request) -> dict[str, Any]:
+    """The claims of the access token in the Authorization header, presented as RFC 6750 and RFC
+    9449 say; else InvalidToken. Every endpoint that takes a token from the header uses this."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     scheme = {"bearer": "Bearer", "dpop": "DPoP"}.get(scheme.lower(), "")

@@ -11,14 +11,15 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from authgate.shapes import TOKEN_HINT_FORM, form_body
 from authgate.clock import clock
 from authgate.errors import InvalidRequest
 from authgate.fusionauth.auth import registry
-from authgate.fusionauth.jwt_api import validate_access_token
 from authgate.oauth2 import client_auth, params as oauth_params
 from authgate.oauth2.clients import Client
 from authgate.registry import Registry
 from authgate.tokens import jwt
+from authgate.tokens.validation import validate_access_token
 
 router = APIRouter()
 INACTIVE: dict[str, Any] = {"active": False}
@@ -55,7 +56,7 @@ async def _refresh_token(reg: Registry, client: Client, token: str) -> dict[str,
     return out
 
 
-@router.post("/oauth2/introspect")
+@router.post("/oauth2/introspect", openapi_extra=form_body(TOKEN_HINT_FORM))
 async def introspect(request: Request) -> JSONResponse:
     reg = registry(request)
     params = await oauth_params.read(request, query=False)

@@ -11,12 +11,13 @@ import logging
 
 from fastapi import APIRouter, Request, Response
 
+from authgate.shapes import TOKEN_HINT_FORM, form_body
 from authgate import events
 from authgate.errors import InvalidRequest, UnauthorizedClient
 from authgate.fusionauth.auth import registry
 from authgate.oauth2 import client_auth, params as oauth_params
-from authgate.oauth2.grants.revoke import revoke_grant
 from authgate.registry import Registry
+from authgate.revocation import revoke_grant
 from authgate.tokens import jwt
 
 router = APIRouter()
@@ -35,7 +36,7 @@ async def _grant_of(reg: Registry, token: str) -> tuple[str | None, str | None]:
     return (row["family_id"], row["application_id"]) if row else (None, None)
 
 
-@router.post("/oauth2/revoke")
+@router.post("/oauth2/revoke", openapi_extra=form_body(TOKEN_HINT_FORM))
 async def revoke(request: Request) -> Response:
     reg = registry(request)
     params = await oauth_params.read(request, query=False)

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from authgate.shapes import Shape, form_body
 from authgate.errors import InvalidRequest, UnauthorizedClient, UnsupportedGrantType
 from authgate.fusionauth.auth import registry
 from authgate.oauth2 import client_auth, dpop, params as oauth_params
@@ -29,9 +30,13 @@ GRANTS: dict[str, Grant] = {
     "client_credentials": client_credentials.grant,
     "password": password.grant,
 }
+# The parameters the grants above read (RFC 6749 sections 4.1.3, 4.3.2, 4.4.2, 6; RFC 7636 4.5).
+TOKEN_FORM = Shape({"grant_type": str, "code": str, "redirect_uri": str, "code_verifier": str, "refresh_token": str,
+                    "scope": str, "username": str, "password": str, "client_id": str, "client_secret": str},
+                   required=("grant_type",), enums={"grant_type": tuple(GRANTS)})
 
 
-@router.post("/oauth2/token")
+@router.post("/oauth2/token", openapi_extra=form_body(TOKEN_FORM))
 async def token(request: Request) -> JSONResponse:
     reg = registry(request)
     params = await oauth_params.read(request, query=False)

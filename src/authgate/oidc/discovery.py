@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from authgate.fusionauth.auth import registry
+from authgate.mfa.amr import ACR_VALUES
 from authgate.oauth2.authorize import check_prompt, check_response_mode, check_scope
 from authgate.oauth2.clients import as_client
 from authgate.oauth2.dpop import ALGORITHMS as DPOP_ALGORITHMS
@@ -57,7 +58,8 @@ def metadata(issuer: str, grant_types: list[str]) -> dict[str, object]:
         "id_token_signing_alg_values_supported": ["RS256", "ES256"],
         "scopes_supported": list(check_scope.SUPPORTED),
         "claims_supported": ["iss", "sub", "aud", "azp", "exp", "iat", "auth_time", "nonce", "sid", "at_hash",
-                             "email", "email_verified", "preferred_username"],
+                             "email", "email_verified", "preferred_username", "amr", "acr"],
+        "acr_values_supported": list(ACR_VALUES),  # authgate/mfa/amr.py; mfa asks for a step-up
         "prompt_values_supported": list(check_prompt.SUPPORTED),
         "token_endpoint_auth_methods_supported": [*CLIENT_AUTH_METHODS, "none"],
         "introspection_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,

@@ -1,7 +1,7 @@
 """`GET/POST /oauth2/logout` (OpenID Connect RP-Initiated Logout 1.0, sections 2 and 3).
 
 Ends the browser's SSO session: the session row, its refresh tokens, and the access tokens
-carrying its `sid` (see sessions/sso.py), and clears the cookie.
+carrying its `sid` (revocation.end_session), and clears the cookie.
 
 Where it may redirect (our choice, documented): `post_logout_redirect_uri` must equal, character
 for character, the client's `oauthConfiguration.logoutURL` or one of its
@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from authgate import revocation
 from authgate.fusionauth.auth import registry
 from authgate.oauth2 import params as oauth_params
 from authgate.oauth2.clients import Client, find_client
@@ -99,14 +100,18 @@ async def logout(request: Request) -> Response:
             log.info("logout confirmation refused: %s", why)
             return error_page("This logout request did not come from this site. Nothing was changed.", status=403)
     if session is not None:
-        await sso.end(reg, session.id)
+        await revocation.end_session(reg, session.id)
     if target is not None:
         state = params.get("state")
         location = target if state is None else f"{target}{'&' if '?' in target else '?'}{urlencode({'state': state})}"
         response: Response = RedirectResponse(location, status_code=302, headers=REDIRECT_HEADERS)
     else:
         response = render("logged_out.html")
-    for name in (cookies.SSO, cookies.REFRESH_TOKEN, cookies.ACCESS_TOKEN):
+    # The Login API's cookies go only with a session this request ended (confirmed, or named by its
+    # id_token_hint): without one there is nothing to end, and a cross-site form must not log a
+    # native-mode SPA out by deleting its refresh_token cookie (issue 15, finding 2).
+    ended = (cookies.REFRESH_TOKEN, cookies.ACCESS_TOKEN) if session is not None else ()
+    for name in (cookies.SSO, *ended):
         cookies.clear_cookie(request, response, name)
     return response
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from authgate.accounts import token_refusal
 from authgate.errors import OAuthError
 from authgate.fusionauth.auth import registry
 from authgate.oauth2.bearer import authorized_claims, invalid_token
@@ -33,9 +34,12 @@ async def userinfo(request: Request) -> JSONResponse:
     if "openid" not in scopes:
         raise InsufficientScope("The access token lacks the openid scope.",
                                 headers={"WWW-Authenticate": 'Bearer realm="authgate", error="insufficient_scope"'})
-    user = await reg.db.users.get(str(claims.get("sub")))
-    if user is None or not user["active"]:
-        raise invalid_token("Bearer", "userinfo: user gone or inactive")
+    app_id = claims.get("applicationId")
+    user, registration = await reg.db.users.get_with_registration(str(claims.get("sub")), str(app_id))
+    app = await reg.apps.get(app_id) if isinstance(app_id, str) else None
+    why = token_refusal(user, app, registration)
+    if why is not None or user is None:
+        raise invalid_token("Bearer", f"userinfo: {why}")
     available = user_claims(user, None)
     body = {"sub": user["id"]}
     for scope, names in _BY_SCOPE.items():

@@ -3,6 +3,15 @@ cookie on the IdP origin (SameSite=Lax so top-level navigations from the applica
 
 The cookie holds a random value; only its digest is stored. The row's `id` is the `sid` claim
 and `auth_instant` the real login time (`auth_time`, OpenID Connect Core 2).
+
+Binding (issue 15, finding 3): a page on a sibling subdomain can plant cookies for the parent
+domain. Had it planted the attacker's own session cookie, the victim's next login at an
+application would have come back as the attacker. So a session is named by *two* host-only
+cookies, `fusionauth.sso` and the long-lived `fusionauth.browser` (kept across logouts), and the
+stored digest covers both: a planted session cookie is useless without its browser cookie, and
+planting that one too collides with the victim's own, which web/cookie_planting.py refuses
+(two cookies of one name). Over https both names carry `__Host-`, which a sibling cannot set at
+all. What remains over plain http: a browser that never logged in here (no browser cookie yet).
 """
 from __future__ import annotations
 
@@ -17,12 +26,12 @@ from fastapi import Request, Response
 from authgate.accounts import usable
 from authgate.clock import clock
 from authgate.mfa import amr
-from authgate.oauth2.grants.revoke import revocation_ttl
 from authgate.registry import Registry
 from authgate.web import cookies
 
 log = logging.getLogger("authgate.sso")
 MAX_COOKIE_CHARS = 128
+BROWSER_COOKIE_SECONDS = 400 * 24 * 3600  # the longest a browser keeps a cookie (RFC 6265bis 5.5)
 
 
 @dataclass(frozen=True)
@@ -46,10 +55,10 @@ class SsoSession:
 
 async def current(reg: Registry, request: Request) -> SsoSession | None:
     """The live session named by the request's cookie, with its (still active) user."""
-    value = request.cookies.get(cookies.SSO)
-    if not value or len(value) > MAX_COOKIE_CHARS:
+    value, browser = cookies.read(request, cookies.SSO), cookies.read(request, cookies.BROWSER)
+    if not value or not browser or len(value) > MAX_COOKIE_CHARS or len(browser) > MAX_COOKIE_CHARS:
         return None
-    row = await reg.db.sso_sessions.find_live(value)
+    row = await reg.db.sso_sessions.find_live(f"{value}.{browser}")
     if row is None:
         return None
     user = await reg.db.users.get(row["user_id"])
@@ -59,20 +68,16 @@ async def current(reg: Registry, request: Request) -> SsoSession | None:
 
 
 async def start(reg: Registry, user: dict[str, Any], factors: tuple[str, ...] = amr.PASSWORD) -> tuple[SsoSession, str]:
-    """A new session for a user who just logged in with `factors`; returns it and the cookie value to set."""
-    value = secrets.token_urlsafe(32)
+    """A new session for a user who just logged in with `factors`; returns it and the cookie value
+    to set (give it to `set_cookie`: the session cookie and the browser cookie, joined by a dot)."""
+    value = f"{secrets.token_urlsafe(32)}.{secrets.token_urlsafe(16)}"
     row = await reg.db.sso_sessions.create(str(uuid.uuid4()), value, user["id"], clock.now_ms(),
                                            reg.settings.sso_session_ttl_seconds, amr.dump(factors))
     return SsoSession(row, user), value
 
 
 def set_cookie(reg: Registry, request: Request, response: Response, value: str) -> None:
-    cookies.set_cookie(request, response, cookies.SSO, value, max_age=reg.settings.sso_session_ttl_seconds)
+    session, browser = value.split(".", 1)
+    cookies.set_cookie(request, response, cookies.SSO, session, max_age=reg.settings.sso_session_ttl_seconds)
+    cookies.set_cookie(request, response, cookies.BROWSER, browser, max_age=BROWSER_COOKIE_SECONDS)
 
-
-async def end(reg: Registry, session_id: str) -> None:
-    """Logout: the session, its refresh tokens, and the access tokens carrying its `sid` stop working."""
-    await reg.db.sso_sessions.revoke(session_id)
-    revoked = await reg.db.refresh_tokens.revoke_for_session(session_id)
-    await reg.db.revoked_grants.revoke(session_id, revocation_ttl(reg))
-    log.info("sso session %s ended, %d refresh tokens revoked", session_id, revoked)

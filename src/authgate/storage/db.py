@@ -71,7 +71,7 @@ def make_database(settings: Settings) -> "Database":
 class Database:
     def __init__(self, engine: AsyncEngine, pg: "PgFast | None" = None) -> None:
         from authgate.storage.repos import (
-            ActionIds, AdminSessions, ApiKeys, ConsoleStats, Applications, AuditLog, Codes, Deliveries, LoginFailures, LoginRecords, MfaChallenges,
+            ActionIds, AdminSessions, ApiKeys, ConsoleStats, Applications, AuditLog, Codes, Deliveries, LoginAttempts, LoginFailures, LoginRecords, MfaChallenges,
             MfaMethods, Nonces, Outbox, RecoveryCodes, RefreshTokens, Registrations, RevokedGrants, SigningKeys, SsoSessions, Users,
             WebAuthnCredentials, Webhooks,
         )
@@ -86,6 +86,7 @@ class Database:
         self.sso_sessions = SsoSessions(engine, pg)
         self.codes = Codes(engine, pg)
         self.login_failures = LoginFailures(engine, pg)
+        self.login_attempts = LoginAttempts(engine, pg)
         self.nonces = Nonces(engine, pg)
         self.revoked_grants = RevokedGrants(engine, pg)
         self.admin_sessions = AdminSessions(engine, pg)

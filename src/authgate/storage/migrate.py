@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 _DIR = Path(__file__).parent / "migrations"
 # The newest revision in migrations/versions; tests/core/test_migrations.py keeps the two equal.
-HEAD = "0030_lifecycle"
+HEAD = "0070_security"
 
 _locks: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]" = weakref.WeakKeyDictionary()
 

@@ -31,7 +31,9 @@ from sqlalchemy import Integer, Table, and_, bindparam, delete, exists, func, li
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import Alias
 
-from authgate.storage.schema import authorization_codes, refresh_tokens, revoked_grants, sso_sessions, used_nonces
+from authgate.storage.schema import (
+    authorization_codes, login_attempts, refresh_tokens, revoked_grants, sso_sessions, used_nonces,
+)
 
 if TYPE_CHECKING:
     from authgate.storage.db import Database
@@ -109,6 +111,9 @@ RULES: list[Rule] = [
                                                           ~_live_refresh_token_of(t.c.family_id))),
     # A revocation record outlives every access token carrying its grant id (`expires_instant`).
     Rule("revocation records", revoked_grants, lambda t: t.c.expires_instant < CUT),
+    # Password-guess counters (authgate/lockout.py), unknown login ids' included: once their window
+    # and lock are over they count nothing; this keeps their storage bounded.
+    Rule("login attempts", login_attempts, lambda t: t.c.expires_instant < CUT),
 ]
 
 

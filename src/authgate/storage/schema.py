@@ -123,6 +123,19 @@ login_failures = Table(
     Column("locked_until_instant", BigInteger, nullable=True),
 )
 
+# Password guesses (authgate/lockout.py): one counter per (account, source) and one per account,
+# for known users and unknown login ids alike. `key` and `account` are digests, never a login id
+# or an address in clear; a row may go once `expires_instant` (window and lock over) has passed.
+login_attempts = Table(
+    "login_attempts", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("account", String(64), nullable=False, index=True),
+    Column("count", Integer, nullable=False),
+    Column("window_start_instant", BigInteger, nullable=False),
+    Column("locked_until_instant", BigInteger, nullable=True),
+    Column("expires_instant", BigInteger, nullable=False, index=True),
+)
+
 # Replay caches (DPoP proof jti, used once-only values) shared by every node.
 used_nonces = Table(
     "used_nonces", metadata,

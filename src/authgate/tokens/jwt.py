@@ -63,7 +63,8 @@ async def verify(keys: KeyRing, token: str, *, issuer: str, audience: str | list
         raise TokenInvalid(f"algorithm {alg!r} not allowed")
     if "crit" in header:
         raise TokenInvalid("unsupported critical header")
-    if typ is not None and str(header.get("typ", "")).lower() != typ.lower():
+    # `typ` is a media type whose "application/" may be left out (RFC 7515 section 4.1.9).
+    if typ is not None and str(header.get("typ", "")).lower().removeprefix("application/") != typ.lower():
         raise TokenInvalid(f"wrong typ {header.get('typ')!r}")
     key = await keys.get(kid) if isinstance(kid, str) else None
     if key is None:

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from authgate import events
-from authgate.accounts import usable
+from authgate.accounts import token_refusal
 from authgate.clock import clock
 from authgate.registry import Registry
+from authgate.revocation import revoke_grant
 from authgate.tokens import access
 from authgate.tokens.policy import TokenPolicy, token_policy
 
@@ -23,7 +24,7 @@ log = logging.getLogger("authgate.refresh")
 
 
 class RefreshError(Exception):
-    """reason: not_found | expired | revoked | reused | wrong_client | inactive | dpop_mismatch"""
+    """reason: not_found | expired | revoked | reused | wrong_client | inactive | not_registered | dpop_mismatch"""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -74,10 +75,9 @@ async def create(reg: Registry, *, user_id: str, app: dict[str, Any] | None, ses
 
 
 async def _reuse_detected(reg: Registry, row: dict[str, Any]) -> RefreshError:
-    revoked = await reg.db.refresh_tokens.revoke_family(row["family_id"])
     # The family's access tokens carry `gid` = family id: /api/jwt/validate, introspection and
     # userinfo refuse them from now on, not only at their `exp`.
-    await reg.db.revoked_grants.revoke(row["family_id"], reg.settings.access_token_ttl_seconds)
+    revoked = await revoke_grant(reg, row["family_id"])
     log.warning("refresh token reuse: family %s revoked (%d tokens) for user %s", row["family_id"], revoked, row["user_id"])
     await events.emit(reg, events.REFRESH_TOKEN_REUSE_DETECTED, user_id=row["user_id"],
                       application_id=row["application_id"],
@@ -121,8 +121,11 @@ async def exchange(reg: Registry, token: str, *, client_id: str | None = None, d
     if bound and bound != dpop_jkt:
         raise RefreshError("dpop_mismatch")
     app = await reg.apps.get(row["application_id"]) if row["application_id"] else None
-    if not usable(user) or (row["application_id"] and (app is None or not app["active"])):
+    if row["application_id"] and app is None:
         raise RefreshError("inactive")
+    why = token_refusal(user, app, registration)
+    if why is not None:
+        raise RefreshError("not_registered" if why == "not_registered" else "inactive")
     policy = token_policy(app["doc"] if app else None, reg.settings)
     rotated = policy.one_time_use
     new_token, new_row = token, row

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import time
 from typing import Any
 
 import segno
@@ -71,9 +72,11 @@ async def _page(request: Request, session: sso.SsoSession, *, template: str = "a
                 **extra: Any) -> Response:
     reg, user = registry(request), session.user
     token = csrf.token(request)
-    keys = await passkeys.for_user(reg, user["id"])
-    options = await passkeys.registration_options(reg, user, "Passkey")
-    response = render(template, status=status, scripts=True, csrf_token=token, user_label=_label(user),
+    keys = [(p, time.strftime("%Y-%m-%d", time.gmtime(p.insert_instant / 1000)))
+            for p in await passkeys.for_user(reg, user["id"])]
+    with_form = template == "account_mfa.html"  # the page with "Add a passkey": a challenge for it
+    options = await passkeys.registration_options(reg, user, "Passkey") if with_form else None
+    response = render(template, status=status, scripts=with_form, csrf_token=token, user_label=_label(user),
                       methods=await reg.db.mfa_methods.for_user(user["id"]), passkeys=keys,
                       remaining=await reg.db.recovery_codes.remaining(user["id"]),
                       register_options=json.dumps(options), **extra)
@@ -124,16 +127,22 @@ async def totp_start(request: Request) -> Response:
         return _refusal(exc)
     reg, user_id = registry(request), session.user["id"]
     secret = totp.new_secret()
+    return await _enrol_page(request, session, secret, await _new_enrolment(reg, user_id, secret))
+
+
+async def _new_enrolment(reg: Registry, user_id: str, secret: bytes) -> str:
+    """Keep the secret being set up server-side (sealed, expiring) under a fresh single-use id."""
     enrol_id = secrets.token_urlsafe(24)
     await reg.db.mfa_challenges.create(enrol_id, ENROL, user_id, reg.settings.two_factor_ttl_seconds,
                                        {"secret": sealing.seal(secret, user_id, reg.settings.mfa_secret_key)})
-    return await _enrol_page(request, session, secret, enrol_id)
+    return enrol_id
 
 
 async def _waiting_secret(reg: Registry, enrol_id: str | None, user_id: str) -> bytes | None:
+    """The secret of this set-up, taken (single use: a form posted twice cannot enrol twice)."""
     if not enrol_id or len(enrol_id) > 64:
         return None
-    row = await reg.db.mfa_challenges.peek(enrol_id, ENROL)
+    row = await reg.db.mfa_challenges.consume(enrol_id, ENROL)
     if row is None or row["user_id"] != user_id:
         return None
     return sealing.open_sealed(row["doc"]["secret"], user_id, reg.settings.mfa_secret_key)
@@ -147,16 +156,14 @@ async def totp_confirm(request: Request) -> Response:
     except _Refused as exc:
         return _refusal(exc)
     reg, user_id = registry(request), session.user["id"]
-    enrol_id = form.get("enrolId")
-    secret = await _waiting_secret(reg, enrol_id, user_id)
-    if secret is None or enrol_id is None:
+    secret = await _waiting_secret(reg, form.get("enrolId"), user_id)
+    if secret is None:
         return error_page("This setup expired. Start again from your security page.", 400)
     try:
         _, codes = await factors.enable_totp(reg, user_id, secret, (form.get("code") or "").strip())
-    except factors.BadCode:
-        return await _enrol_page(request, session, secret, enrol_id,
+    except factors.BadCode:  # the same secret (the app already has it), under a new id
+        return await _enrol_page(request, session, secret, await _new_enrolment(reg, user_id, secret),
                                  "That code does not match. Enter the code your app shows now.")
-    await reg.db.mfa_challenges.drop(enrol_id)
     return await _page(request, session, template="account_codes.html", codes=codes,
                        notice="Your authenticator app is set up.")
 

@@ -8,7 +8,6 @@ import logging
 
 from fastapi.responses import Response
 
-from authgate import events
 from authgate.accounts import usable
 from authgate.mfa import amr, passkeys
 from authgate.oauth2.authorize.context import AuthorizeContext
@@ -39,5 +38,4 @@ async def submit(ctx: AuthorizeContext) -> Response:
     if user is None or not usable(user) or not asserted.user_verified:
         log.info("passkey sign-in refused: user %s unusable or not verified", asserted.passkey.user_id)
         return await login.show(ctx, REFUSED, status=400)
-    await events.login_succeeded(ctx.reg, user, ctx.client.client_id, user.get("email") or user.get("username"))
     return await finish(ctx, user, amr.passkey_alone(True))

@@ -15,6 +15,7 @@ from typing import Any
 
 from fastapi.responses import Response
 
+from authgate import events
 from authgate.accounts import usable
 from authgate.mfa import amr, factors, passkeys, pending
 from authgate.oauth2.authorize.context import AuthorizeContext, ErrorPage
@@ -83,8 +84,10 @@ async def _second_factor(ctx: AuthorizeContext, found: pending.Pending) -> tuple
     try:
         await factors.check_code(reg, found.user_id, ctx.params.get("code") or "")
     except factors.Locked:
+        await events.second_factor_failed(reg, found.user_id, found.application_id, "locked after too many failed logins")
         return LOCKED
-    except factors.BadCode:
+    except factors.BadCode as exc:
+        await events.second_factor_failed(reg, found.user_id, found.application_id, str(exc))
         return BAD_CODE
     return ("otp",)
 

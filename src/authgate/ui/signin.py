@@ -7,9 +7,11 @@ from typing import Any
 
 from fastapi.responses import Response
 
+from authgate import events
 from authgate.fusionauth.login import record_login
 from authgate.oauth2.authorize.context import AuthorizeContext, ErrorPage
 from authgate.oauth2.authorize.issue import issue
+from authgate.revocation import forget_session
 from authgate.sessions import sso
 from authgate.ui import csrf
 
@@ -27,9 +29,10 @@ async def finish(ctx: AuthorizeContext, user: dict[str, Any], factors: tuple[str
     """Start an SSO session with `factors` (its `amr`), replacing the browser's old one, and
     answer the authorize request (303)."""
     user = await record_login(ctx.reg, user)
+    await events.login_succeeded(ctx.reg, user, ctx.client.app["id"] if ctx.client else None)
     old = await sso.current(ctx.reg, ctx.request)
     if old is not None:
-        await ctx.reg.db.sso_sessions.revoke(old.id)  # a new login replaces the browser's session
+        await forget_session(ctx.reg, old.id)  # a new login replaces the browser's session
     session, cookie_value = await sso.start(ctx.reg, user, factors)
     response = await issue(ctx, session)
     sso.set_cookie(ctx.reg, ctx.request, response, cookie_value)

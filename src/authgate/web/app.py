@@ -22,6 +22,7 @@ from authgate.web import errors, fastlane, openapi
 from authgate.web.context import RequestScope
 from authgate.web.metrics import Metrics
 from authgate.web.middleware import BodyLimit, Cors, OriginRegistry
+from authgate.web.cookie_planting import OneOfEach
 from authgate.web.no_store import NoStore
 from authgate.web.proxy import ProxyHeaders
 from authgate.web.rate_limit import RateLimit
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.plain = fastlane.plain_routes(routers)
     # Outermost first; all of it outside FastAPI's stack, so the front door's requests pass it too.
     app.edge = [Middleware(RequestScope, access_log=settings.access_log), Middleware(Metrics), Middleware(NoStore),
+                Middleware(OneOfEach, issuer=settings.resolved_issuer),
                 Middleware(BodyLimit, limit=settings.max_body_bytes),
                 Middleware(Cors, origins=app.state.origins)]
     if settings.trusted_proxies:  # outermost: everything after sees the client's scheme and address

@@ -118,7 +118,7 @@ def install(app: FastAPI) -> None:
                             status_code=500)
 
 
-def _json_content_type(value: str) -> bool:
+def is_json_content_type(value: str) -> bool:
     media = value.split(";", 1)[0].strip().lower()
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
@@ -126,17 +126,18 @@ def _json_content_type(value: str) -> bool:
 async def read_json_object(request: Request) -> dict[str, Any]:
     """The body as a JSON object, or a FusionAuth 400 (empty, not JSON, not an object, too deep).
 
-    A body sent with another declared type is refused, as FastAPI refuses it for a model: an HTML
-    form on another site can post `text/plain` that happens to be JSON without a CORS preflight
-    (login CSRF, cookies cleared by a forged logout); it can never send `application/json`."""
+    A body sent with another declared type, or with none, is refused: an HTML form on another site
+    can post `text/plain` that happens to be JSON, and a `no-cors` fetch a Blob with no type at all,
+    without a CORS preflight (login CSRF, cookies cleared by a forged logout); neither can send
+    `application/json`. Endpoints that touch cookies also call web/cross_site.py."""
     raw = await request.body()
     if not raw.strip():
         return {}
     declared = request.headers.get("content-type")
-    if declared is not None and not _json_content_type(declared):
+    if declared is None or not is_json_content_type(declared):
         raise ApiError(400, general_errors=[{"code": "[invalid]contentType",
                                              "message": "The request body must be JSON (Content-Type: application/json)."}],
-                       detail=f"content-type {declared[:60]!r}")
+                       detail=f"content-type {(declared or '')[:60]!r}")
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError) as exc:

@@ -6,8 +6,7 @@ reports every bad field at once). Their request bodies are declared beside them,
 pydantic model /api/login validates with); the API-key security scheme comes from the API-key
 dependency (fusionauth/auth.py). This module adds what is common: tags with descriptions,
 FusionAuth's `{fieldErrors, generalErrors}` on `/api`, RFC 6749 section 5.2's
-`{error, error_description}` on `/oauth2`, the OAuth form bodies and the responses without a
-body. Clients, `/docs` and the schemathesis suite in tests/security read the result.
+`{error, error_description}` on `/oauth2`, and the responses without a body. Clients, `/docs` and the schemathesis suite in tests/security read the result.
 """
 from __future__ import annotations
 
@@ -26,7 +25,6 @@ OAUTH_ERROR = {"type": "object", "required": ["error"], "properties": {
     "error": {"type": "string", "pattern": "^[\\x20\\x21\\x23-\\x5B\\x5D-\\x7E]+$"},
     "error_description": {"type": "string"}, "error_reason": {"type": "string"}, "error_uri": {"type": "string"}}}
 
-_STR: dict[str, Any] = {"type": "string"}
 _OBJ: dict[str, Any] = {"type": "object"}
 # Tags: the first path prefix that matches names an operation's group.
 TAGS: tuple[tuple[str, str, str], ...] = (
@@ -54,16 +52,6 @@ def _tag(path: str) -> str | None:
     return next((tag for prefix, tag, _ in TAGS if path == prefix or path.startswith(prefix + "/")), None)
 
 
-# Form bodies of the OAuth endpoints (application/x-www-form-urlencoded).
-_OAUTH_FORM = {"client_id": _STR, "client_secret": _STR, "token": _STR, "token_type_hint": _STR}
-_FORM_BODIES: dict[str, dict[str, Any]] = {
-    "/oauth2/token": {"grant_type": {"type": "string", "enum": ["authorization_code", "refresh_token",
-                                                               "client_credentials", "password"]},
-                      "code": _STR, "redirect_uri": _STR, "code_verifier": _STR, "refresh_token": _STR,
-                      "scope": _STR, "username": _STR, "password": _STR, "client_id": _STR, "client_secret": _STR},
-    "/oauth2/introspect": _OAUTH_FORM,
-    "/oauth2/revoke": _OAUTH_FORM,
-}
 # Answers without a body: FusionAuth's bodyless 200s and its deliberately empty login 404.
 _EMPTY = {"description": "No body."}
 _BODYLESS = {("get", "/api/user/change-password/{change_password_id}", "200"),
@@ -108,9 +96,6 @@ def _complete(method: str, path: str, op: dict[str, Any]) -> None:
     elif path.startswith("/oauth2/"):
         for status in ("400", "401", "413", "429"):
             responses.setdefault(status, _json(OAUTH_ERROR, "RFC 6749 section 5.2 error."))
-        if path in _FORM_BODIES and method == "post":
-            form = {"type": "object", "properties": _FORM_BODIES[path]}
-            op["requestBody"] = {"content": {"application/x-www-form-urlencoded": {"schema": form}}}
     for m, p, status in _BODYLESS:
         if (m, p) == (method, path):
             responses[status] = _EMPTY

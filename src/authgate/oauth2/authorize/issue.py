@@ -13,7 +13,9 @@ import uuid
 
 from fastapi.responses import Response
 
+from authgate.accounts import registration_required, token_refusal
 from authgate.clock import clock
+from authgate.errors import AccessDenied
 from authgate.oauth2.authorize.context import AuthorizeContext
 from authgate.oauth2.responses import authorization_response
 from authgate.oidc import id_token
@@ -24,6 +26,11 @@ from authgate.tokens import access
 async def issue(ctx: AuthorizeContext, session: SsoSession) -> Response:
     reg, client, user = ctx.reg, ctx.client, session.user
     assert client is not None and ctx.redirect_uri is not None
+    registration = await reg.db.registrations.get(user["id"], client.client_id) \
+        if ctx.implicit or registration_required(client.app) else None
+    why = token_refusal(user, client.app, registration)
+    if why is not None:  # RFC 6749 section 4.1.2.1: sent back to the client, which may show it
+        raise AccessDenied("The user may not use this application.", detail=f"user {user['id']}: {why}")
     values: dict[str, str | int] = {}
     grant_id = str(uuid.uuid4())
     if "code" in ctx.response_types:
@@ -37,7 +44,6 @@ async def issue(ctx: AuthorizeContext, session: SsoSession) -> Response:
                     "auth_time": session.auth_time, "amr": list(session.amr)},
         })
         values["code"] = code
-    registration = await reg.db.registrations.get(user["id"], client.client_id) if ctx.implicit else None
     token = None
     if "token" in ctx.response_types:
         token, exp_ms, _ = await access.issue(reg, user=user, app=client.app, registration=registration,

@@ -18,9 +18,9 @@ from authgate.errors import InvalidGrant, InvalidRequest
 from authgate.oauth2 import pkce
 from authgate.oauth2.clients import Client
 from authgate.oauth2.grants.issue import user_tokens
-from authgate.oauth2.grants.revoke import revoke_grant
 from authgate.oauth2.params import Params
 from authgate.registry import Registry
+from authgate.revocation import revoke_grant
 
 log = logging.getLogger("authgate.grants.code")
 _GENERIC = "The authorization code is invalid, expired or was already used."
@@ -74,8 +74,8 @@ async def grant(reg: Registry, client: Client, params: Params, jkt: str | None) 
     if session is None or session["revoked_instant"] is not None:
         raise InvalidGrant(_GENERIC, detail="the login session of this code has ended")
     user = await reg.db.users.get(row["user_id"])
-    if user is None or not user["active"]:
-        raise InvalidGrant(_GENERIC, detail="user gone or inactive")
+    if user is None:
+        raise InvalidGrant(_GENERIC, detail="user gone")
     return await user_tokens(reg, client, user, scope=doc.get("scope") or "", auth_time=doc["auth_time"],
                              auth_type="PASSWORD", sid=row["session_id"], grant_id=row["grant_id"], jkt=jkt,
                              nonce=doc.get("nonce"), amr=doc.get("amr"))

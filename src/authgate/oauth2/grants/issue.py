@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from authgate.accounts import token_refusal
 from authgate.clock import clock
+from authgate.errors import InvalidGrant
 from authgate.oauth2.clients import Client
 from authgate.oidc import id_token
 from authgate.registry import Registry
@@ -24,8 +26,12 @@ def token_type(jkt: str | None) -> str:
 async def user_tokens(reg: Registry, client: Client, user: dict[str, Any], *, scope: str, auth_time: int,
                       auth_type: str, sid: str | None, grant_id: str, jkt: str | None,
                       nonce: str | None = None, amr: tuple[str, ...] | list[str] | None = None) -> dict[str, Any]:
+    """Raises invalid_grant when the user may not get tokens for this client (accounts.token_refusal)."""
     scopes = scope.split()
     registration = await reg.db.registrations.get(user["id"], client.client_id)
+    why = token_refusal(user, client.app, registration)
+    if why is not None:
+        raise InvalidGrant("The user may not get tokens for this application.", detail=f"user {user['id']}: {why}")
     cnf = {"jkt": jkt} if jkt else None
     token, exp_ms, _ = await access.issue(reg, user=user, app=client.app, registration=registration, auth_type=auth_type,
                                           auth_time=auth_time, sid=sid, scope=scope, grant_id=grant_id, cnf=cnf,

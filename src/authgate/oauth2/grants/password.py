@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from authgate import events
 from authgate.clock import clock
 from authgate.errors import ApiError, InvalidGrant, InvalidRequest
 from authgate.fusionauth.login import authenticate_logged, record_login
@@ -31,6 +32,7 @@ async def grant(reg: Registry, client: Client, params: Params, jkt: str | None) 
     if await factors.second_factor_needed(reg, user["id"], client.app):
         # A password alone must not outrank the second factor the hosted login would ask for.
         raise InvalidGrant("The user must log in with a second factor.", detail="password grant: MFA required")
+    await events.login_succeeded(reg, user, client.client_id, username)
     grant_id = str(uuid.uuid4())
     return await user_tokens(reg, client, user, scope=scope, auth_time=int(clock.now()), auth_type="PASSWORD",
                              sid=grant_id, grant_id=grant_id, jkt=jkt, amr=amr.PASSWORD)

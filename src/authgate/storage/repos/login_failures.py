@@ -51,12 +51,6 @@ class LoginFailures(Repo):
                 continue  # another request inserted first: count ours with the update
         raise RuntimeError(f"could not count a login failure for {user_id}")
 
-    async def rehearse(self, window_seconds: int, threshold: int, lockout_seconds: int) -> None:
-        """Run `get` + `record`'s statement against no row, so that a login id nobody has costs the
-        database what a wrong password costs (CWE-208: no timing oracle for user enumeration)."""
-        async with self.engine.begin() as conn:
-            await conn.execute(self._count(NOBODY, clock.now_ms(), window_seconds, threshold, lockout_seconds))
-
     async def reset(self, user_id: str) -> None:
         await self._write(delete(lf).where(lf.c.user_id == user_id))
 

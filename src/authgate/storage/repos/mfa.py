@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, exists, func, literal, select, update
 
 from authgate.clock import clock
 from authgate.storage.db import digest
@@ -17,8 +17,17 @@ from authgate.storage.schema import recovery_codes as rc
 from authgate.storage.schema import webauthn_credentials as wc
 
 
+# Asked on every password login: one prepared statement (base.Repo's fast path), both tables.
+_HAS_FACTOR = select(literal(1).label("one")).where(
+    exists().where(mm.c.user_id == bindparam("p_user")) | exists().where(wc.c.user_id == bindparam("p_user")))
+
+
 class MfaMethods(Repo):
     table = mm
+
+    async def has_factor(self, user_id: str) -> bool:
+        """A TOTP method or a passkey: whether this user has any second factor."""
+        return await self._one(_HAS_FACTOR, {"p_user": user_id}) is not None
 
     async def create(self, values: dict[str, Any]) -> dict[str, Any]:
         return await self._insert({**values, "insert_instant": clock.now_ms()})
@@ -97,11 +106,9 @@ class MfaChallenges(Repo):
     table = ch
 
     async def create(self, value: str, kind: str, user_id: str | None, ttl_seconds: int, doc: dict[str, Any]) -> None:
-        now = clock.now_ms()
-        async with self.engine.begin() as conn:
-            await conn.execute(delete(ch).where(ch.c.expires_instant < now))  # expired ones are useless
-            await conn.execute(ch.insert().values(id_digest=digest(value), kind=kind, user_id=user_id,
-                                                  expires_instant=now + ttl_seconds * 1000, doc=doc))
+        # One insert: the janitor (below) deletes the expired ones.
+        await self._insert({"id_digest": digest(value), "kind": kind, "user_id": user_id,
+                            "expires_instant": clock.now_ms() + ttl_seconds * 1000, "doc": doc})
 
     async def peek(self, value: str, kind: str) -> dict[str, Any] | None:
         """The live challenge, without using it up."""
@@ -116,9 +123,6 @@ class MfaChallenges(Repo):
         async with self.engine.begin() as conn:
             gone = (await conn.execute(delete(ch).where(ch.c.id_digest == row["id_digest"]))).rowcount
         return row if gone == 1 else None
-
-    async def drop(self, value: str) -> None:
-        await self._write(delete(ch).where(ch.c.id_digest == digest(value)))
 
 
 # The janitor (retention.py) deletes expired challenges (two-factor ids, WebAuthn ceremonies):

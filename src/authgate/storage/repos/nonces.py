@@ -4,7 +4,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 
 from authgate.bounded import BoundedCache
 from authgate.clock import clock
@@ -29,16 +29,26 @@ class Nonces(Repo):
         return True
 
 
-_REVOKED = select(revoked_grants.c.grant_id).where(revoked_grants.c.grant_id == bindparam("p_id"))
+_LOOKUP_ARITY = 5  # the most keys one access token is checked against (revocation.keys_of)
+_LOOKUP = (select(revoked_grants.c.grant_id, revoked_grants.c.revoked_instant)
+           .where(revoked_grants.c.grant_id.in_([bindparam(f"p_{i}") for i in range(_LOOKUP_ARITY)])))
+_MOVE_CUTOFF = (update(revoked_grants)
+                .where(revoked_grants.c.grant_id == bindparam("p_id"), revoked_grants.c.revoked_instant < bindparam("p_now"))
+                .values(revoked_instant=bindparam("p_now"), expires_instant=bindparam("p_expires")))
 
 
 class RevokedGrants(Repo):
-    """Grants whose access tokens must no longer validate (code replay, logout).
+    """Revocation records, read on every access-token validation. Two kinds share the table
+    (authgate/revocation.py writes both and says which key is which):
 
-    Every token validation asks, so answers are cached per process: "revoked" for good (a
-    revocation is never undone; the row outlives the grant's tokens), "not revoked" for at most
-    `NOT_REVOKED_TTL` seconds. A revocation made through this repository is seen here at once; one
-    made by another node (or another Registry on the same database) within that window.
+    - a revoked id (a grant's `gid`, an SSO session's `sid`): every token carrying it is refused;
+    - a cutoff (a key derived from a user or application id): tokens issued at or before
+      `revoked_instant` are refused; a later cutoff moves it forward.
+
+    Answers are cached per process for at most `NOT_REVOKED_TTL` seconds, whatever they were; a
+    record written through this repository is seen here at once, one written by another node (or
+    another Registry on the same database) within that window. A miss on any of a token's keys
+    reads all of them in one statement.
     """
 
     table = revoked_grants
@@ -48,29 +58,54 @@ class RevokedGrants(Repo):
     def __init__(self, engine: Any, pg: Any = None, timer: Callable[[], float] = time.monotonic) -> None:
         super().__init__(engine, pg)
         self.timer = timer
-        self._revoked = BoundedCache(self.MAX_CACHED)  # grant ids known revoked
-        self._checked = BoundedCache(self.MAX_CACHED)  # grant id -> when the database said "not revoked"
+        self._known = BoundedCache(self.MAX_CACHED)  # key -> (when read, revoked_instant or None)
 
     async def revoke(self, grant_id: str, ttl_seconds: int) -> None:
+        """Record `grant_id` as revoked for good (kept `ttl_seconds`, past its tokens' expiry)."""
         now = clock.now_ms()
         try:
             await self._insert({"grant_id": grant_id, "revoked_instant": now, "expires_instant": now + ttl_seconds * 1000})
         except Conflict:
             pass  # already revoked
-        self._checked.pop(grant_id)
-        self._revoked.put(grant_id, None)
+        self._known.put(grant_id, (self.timer(), now))
+
+    async def cut_off(self, key: str, ttl_seconds: int, at: int | None = None) -> int:
+        """Move the cutoff named `key` to now, or `at` (never backwards); returns it (epoch ms)."""
+        now = clock.now_ms() if at is None else at
+        params = {"p_id": key, "p_now": now, "p_expires": now + ttl_seconds * 1000}
+        if not await self._write(_MOVE_CUTOFF, params):
+            try:
+                await self._insert({"grant_id": key, "revoked_instant": now, "expires_instant": params["p_expires"]})
+            except Conflict:  # a cutoff exists: another writer got there first, or it is already later
+                await self._write(_MOVE_CUTOFF, params)
+        self._known.put(key, (self.timer(), now))
+        return now
 
     async def is_revoked(self, grant_id: str) -> bool:
-        if grant_id in self._revoked:
-            return True
-        checked = self._checked.get(grant_id)
-        if checked is not None and self.timer() - checked < self.NOT_REVOKED_TTL:
-            return False
-        started = self.timer()
-        revoked = await self._one(_REVOKED, {"p_id": grant_id}) is not None
-        if revoked:
-            self._checked.pop(grant_id)
-            self._revoked.put(grant_id, None)
-        elif grant_id not in self._revoked:  # a revoke() may have landed while we read
-            self._checked.put(grant_id, started)
-        return revoked
+        return (await self.lookup((grant_id,)))[0] is not None
+
+    async def lookup(self, keys: tuple[str, ...]) -> list[int | None]:
+        """The `revoked_instant` of each key's record (None: no record), cached as described above."""
+        now = self.timer()
+        answers: list[int | None] = []
+        stale = False
+        for key in keys:
+            hit = self._known.get(key)
+            if hit is None or now - hit[0] >= self.NOT_REVOKED_TTL:
+                stale = True
+                break
+            answers.append(hit[1])
+        if not stale:
+            return answers
+        params = {f"p_{i}": keys[min(i, len(keys) - 1)] for i in range(_LOOKUP_ARITY)}
+        rows = await self._all(_LOOKUP, params)
+        found = {r["grant_id"]: r["revoked_instant"] for r in rows}
+        answers = []
+        for key in keys:
+            hit = self._known.get(key)
+            if hit is not None and hit[0] >= now:  # stored while we read (a write here): newer than our answer
+                answers.append(hit[1])
+                continue
+            self._known.put(key, (now, found.get(key)))
+            answers.append(found.get(key))
+        return answers

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 
 from authgate.clock import clock
 from authgate.storage.db import digest
@@ -123,10 +123,14 @@ class RefreshTokens(Repo):
     async def revoke_family(self, family_id: str) -> int:
         return await self._revoke(rt.c.family_id == family_id)
 
-    async def revoke_for_user(self, user_id: str, application_id: str | None = None) -> int:
+    async def revoke_for_user(self, user_id: str, application_id: str | None = None, *,
+                              keep_session_id: str | None = None) -> int:
+        conds: list[Any] = [rt.c.user_id == user_id]
         if application_id:
-            return await self._revoke(rt.c.user_id == user_id, rt.c.application_id == application_id)
-        return await self._revoke(rt.c.user_id == user_id)
+            conds.append(rt.c.application_id == application_id)
+        if keep_session_id:
+            conds.append(or_(rt.c.session_id.is_(None), rt.c.session_id != keep_session_id))
+        return await self._revoke(*conds)
 
     async def revoke_for_application(self, application_id: str) -> int:
         return await self._revoke(rt.c.application_id == application_id)

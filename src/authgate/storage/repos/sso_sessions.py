@@ -33,9 +33,11 @@ class SsoSessions(Repo):
         return await self._write(update(ss).where(ss.c.id == session_id, ss.c.revoked_instant.is_(None))
                                  .values(revoked_instant=clock.now_ms())) == 1
 
-    async def revoke_for_user(self, user_id: str) -> int:
-        return await self._write(update(ss).where(ss.c.user_id == user_id, ss.c.revoked_instant.is_(None))
-                                 .values(revoked_instant=clock.now_ms()))
+    async def revoke_for_user(self, user_id: str, *, keep_session_id: str | None = None) -> int:
+        stmt = update(ss).where(ss.c.user_id == user_id, ss.c.revoked_instant.is_(None))
+        if keep_session_id:
+            stmt = stmt.where(ss.c.id != keep_session_id)
+        return await self._write(stmt.values(revoked_instant=clock.now_ms()))
 
     async def live_for_user(self, user_id: str) -> list[dict[str, Any]]:
         return await self._all(select(ss).where(ss.c.user_id == user_id, ss.c.revoked_instant.is_(None),

@@ -2,7 +2,8 @@
 
 Order of checks: size and shape, `alg` against our allowlist (never the token's word), `kid`
 looked up in the IdP's published key set (never loaded from the token: `jku`, `jwk`, `x5u` are
-ignored), signature, then the claims `iss`, `aud`, `exp`, `nbf`, `sub` with a small leeway.
+ignored), signature, `typ` (`at+jwt` for an access token, RFC 9068), then the claims `iss`,
+`aud`, `exp`, `nbf`, `sub` with a small leeway.
 """
 from __future__ import annotations
 
@@ -155,6 +156,13 @@ class JwtVerifier:
             claims = jwt.decode(token, key, algorithms=[alg]).claims
         except (JoseError, ValueError) as exc:
             raise TokenRejected("The access token signature or format is invalid", repr(exc)) from exc
+        # RFC 9068 section 4: an access token is typed `at+jwt`; an id_token (`nonce` given here) is
+        # not. Signed by the same key, one must never pass for the other (an id_token as Bearer).
+        is_at = str(header.get("typ", "")).lower().removeprefix("application/") == "at+jwt"
+        if nonce is None and not is_at:
+            raise TokenRejected("The token is not an access token", f"typ={header.get('typ')!r}")
+        if nonce is not None and is_at:
+            raise TokenRejected("An access token is not an id_token", "typ at+jwt where an id_token was expected")
         self._check_claims(claims, nonce)
         return claims, kid, key
 

@@ -14,11 +14,58 @@ const LOGIN_ERRORS = {
   423: 'Your account is locked',
 };
 
+const TWO_FACTOR_ERRORS = {
+  404: 'This sign-in expired; log in again',
+  409: 'Too many wrong codes: the account is locked for a while',
+  421: 'Wrong code, or one already used; enter the current code',
+};
+
 export function nativeMode(cfg, { onLoggedIn }) {
+  let twoFactorId = null;
+
   function showForm(message = '') {
+    twoFactorId = null;
+    $('two-factor-form').hidden = true;
     showLoggedOut({ form: true });
     $('login-error').textContent = message;
   }
+
+  // FusionAuth's 242: the password was right, the account has a second factor. Ask for the code
+  // and finish with POST /api/two-factor/login (no API key: the twoFactorId is the credential).
+  function askForCode(result, message = '') {
+    twoFactorId = result.body.twoFactorId;
+    const methods = (result.body.methods || []).map((m) => m.method).join(', ');
+    log(`IdP /api/login -> 242: a second factor is needed (methods: ${methods})`, 'warn');
+    $('login-form').hidden = true;
+    $('two-factor-form').hidden = false;
+    $('two-factor-error').textContent = message;
+    $('two-factor-form').querySelector('input[name=code]').focus();
+  }
+
+  async function loggedIn(token, form) {
+    form.reset();
+    if (await cookieDrop(token, log)) onLoggedIn();
+    else showForm('The IdP gave a token this app does not accept');
+  }
+
+  $('two-factor-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const code = new FormData(event.target).get('code');
+    log(`POST ${cfg.idp}/api/two-factor/login with the twoFactorId and the code`);
+    const result = await call(`${cfg.idp}/api/two-factor/login`, {
+      method: 'POST', credentials: 'include', body: { twoFactorId, code, applicationId: cfg.clientId },
+    });
+    if (result.status === 200 && result.body.token) {
+      log('IdP /api/two-factor/login -> 200: password and code accepted', 'ok');
+      $('two-factor-form').hidden = true;
+      await loggedIn(result.body.token, event.target);
+      return;
+    }
+    const message = TWO_FACTOR_ERRORS[result.status] || `Second step failed: ${describe(result)}`;
+    log(`IdP /api/two-factor/login -> ${result.status}: ${message}`, 'warn');
+    if (result.status === 421) $('two-factor-error').textContent = message;
+    else showForm(message);
+  });
 
   $('login-form').addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -30,9 +77,12 @@ export function nativeMode(cfg, { onLoggedIn }) {
     });
     if (result.status === 200 && result.body.token) {
       log('IdP /api/login -> 200; it also set its HttpOnly refresh_token cookie on the IdP origin', 'ok');
+      await loggedIn(result.body.token, event.target);
+      return;
+    }
+    if (result.status === 242) {
       event.target.reset();
-      if (await cookieDrop(result.body.token, log)) onLoggedIn();
-      else showForm('The IdP gave a token this app does not accept');
+      askForCode(result);
       return;
     }
     const message = LOGIN_ERRORS[result.status] || `Login failed: ${describe(result)}`;
