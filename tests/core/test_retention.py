@@ -224,3 +224,17 @@ async def test_serve_runs_the_janitor_on_its_timer(tmp_path) -> None:
                 break
             await asyncio.sleep(0.01)
         assert await _count(reg, sso_sessions) == 0
+
+
+async def test_login_counters_go_once_their_window_and_lock_are_over(client, registry: Registry) -> None:
+    """Guesses at made-up login ids leave counters; the janitor removes them when they no longer count."""
+    for i in range(3):
+        r = await client.post("/api/login", json={"loginId": f"nobody{i}@example.com", "password": "x"})
+        assert r.status_code in (401, 404)
+    from authgate.storage.schema import login_attempts
+
+    assert await _count(registry, login_attempts) > 0
+    assert (await retention.purge(registry.db, registry.settings) or {})["login attempts"] == 0  # still counting
+    clock.advance(registry.settings.lockout_seconds + registry.settings.failed_login_window_seconds + 3600)
+    assert (await retention.purge(registry.db, registry.settings) or {})["login attempts"] > 0
+    assert await _count(registry, login_attempts) == 0

@@ -118,7 +118,10 @@ RULES: list[Rule] = [
 
 
 def register(rule: Rule) -> Rule:
-    """For tables added later (outbox, reset ids, ...): one line next to the table's repository."""
+    """For tables added later (outbox, reset ids, ...): one line next to the table's repository.
+    Names are what `authgate purge` reports, so each is registered once."""
+    if any(existing.name == rule.name for existing in RULES):
+        raise ValueError(f"a purge rule named {rule.name!r} is already registered")
     RULES.append(rule)
     return rule
 

@@ -1,7 +1,8 @@
 """The relational schema, one table per stored model.
 
 Instants are epoch milliseconds (FusionAuth's convention). Secrets (refresh tokens, codes, API
-keys, SSO session ids) are stored as HMAC digests, never raw (fosite's habit).
+keys, SSO session ids) are stored as SHA-256 digests (`storage/db.digest`), never raw: they are
+high-entropy random values, so a plain hash suffices where a password would need argon2id.
 """
 from __future__ import annotations
 
