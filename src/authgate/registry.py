@@ -12,9 +12,9 @@ from authgate.keys import KeyRing
 from authgate.mail.sender import Sender
 from authgate.mail.templates import Templates
 from authgate.passwords import PasswordHasher
+from authgate.rate_limiter import Limiter
 from authgate.storage.db import Database, make_database
 from authgate.webhooks import WebhookService
-from authgate.web.rate_limit import Limiter
 
 _APP_CACHE_TTL = 2.0  # seconds another node's application edit may take to be seen here
 

@@ -2,7 +2,8 @@
 
 Memory storage limits one node; `redis://` storage makes every node share the counters. Lockout
 (409) protects each account; this protects the server and slows credential stuffing across
-accounts. Over the limit: 429 with `Retry-After`, in the caller's protocol's error shape.
+accounts. Over the limit: 429 with `Retry-After`, in the caller's protocol's error shape. The
+counters (`Limiter`) belong to the registry: authgate/rate_limiter.py.
 """
 from __future__ import annotations
 
@@ -10,31 +11,11 @@ import math
 import time
 from typing import Any
 
-from limits import parse
-from limits.aio.strategies import MovingWindowRateLimiter
-from limits.storage import storage_from_string
-
+from authgate.rate_limiter import Limiter
 from authgate.web.middleware import send_error
 
 LIMITED = {("POST", "/api/login"), ("POST", "/oauth2/token"), ("POST", "/oauth2/authorize"), ("POST", "/api/jwt/refresh"),
            ("POST", "/api/two-factor/login"), ("POST", "/api/webauthn/login")}
-
-
-class Limiter:
-    """Owned by the registry, so its connections close with it."""
-
-    def __init__(self, storage_url: str, limit: str) -> None:
-        self.item = parse(limit)
-        url = storage_url if storage_url.startswith("async+") else f"async+{storage_url}"
-        # redis-py's asyncio client (a declared dependency) rather than limits' default, coredis.
-        options: dict[str, Any] = {"implementation": "redispy"} if "redis" in url else {}
-        self.storage: Any = storage_from_string(url, **options)
-        self.strategy = MovingWindowRateLimiter(self.storage)
-
-    async def close(self) -> None:
-        client = getattr(getattr(getattr(self.storage, "bridge", None), "storage", None), "aclose", None)
-        if client is not None:
-            await client()
 
 
 class RateLimit:

@@ -15,10 +15,10 @@ from authgate.oauth2.authorize.context import AuthorizeContext, ErrorPage
 from authgate.oauth2.authorize.issue import issue
 from authgate.oauth2.authorize.steps import validate
 from authgate.oauth2.responses import authorization_response
-from authgate.sessions import sso
 from authgate.mfa import factors
 from authgate.ui import login, passkey_login, second_factor
 from authgate.ui.pages import error_page
+from authgate.web import sso_cookies
 
 router = APIRouter()
 log = logging.getLogger("authgate.authorize")
@@ -29,7 +29,7 @@ async def _interact(ctx: AuthorizeContext) -> Response:
     login, or the session lacks a second factor the application or `acr_values` requires
     (step-up: the second-factor page, without the password again)."""
     assert ctx.client is not None
-    session = await sso.current(ctx.reg, ctx.request)
+    session = await sso_cookies.current(ctx.reg, ctx.request)
     fresh_login_needed = session is None or "login" in ctx.prompt or (
         ctx.max_age is not None and clock.now() - session.auth_time > ctx.max_age)
     if not fresh_login_needed:
