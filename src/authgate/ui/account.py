@@ -19,6 +19,7 @@ from authgate.lifecycle.change_password import change_with_current
 from authgate.sessions import sso
 from authgate.ui import forms
 from authgate.ui.pages import render
+from authgate.web import sso_cookies
 
 router = APIRouter(include_in_schema=False)
 PATH = "/account"
@@ -43,7 +44,7 @@ def _signed_out() -> Response:
 
 @router.get(PATH)
 async def show(request: Request) -> Response:
-    session = await sso.current(forms.registry(request), request)
+    session = await sso_cookies.current(forms.registry(request), request)
     return await _show(request, session) if session else _signed_out()
 
 
@@ -54,7 +55,7 @@ async def change_password(request: Request) -> Response:
     refused = forms.refused_csrf(request, reg, form, "account change-password")
     if refused is not None:
         return refused
-    session = await sso.current(reg, request)
+    session = await sso_cookies.current(reg, request)
     if session is None:
         return _signed_out()
     try:
@@ -62,7 +63,7 @@ async def change_password(request: Request) -> Response:
                                   keep_session_id=session.id, client_id=form.get("client_id"))
     except Refused as exc:
         return await _show(request, session, errors=exc)
-    session = await sso.current(reg, request) or session
+    session = await sso_cookies.current(reg, request) or session
     return await _show(request, session, notice="Your password was changed. Your other sessions were signed out.")
 
 
