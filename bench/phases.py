@@ -92,7 +92,9 @@ def second_factor(plan, report: Report, p: Provisioned, jwt: str) -> None:
     except Exception as exc:  # noqa: BLE001
         _failed(report, "TOTP / passkey login", exc)
         return
-    ref = dict(reference="POST /api/login (password) of this run", reference_value=password)
+    login_row = report.row(LOGIN)
+    ref = dict(reference="POST /api/login (password) of this run", reference_value=password,
+               reference_cpu=login_row.server_cpu if login_row else None)
     for metric, measure, goal in (
         ("TOTP login (/api/login 242 + /api/two-factor/login)", mfa.totp_login, 0.90),
         ("passkey login (/api/webauthn/start + /api/webauthn/login)", mfa.passkey_login, 1.0),
