@@ -13,8 +13,9 @@ from limits.storage import storage_from_string
 class Limiter:
     """Owned by the registry, so its connections close with it."""
 
-    def __init__(self, storage_url: str, limit: str) -> None:
+    def __init__(self, storage_url: str, limit: str, address_limit: str = "5/10minute") -> None:
         self.item = parse(limit)
+        self.address_item = parse(address_limit)  # emails sent to one address (sign-up, forgot password)
         url = storage_url if storage_url.startswith("async+") else f"async+{storage_url}"
         # redis-py's asyncio client (a declared dependency) rather than limits' default, coredis.
         options: dict[str, Any] = {"implementation": "redispy"} if "redis" in url else {}

@@ -55,7 +55,8 @@ class Registry:
         # Old keys stay published for the longest token lifetime we might have issued.
         self.keys = KeyRing(self.db, max(settings.access_token_ttl_seconds, 86400))
         self.apps = AppCache(self.db)
-        self.limiter = Limiter(settings.rate_limit_storage, settings.rate_limit_login) if settings.rate_limit_storage else None
+        self.limiter = (Limiter(settings.rate_limit_storage, settings.rate_limit_login, settings.rate_limit_email)
+                        if settings.rate_limit_storage else None)
         self.mail = Sender(self.db, settings)  # started by the app's lifespan
         self.mail_templates = Templates(settings.mail_templates_dir)
         self.webhooks = WebhookService(self)  # started by the app's lifespan (web/app.py)
