@@ -12,7 +12,7 @@ import time
 import traceback
 from pathlib import Path
 
-from bench import authgate, mfa, overload, scale, scenarios, soak
+from bench import authgate, mfa, nodes, overload, scale, scenarios, soak
 from bench.authgate import Provisioned
 from bench.loader import LoadResult
 from bench.report import Report, Row
@@ -335,3 +335,26 @@ def leak(args, plan, report: Report, work: Path, api_key: str) -> None:
         _failed(report, metric, exc, **kw)
     finally:
         server.stop()
+
+
+# --- capacity: several nodes on one PostgreSQL -------------------------------------------------
+
+def several_nodes(args, plan, report: Report, work: Path, api_key: str) -> None:
+    count = args.nodes
+    if not args.postgres:
+        report.notes.append(f"--nodes {count} skipped: several nodes need --postgres")
+        return
+    try:
+        _log(f"{count} nodes on one PostgreSQL database")
+        results = nodes.measure(plan, work, api_key, authgate.fresh_postgres_url(), count)
+    except Exception as exc:  # noqa: BLE001
+        _failed(report, f"{count} nodes on PostgreSQL", exc)
+        return
+    for what, total, commits, per in results:
+        metric = f"{count} nodes, PostgreSQL: aggregate {what}"
+        row = report.add(Row(metric, value=total, goal="reported", errors=sum(r.errors for r in per),
+                             p50_ms=max(r.p50 for r in per), p99_ms=max(r.p99 for r in per)))
+        _note(row, f"PostgreSQL {commits:,.0f} commits/s ({commits / total:.2f} per request)" if total else "",
+              "per node " + ", ".join(f"{r.rps:,.0f}/s" for r in per),
+              f"{plan.concurrency} connections per node; nodes, loader and PostgreSQL share "
+              f"{os.cpu_count()} cores")

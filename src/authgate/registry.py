@@ -12,9 +12,9 @@ from authgate.keys import KeyRing
 from authgate.mail.sender import Sender
 from authgate.mail.templates import Templates
 from authgate.passwords import PasswordHasher
+from authgate.rate_limiter import Limiter
 from authgate.storage.db import Database, make_database
 from authgate.webhooks import WebhookService
-from authgate.web.rate_limit import Limiter
 
 _APP_CACHE_TTL = 2.0  # seconds another node's application edit may take to be seen here
 
@@ -55,7 +55,8 @@ class Registry:
         # Old keys stay published for the longest token lifetime we might have issued.
         self.keys = KeyRing(self.db, max(settings.access_token_ttl_seconds, 86400))
         self.apps = AppCache(self.db)
-        self.limiter = Limiter(settings.rate_limit_storage, settings.rate_limit_login) if settings.rate_limit_storage else None
+        self.limiter = (Limiter(settings.rate_limit_storage, settings.rate_limit_login, settings.rate_limit_email)
+                        if settings.rate_limit_storage else None)
         self.mail = Sender(self.db, settings)  # started by the app's lifespan
         self.mail_templates = Templates(settings.mail_templates_dir)
         self.webhooks = WebhookService(self)  # started by the app's lifespan (web/app.py)

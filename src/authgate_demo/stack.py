@@ -37,6 +37,8 @@ class StackConfig:
     idp_port: int = 9011
     store_port: int = 8081
     forums_port: int = 8082
+    mail_port: int = 8025  # the demo inbox page (mail.authgate.localhost)
+    smtp_port: int = 2525  # the demo's SMTP server, where the IdP sends its emails
     domain: str = "authgate.localhost"
     bind: str = "127.0.0.1"
     jwt_ttl: int = 60
@@ -61,6 +63,10 @@ class StackConfig:
     def forums_url(self) -> str:
         return self.url("forums", self.forums_port)
 
+    @property
+    def mail_url(self) -> str:
+        return self.url("mail", self.mail_port)
+
 
 class Stack:
     """Start with `async with Stack(cfg) as stack:`; `stack.registry` is the IdP's registry."""
@@ -71,6 +77,7 @@ class Stack:
         self._servers: list[tuple[uvicorn.Server, asyncio.Task[None]]] = []
         self.registry: Any = None
         self.user_id = ""
+        self.mail: Any = None  # the MailCatcher: every email the IdP sent
         self.admin_password = secrets.token_urlsafe(12)
 
     async def __aenter__(self) -> "Stack":
@@ -109,7 +116,14 @@ class Stack:
         cfg = self.cfg
         # The demo user's documented password is "password", the most common one there is: the
         # demo lets it through (and says so); a real deployment keeps the rule on.
-        overrides = {"password_reject_common": False, **cfg.idp_overrides}
+        # Its emails go to the embedded mail catcher (authgate_demo/mail_catcher.py), read at cfg.mail_url.
+        from authgate_demo.mail_catcher import MailCatcher, inbox_app
+
+        self.mail = MailCatcher(cfg.smtp_port, cfg.bind).start()
+        await self._serve(inbox_app(self.mail), cfg.mail_port)
+        overrides = {"password_reject_common": False, "smtp_host": cfg.bind, "smtp_port": cfg.smtp_port,
+                     "smtp_starttls": False, "smtp_from": "authgate demo <no-reply@authgate.localhost>",
+                     **cfg.idp_overrides}
         settings = Settings(host=cfg.bind, port=cfg.idp_port, data_dir=cfg.data_dir / "idp", issuer=cfg.idp_url,
                             api_key=self.api_key, **overrides)
         idp = create_app(settings)
@@ -146,6 +160,11 @@ class Stack:
                 body = application_spec(name, mode, origin, client_secret=secret, access_token_ttl_seconds=cfg.jwt_ttl,
                                         refresh_token_ttl_minutes=cfg.refresh_ttl_minutes,
                                         refresh_token_usage_policy=cfg.refresh_usage_policy)
+                # Self-service sign-up on the hosted page; an unverified address cannot log in yet.
+                body["application"]["registrationConfiguration"] = {
+                    "enabled": True, "type": "basic", "loginIdType": "email",
+                    "firstName": {"enabled": True, "required": False}}
+                body["application"]["emailConfiguration"] = {"verifyEmail": True, "unverified": {"behavior": "Gated"}}
                 exists = (await http.get(f"/api/application/{app_id}")).status_code == 200
                 r = await (http.put if exists else http.post)(f"/api/application/{app_id}", json=body)
                 _check(r, f"provision application {name}")
@@ -153,7 +172,8 @@ class Stack:
             r = await http.get("/api/user", params={"email": DEMO_EMAIL})
             if r.status_code == 404:
                 r = await http.post("/api/user", json={"user": {"email": DEMO_EMAIL, "password": DEMO_PASSWORD,
-                                                               "firstName": "Richard", "lastName": "Hendricks"}})
+                                                               "firstName": "Richard", "lastName": "Hendricks"},
+                                                      "skipVerification": True})
             _check(r, "provision demo user")
             self.user_id = r.json()["user"]["id"]
             registered = {x["applicationId"] for x in r.json()["user"].get("registrations", [])}
@@ -194,6 +214,9 @@ class Stack:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(task, timeout=5)
         self._servers.clear()
+        if self.mail is not None:
+            self.mail.stop()
+            self.mail = None
 
 
 def _check(r: httpx.Response, what: str) -> None:
@@ -218,6 +241,7 @@ def run_demo(mode: str = "implicit-localstorage", data_dir: Path | None = None, 
         async with Stack(cfg) as stack:
             print(f"\nauthgate demo ready in {time.perf_counter() - began:.1f}s -- workflow mode: {mode}\n"
                   f"  IdP     {cfg.idp_url}\n  Store   {cfg.store_url}\n  Forums  {cfg.forums_url}\n"
+                  f"  Inbox   {cfg.mail_url}  (every email the IdP sends: sign-up, reset links)\n"
                   f"  log in as {DEMO_EMAIL} / {DEMO_PASSWORD}; access tokens live {jwt_ttl}s\n"
                   f"  Admin console  {stack.console_url}  as {ADMIN_EMAIL} / {stack.admin_password}\n"
                   f"  Open the URLs in Chromium or Chrome (they resolve *.localhost themselves). Ctrl-C stops.\n",

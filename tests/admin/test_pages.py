@@ -31,6 +31,8 @@ async def test_create_edit_rotate_and_delete_an_application(console: Console) ->
         "oauthConfiguration.proofKeyForCodeExchangePolicy": "Required",
         "jwtConfiguration.timeToLiveInSeconds": "300", "jwtConfiguration.refreshTokenUsagePolicy": "OneTimeUse",
         "multiFactorConfiguration.loginPolicy": "Enabled", "registrationConfiguration.enabled": "on",
+        "registrationConfiguration.firstName.enabled": "on", "registrationConfiguration.firstName.required": "on",
+        "emailConfiguration.verifyEmail": "yes", "emailConfiguration.unverified.behavior": "Gated",
         "roles": "buyer\nseller"})
     assert r.status_code == 200 and "Application created" in r.text
     secret = re.search(r'<code id="secret-value">([^<]+)</code>', r.text).group(1)
@@ -40,6 +42,9 @@ async def test_create_edit_rotate_and_delete_an_application(console: Console) ->
     assert doc["oauthConfiguration"]["authorizedRedirectURLs"] == ["https://shop.example/cb", "https://shop.example/cb2"]
     assert doc["jwtConfiguration"]["timeToLiveInSeconds"] == 300 and doc["registrationConfiguration"]["enabled"] is True
     assert doc["multiFactorConfiguration"]["loginPolicy"] == "Enabled"
+    assert doc["registrationConfiguration"]["firstName"] == {"enabled": True, "required": True}
+    assert doc["registrationConfiguration"]["lastName"] == {"enabled": False, "required": False}
+    assert doc["emailConfiguration"] == {"verifyEmail": True, "unverified": {"behavior": "Gated"}}
     assert sorted(x["name"] for x in doc["roles"]) == ["buyer", "seller"]
     page = f"/admin/applications/{app['id']}"
     assert secret not in (await console.admin.get(page)).text  # shown once

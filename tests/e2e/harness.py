@@ -115,7 +115,8 @@ class RecordingStack(Stack):
         self.seen: list[Seen] = []
 
     async def _serve(self, app: Any, port: int) -> None:
-        name = {self.cfg.idp_port: "idp", self.cfg.store_port: "store", self.cfg.forums_port: "forums"}[port]
+        name = {self.cfg.idp_port: "idp", self.cfg.store_port: "store", self.cfg.forums_port: "forums",
+                self.cfg.mail_port: "mail"}[port]
         await super()._serve(_Recorder(app, name, self.seen), port)
 
     def requests(self, server: str, path: str | None = None, method: str | None = None) -> list[Seen]:
@@ -138,7 +139,8 @@ class RecordingStack(Stack):
 @asynccontextmanager
 async def running_stack(tmp_path: Path, mode: str, **overrides: Any) -> AsyncIterator[RecordingStack]:
     values: dict[str, Any] = dict(mode=mode, data_dir=tmp_path / "stack", idp_port=free_port(), store_port=free_port(),
-                                  forums_port=free_port(), jwt_ttl=JWT_TTL, leeway_seconds=0)
+                                  forums_port=free_port(), mail_port=free_port(), smtp_port=free_port(), jwt_ttl=JWT_TTL,
+                                  leeway_seconds=0)
     cfg = StackConfig(**{**values, **overrides})
     async with RecordingStack(cfg) as stack:
         yield stack

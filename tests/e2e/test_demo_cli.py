@@ -20,7 +20,7 @@ import pytest
 from .harness import ARTIFACTS
 
 pytestmark = pytest.mark.e2e
-PORTS = {"idp": 9011, "store": 8081, "forums": 8082}
+PORTS = {"idp": 9011, "store": 8081, "forums": 8082, "mail": 8025}  # mail: the demo inbox (SMTP on 2525)
 AUTHGATE = Path(sys.executable).with_name("authgate")
 
 
@@ -35,7 +35,7 @@ def _busy(port: int) -> bool:
 
 
 def test_authgate_demo_prints_urls_serves_three_origins_and_stops_on_sigint(tmp_path: Path) -> None:
-    busy = [p for p in PORTS.values() if _busy(p)]
+    busy = [p for p in [*PORTS.values(), 2525] if _busy(p)]
     if busy:
         pytest.skip(f"default demo ports busy: {busy}")
     if not AUTHGATE.exists():
@@ -75,7 +75,10 @@ def test_authgate_demo_prints_urls_serves_three_origins_and_stops_on_sigint(tmp_
         for name, port in PORTS.items():
             host = {"Host": f"{name}.authgate.localhost:{port}"}
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=host, timeout=10) as http:
-                if name == "idp":
+                if name == "mail":
+                    page = http.get("/")
+                    assert page.status_code == 200 and "Demo inbox" in page.text
+                elif name == "idp":
                     assert http.get("/health/ready").status_code == 200
                     discovery = http.get("/.well-known/openid-configuration").json()
                     assert discovery["issuer"] == f"http://idp.authgate.localhost:{port}"

@@ -134,3 +134,52 @@ def test_fusionauth_python_client_end_to_end(server: str) -> None:
     assert client.retrieve_user(str(uuid.uuid4())).status == 404
     r = client.create_user({"user": {"email": "bad", "password": "short"}})
     assert r.status == 400 and set(r.error_response["fieldErrors"]) == {"user.email", "user.password"}
+
+
+def test_fusionauth_python_client_account_lifecycle(server: str) -> None:
+    """Combined registration, email verification, forgot/change password and the password policy,
+    through FusionAuth's own client (issue 12). The server runs with its default policy."""
+    client = FusionAuthClient(API_KEY, server)
+    r = client.create_application({"application": {"name": "Lifecycle", "loginConfiguration": {"generateRefreshTokens": True}}})
+    app_id = r.success_response["application"]["id"]
+
+    weak = client.register({"user": {"email": "eve@example.com", "password": "password1"},
+                            "registration": {"applicationId": app_id}})
+    assert weak.status == 400 and "[breachedCommonPassword]user.password" in str(weak.error_response)
+
+    r = client.register({"user": {"email": "eve@example.com", "password": "tangerine orbit 42"},
+                         "registration": {"applicationId": app_id}})
+    assert r.was_successful(), r.error_response
+    assert r.success_response["user"]["verified"] is False  # verification is on by default
+
+    r = client.resend_email_verification("eve@example.com")
+    assert r.was_successful(), r.error_response
+    verification_id = r.success_response["verificationId"]
+    assert client.verify_email_address({"verificationId": verification_id}).status == 200
+    assert client.verify_email_address({"verificationId": verification_id}).status == 404  # single use
+    assert client.retrieve_user_by_email("eve@example.com").success_response["user"]["verified"] is True
+
+    r = client.forgot_password({"loginId": "eve@example.com", "applicationId": app_id, "sendForgotPasswordEmail": False})
+    assert r.was_successful(), r.error_response
+    change_id = r.success_response["changePasswordId"]
+    assert client.check_change_password_using_id(change_id).status == 200
+    bad = client.change_password(change_id, {"password": "12345678"})
+    assert bad.status == 400 and "[breachedCommonPassword]password" in str(bad.error_response)
+    assert client.change_password(change_id, {"password": "velvet harbour 77"}).status == 200
+    assert client.check_change_password_using_id(change_id).status == 404
+    assert client.forgot_password({"loginId": "nobody@example.com"}).status == 404
+
+    login = client.login({"loginId": "eve@example.com", "password": "velvet harbour 77", "applicationId": app_id})
+    assert login.status == 200, login.error_response
+    r = client.change_password_using_jwt(login.success_response["token"],
+                                      {"currentPassword": "velvet harbour 77", "password": "quiet meadow 19"})
+    assert r.status == 200, r.error_response
+    refresh = client.exchange_refresh_token_for_jwt({"refreshToken": login.success_response["refreshToken"]})
+    assert refresh.status == 400  # the change revoked the user's refresh tokens
+    wrong = client.change_password_by_identity({"loginId": "eve@example.com", "currentPassword": "nope nope nope",
+                                                "password": "another fine one"})
+    assert wrong.status == 400 and "currentPassword" in str(wrong.error_response)
+    r = client.change_password_by_identity({"loginId": "eve@example.com", "currentPassword": "quiet meadow 19",
+                                            "password": "another fine one"})
+    assert r.status == 200, r.error_response
+    assert client.login({"loginId": "eve@example.com", "password": "another fine one"}).status == 200

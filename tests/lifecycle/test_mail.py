@@ -126,3 +126,43 @@ async def test_templates_are_overridden_from_a_directory(tmp_path: Path, catcher
         assert msg.html is not None and "Confirm your email address" in msg.html  # the built-in HTML part
     finally:
         await reg.close()
+
+
+async def test_a_hung_mail_server_never_holds_up_a_request(client, registry, smtp_port):
+    """The SMTP server accepts connections and never answers (worse than down): the forgot-password
+    request is answered at once while the sender waits; when a working server is back, the
+    message goes out."""
+    from tests.factories import make_user
+    from tests.oauth2.conftest import form_fields
+
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def black_hole(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)  # never greets, never answers
+
+    server = await asyncio.start_server(black_hole, "127.0.0.1", smtp_port)
+    await make_user(registry, email="ada@example.com", password="tangerine orbit 42")
+    registry.mail.start()
+    try:
+        fields = form_fields((await client.get("/password/forgot")).text)
+        r = await asyncio.wait_for(client.post("/password/forgot", data={**fields, "email": "ada@example.com"}), 30)
+        assert r.status_code == 200 and "Check your email" in r.text
+        for _ in range(100):
+            if accepted:
+                break
+            await asyncio.sleep(0.05)
+        assert accepted  # the sender is talking to the hung server meanwhile
+        assert await registry.db.outbox.pending_count() == 1
+    finally:
+        await registry.mail.stop()
+        server.close()
+        for w in accepted:
+            w.close()
+        await server.wait_closed()
+    catcher = MailCatcher(smtp_port).start()
+    try:
+        clock.advance(3600)
+        [msg] = await delivered(registry, catcher, 1)
+        assert msg.subject.startswith("Reset your") and msg.recipients == ["ada@example.com"]
+    finally:
+        catcher.stop()

@@ -25,13 +25,15 @@ from authgate.fusionauth.applications import (
     GRANTS, create_application, delete_application, origins, update_application,
 )
 from authgate.fusionauth.present import application_json
+from authgate.lifecycle.app_settings import LABELS, OPTIONAL_FIELDS
 
 router = APIRouter()
 
 PKCE_POLICIES = ("Required", "NotRequired", "NotRequiredWhenUsingClientAuthentication")
 USAGE_POLICIES = ("OneTimeUse", "Reusable")
 EXPIRATION_POLICIES = ("Fixed", "SlidingWindow", "SlidingWindowWithMaximumLifetime")
-MFA_POLICIES = ("Disabled", "Enabled", "Required")
+MFA_POLICIES = ("Enabled", "Required", "Disabled")  # mfa/policy.py; Enabled (the default) asks users who set one up
+UNVERIFIED_BEHAVIORS = ("Allow", "Gated")
 NOTICES = {"created": "Application created.", "saved": "Changes saved.", "deleted": "Application deleted.",
            "deactivated": "Application deactivated: logins and refreshes for it are refused.",
            "reactivated": "Application reactivated."}
@@ -62,9 +64,24 @@ def _sections(form: Form, current: dict[str, Any]) -> dict[str, Any]:
             "generateRefreshTokens": form.checked("loginConfiguration.generateRefreshTokens"),
             "requireAuthentication": form.checked("loginConfiguration.requireAuthentication"),
         },
-        "registrationConfiguration": {"enabled": form.checked("registrationConfiguration.enabled")},
-        "multiFactorConfiguration": {"loginPolicy": form.get("multiFactorConfiguration.loginPolicy") or "Disabled"},
+        "registrationConfiguration": {
+            "enabled": form.checked("registrationConfiguration.enabled"),
+            "confirmPassword": form.checked("registrationConfiguration.confirmPassword"),
+            **{name: {"enabled": form.checked(f"registrationConfiguration.{name}.enabled"),
+                      "required": form.checked(f"registrationConfiguration.{name}.required")} for name in OPTIONAL_FIELDS},
+        },
+        "emailConfiguration": {
+            "verifyEmail": _tristate(form.get("emailConfiguration.verifyEmail")),
+            "unverified": {"behavior": behavior} if (behavior := form.get("emailConfiguration.unverified.behavior")) in
+            UNVERIFIED_BEHAVIORS else None,
+        },
+        "multiFactorConfiguration": {"loginPolicy": form.get("multiFactorConfiguration.loginPolicy") or None},
     }
+
+
+def _tristate(raw: str) -> bool | None:
+    """A select of "default" / "yes" / "no": None leaves the server's setting in force."""
+    return {"yes": True, "no": False}.get(raw)
 
 
 def _merge(doc: dict[str, Any], edited: dict[str, Any]) -> dict[str, Any]:
@@ -85,6 +102,7 @@ def _page(admin: Admin, app: dict[str, Any] | None, doc: dict[str, Any], errors:
     return render("application.html", status=status, admin=admin, section="applications", csrf_token=admin.csrf_token,
                   app=app, doc=doc, errors=errors, grants=GRANTS, pkce_policies=PKCE_POLICIES,
                   usage_policies=USAGE_POLICIES, expiration_policies=EXPIRATION_POLICIES, mfa_policies=MFA_POLICIES,
+                  optional_fields=[(n, LABELS[n]) for n in OPTIONAL_FIELDS], behaviors=UNVERIFIED_BEHAVIORS,
                   is_console=bool(app and app["id"] == CONSOLE_APP_ID), **extra)
 
 

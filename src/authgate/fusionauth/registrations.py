@@ -18,6 +18,7 @@ from authgate.fusionauth._admin import Errors, merge_patch, object_field
 from authgate.fusionauth.auth import registry, require_api_key
 from authgate.fusionauth.present import registration_json, user_json
 from authgate.fusionauth.users import USER, create_user
+from authgate.lifecycle.app_settings import verify_email
 from authgate.registry import Registry
 from authgate.storage.repos import Conflict
 from authgate.shapes import ListOf, Shape, request_body
@@ -78,13 +79,14 @@ async def register(request: Request, user_id: uuid.UUID | None = None) -> Respon
     uid = str(user_id) if user_id else None
     if user_obj is None and uid is None:
         raise field_error("userId", "blank", "Specify the user id in the URL, or a [user] object to create one.")
-    user, row = await register_user(reg, registration, uid, user_obj)
+    user, row = await register_user(reg, registration, uid, user_obj,
+                                    skip_verification=body.get("skipVerification") is True)
     regs = await reg.db.registrations.for_user(user["id"])
     return JSONResponse({"user": user_json(user, regs), "registration": registration_json(row)})
 
 
 async def register_user(reg: Registry, registration: dict[str, Any], uid: str | None,
-                        user_obj: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+                        user_obj: dict[str, Any] | None, *, skip_verification: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
     """Register user `uid`, or create `user_obj` and register it; returns (user, registration).
     The API's POST and the admin console's "add registration" form."""
     errors = Errors()
@@ -100,7 +102,8 @@ async def register_user(reg: Registry, registration: dict[str, Any], uid: str | 
     else:
         if errors:  # report the registration's problems before touching storage
             errors.raise_if_any()
-        user = await create_user(reg, user_obj, uid, errors)
+        user = await create_user(reg, user_obj, uid, errors, app=app,
+                                 verify=not skip_verification and app is not None and verify_email(app["doc"], reg.settings))
     assert app is not None
     try:
         row = await reg.db.registrations.create(user["id"], app["id"], doc)

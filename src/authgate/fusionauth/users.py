@@ -19,6 +19,7 @@ from authgate.errors import ApiError, not_found
 from authgate.fusionauth._admin import MAX_UPDATE_ATTEMPTS, Errors, conflict, is_email, merge_patch, object_field, query_int
 from authgate.fusionauth.auth import registry, require_api_key
 from authgate.fusionauth.present import user_json
+from authgate.lifecycle import verify_email
 from authgate.registry import Registry
 from authgate.shapes import ListOf, Shape, request_body
 from authgate.storage.repos import Conflict
@@ -92,8 +93,12 @@ async def _conflict_error(reg: Registry, doc: dict[str, Any], own_id: str | None
     return ApiError(400, field_errors=errors.fields)
 
 
-async def create_user(reg: Registry, user: dict[str, Any], user_id: str | None, errors: Errors) -> dict[str, Any]:
-    """Validate and store a new user; used by POST /api/user and the combined registration."""
+async def create_user(reg: Registry, user: dict[str, Any], user_id: str | None, errors: Errors, *,
+                      verify: bool = False, app: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Validate and store a new user; used by POST /api/user and the combined registration.
+    `verify`: email verification is on and the request did not say `skipVerification`: unless
+    the request set `verified: true`, the user starts unverified and is sent a verification email
+    (FusionAuth's behaviour with `emailConfiguration.verifyEmail`)."""
     doc = validate_user(user, errors, password_required=True)
     check_password(reg.settings, user.get("password"), errors)
     if not errors:
@@ -102,6 +107,9 @@ async def create_user(reg: Registry, user: dict[str, Any], user_id: str | None, 
         errors.add("userId", "duplicate", "A user with this id already exists.")
     errors.raise_if_any()
     doc["passwordLastUpdateInstant"] = clock.now_ms()
+    start_verification = verify and bool(doc.get("email")) and doc.get("verified") is not True
+    if start_verification:
+        doc["verified"] = False
     password_hash = await reg.hasher.hash(user["password"])
     await reg.webhooks.all()  # warm the webhook list: nothing but our writes may await inside the transaction
     try:
@@ -110,6 +118,8 @@ async def create_user(reg: Registry, user: dict[str, Any], user_id: str | None, 
             await events.emit(reg, events.USER_CREATE, user_id=row["id"], payload={"user": user_json(row)}, tx=tx)
     except Conflict:
         raise await _conflict_error(reg, doc, None) from None
+    if start_verification:
+        await verify_email.start(reg, row, app["id"] if app else None, app_name=app["name"] if app else "authgate")
     return row
 
 
@@ -129,8 +139,10 @@ async def _respond(reg: Registry, row: dict[str, Any], status: int = 200) -> Res
 @router.post("/api/user/{user_id:uuid}", openapi_extra=request_body("user", USER))
 async def create(request: Request, user_id: uuid.UUID | None = None) -> Response:
     reg = registry(request)
-    user = object_field(await read_json_object(request), "user")
-    row = await create_user(reg, user, _path_id(user_id), Errors())
+    body = await read_json_object(request)
+    user = object_field(body, "user")
+    row = await create_user(reg, user, _path_id(user_id), Errors(),
+                            verify=reg.settings.verify_email and body.get("skipVerification") is not True)
     return await _respond(reg, row)
 
 

@@ -7,6 +7,15 @@ from the issuer only), `sign_out` (what a password change ends), `reset_password
 """
 from __future__ import annotations
 
+from typing import Any
+
+
+def event_user(user: dict[str, Any]) -> dict[str, Any]:
+    """What an event (authgate.events) carries about the user: no password hash, nothing secret."""
+    doc = user["doc"]
+    return {"user": {"id": user["id"], "email": doc.get("email"), "username": doc.get("username"),
+                     "verified": doc.get("verified", True), "active": user["active"]}}
+
 
 class Refused(Exception):
     """A request the rules refuse; `field` and `code` are FusionAuth's (`[code]field`)."""

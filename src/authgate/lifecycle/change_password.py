@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from authgate import events
 from authgate import password_policy
 from authgate.clock import clock
-from authgate.lifecycle import Refused, links
+from authgate import events
+from authgate.lifecycle import Refused, event_user, links
 from authgate.lifecycle.sign_out import end_user_sessions
 from authgate.mail import templates
 from authgate.mail.outbox import enqueue

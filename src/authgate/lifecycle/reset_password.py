@@ -3,7 +3,7 @@
 
 `request` is what the hosted page calls: it answers nothing, so the page says the same for an
 address that has an account and one that has not; both paths render an email and make two
-database writes (the unknown one into the replay cache), so they also cost the same.
+database writes (the unknown one never-sent outbox rows), so they also cost the same.
 """
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from authgate import events
 from authgate.accounts import usable
-from authgate.lifecycle import Refused, links
+from authgate.lifecycle import Refused, event_user, links
 from authgate.lifecycle.change_password import check_new_password, set_password
 from authgate.mail import templates
 from authgate.mail.outbox import enqueue
+from authgate.storage.db import digest
 from authgate.storage.repos.action_ids import PASSWORD
 
 if TYPE_CHECKING:
@@ -48,12 +49,15 @@ async def request(reg: "Registry", login_id: str, client_id: str | None, app_nam
     if user is not None and usable(user) and user["doc"].get("email"):
         await start(reg, user, client_id, app_name=app_name)
         return
-    # Rehearse the other path: one render, two writes (CWE-208).
+    # Rehearse the other path (CWE-208): a new id and its digest, one render, two writes (in place
+    # of the id and the message). tests/lifecycle/test_enumeration.py measures the two paths.
+    value = secrets.token_urlsafe(32)
+    digest(value)
     reg.mail_templates.render(templates.FORGOT_PASSWORD, issuer=reg.issuer, app_name=app_name, name="",
-                              email=login_id, link=links.change_password(reg.issuer, "x" * 43, client_id),
+                              email=login_id, link=links.change_password(reg.issuer, value, client_id),
                               valid_for=_valid_for(reg.settings.change_password_id_ttl_seconds))
     for _ in range(2):
-        await reg.db.nonces.use_once(secrets.token_urlsafe(16), reg.settings.change_password_id_ttl_seconds)
+        await reg.db.outbox.add_suppressed(templates.FORGOT_PASSWORD)
     log.info("forgot-password for an unknown or unusable login id: no email")
 
 
@@ -75,7 +79,7 @@ async def complete(reg: "Registry", change_password_id: Any, password: Any) -> d
     user = await reg.db.users.get(row["user_id"]) if spent else None
     if user is None:
         raise Refused("changePasswordId", "invalid", "This link is invalid, has expired or was already used.")
-    updated = await set_password(reg, user, password, mark_verified=True, client_id=row["application_id"])
+    user = await set_password(reg, user, password, mark_verified=True, client_id=row["application_id"])
     await events.emit(reg, events.USER_PASSWORD_RESET_SUCCESS, user_id=user["id"], application_id=row["application_id"],
-                      payload={"user": {"id": user["id"], "email": user["doc"].get("email")}})
-    return updated
+                      payload=event_user(user))
+    return user

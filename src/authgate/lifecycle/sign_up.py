@@ -3,8 +3,9 @@
 No enumeration: the page answers "check your email" whether or not the address has an account.
 A new address gets an account (unverified, registered to the application with its default
 roles) and a verification email; an address that has one gets an email saying so, with links
-to log in and to reset the password. Both paths hash the password and make four database
-writes, so they cost the same (CWE-204, CWE-208).
+to log in and to reset the password. Both paths hash the password, run the account's
+transaction (the known-address path with a decoy address, rolled back) and queue one email, so
+they cost the same (CWE-204, CWE-208).
 
 Only the form's fields are taken: email, password and the optional fields the application
 enables. Roles, `verified`, ids, tenants or anything else a crafted POST adds are ignored.
@@ -15,14 +16,17 @@ import logging
 import secrets
 from typing import TYPE_CHECKING, Any
 
+from authgate import events
 from authgate.accounts import usable
 from authgate.email_address import is_email
-from authgate.lifecycle import Invalid, Refused, links, verify_email
+from authgate.lifecycle import Invalid, Refused, event_user, links
 from authgate.lifecycle.app_settings import LABELS, registration_form
 from authgate.lifecycle.change_password import check_new_password
 from authgate.mail import templates
 from authgate.mail.outbox import enqueue
 from authgate.storage.repos import Conflict
+from authgate.storage.repos.action_ids import VERIFY
+from authgate.storage.repos.users import normalize_login_id
 
 if TYPE_CHECKING:
     from authgate.registry import Registry
@@ -62,6 +66,30 @@ def validate(reg: "Registry", app: dict[str, Any], email: Any, password: Any, co
     return doc
 
 
+class _Rehearsal(Exception):
+    """Raised inside the rehearsed transaction so that nothing of it is stored."""
+
+
+async def _write_account(reg: "Registry", app: dict[str, Any], doc: dict[str, Any], password_hash: str,
+                         roles: list[str], verification: str, *, rehearse: bool = False) -> dict[str, Any]:
+    """The new account's writes, in one transaction: user, registration, verification id and
+    their two events stand or fall together. The known-address path runs the same block with
+    a decoy address and rolls it back, so both paths do the same database work."""
+    await reg.webhooks.all()  # warm the webhook list: nothing but our writes may await inside the transaction
+    async with reg.db.transaction() as tx:
+        user = await reg.db.users.add(tx, {**doc, "verified": False}, password_hash)
+        await reg.db.registrations.add(tx, user["id"], app["id"], {"roles": roles})
+        await reg.db.action_ids.add(tx, verification, VERIFY, user["id"], reg.settings.verification_id_ttl_seconds,
+                                    application_id=app["id"], email=normalize_login_id(doc["email"]))
+        await events.emit(reg, events.USER_CREATE, user_id=user["id"], application_id=app["id"],
+                          payload=event_user(user), tx=tx)
+        await events.emit(reg, events.USER_REGISTRATION_CREATE, user_id=user["id"], application_id=app["id"],
+                          payload={"registration": {"applicationId": app["id"], "roles": roles}}, tx=tx)
+        if rehearse:
+            raise _Rehearsal  # nothing of the block is stored
+    return user
+
+
 async def sign_up(reg: "Registry", app: dict[str, Any], email: Any, password: Any, confirm: Any = None,
                   fields: dict[str, Any] | None = None) -> None:
     """Raises Invalid for a bad form; otherwise returns the same way for new and known addresses."""
@@ -69,23 +97,28 @@ async def sign_up(reg: "Registry", app: dict[str, Any], email: Any, password: An
         raise Invalid([Refused("registration", "disabled", "This application does not allow sign-up.")])
     doc = validate(reg, app, email, password, confirm, fields or {})
     password_hash = await reg.hasher.hash(password)
+    roles = sorted({r["name"] for r in app["doc"].get("roles") or [] if isinstance(r, dict) and r.get("isDefault")})
+    verification = secrets.token_urlsafe(32)
+    ttl = reg.settings.verification_id_ttl_seconds
     existing = await reg.db.users.find_by_login_id(doc["email"])
     if existing is None:
-        roles = sorted({r["name"] for r in app["doc"].get("roles") or [] if isinstance(r, dict) and r.get("isDefault")})
         try:
-            user = await reg.db.users.create({**doc, "verified": False}, password_hash)
+            user = await _write_account(reg, app, doc, password_hash, roles, verification)
         except Conflict:  # the same address signed up a moment ago
             existing = await reg.db.users.find_by_login_id(doc["email"])
         else:
-            await reg.db.registrations.create(user["id"], app["id"], {"roles": roles})
-            await verify_email.start(reg, user, app["id"], app_name=app["name"])
+            await enqueue(reg, doc["email"], templates.VERIFY_EMAIL, app_name=app["name"], name=doc.get("firstName", ""),
+                          email=doc["email"], link=links.verify_email(reg.issuer, verification, app["id"]),
+                          valid_for=f"{ttl // 3600} hours" if ttl >= 7200 else f"{ttl // 60} minutes")
             log.info("user %s signed up to application %s", user["id"], app["id"])
             return
+    try:  # the same writes, rolled back (CWE-208)
+        await _write_account(reg, app, {**doc, "email": f"rehearsal-{verification[:16]}@sign-up.invalid"},
+                             password_hash, roles, verification, rehearse=True)
+    except _Rehearsal:
+        pass
     if existing is not None and usable(existing):
         await enqueue(reg, existing["doc"].get("email") or doc["email"], templates.ALREADY_REGISTERED,
                       app_name=app["name"], email=doc["email"], login_link=links.app_home(app) or reg.issuer,
                       forgot_link=links.forgot_password(reg.issuer, app["id"]))
-    # Rehearse the new-account path's other three writes (user, registration, verification id).
-    for _ in range(3):
-        await reg.db.nonces.use_once(secrets.token_urlsafe(16), reg.settings.verification_id_ttl_seconds)
     log.info("sign-up with an address that has an account: told by email")

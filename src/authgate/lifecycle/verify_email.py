@@ -8,7 +8,7 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 from authgate import events
-from authgate.lifecycle import Refused, links
+from authgate.lifecycle import Refused, event_user, links
 from authgate.mail import templates
 from authgate.mail.outbox import enqueue
 from authgate.storage.repos.action_ids import VERIFY
@@ -60,8 +60,8 @@ async def complete(reg: "Registry", verification_id: Any) -> dict[str, Any]:
         if user is None:
             raise refused
     log.info("user %s verified their email", user["id"])
-    await events.emit(reg, events.USER_EMAIL_VERIFIED, user_id=user["id"], application_id=row.get("application_id"),
-                      payload={"user": {"id": user["id"], "email": user["doc"].get("email")}})
     fresh = await reg.db.users.get(user["id"])
     assert fresh is not None
+    await events.emit(reg, events.USER_EMAIL_VERIFIED, user_id=fresh["id"], application_id=row["application_id"],
+                      payload=event_user(fresh))
     return fresh

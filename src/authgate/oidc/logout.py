@@ -36,7 +36,7 @@ from authgate.sessions import sso
 from authgate.tokens import access, jwt
 from authgate.ui import csrf
 from authgate.ui.pages import error_page, render
-from authgate.web import cookies
+from authgate.web import cookies, sso_cookies
 
 router = APIRouter()
 log = logging.getLogger("authgate.logout")
@@ -91,7 +91,7 @@ async def logout(request: Request) -> Response:
     except (_Refused, oauth_params.BadParams) as exc:
         log.info("logout refused: %s", getattr(exc, "detail", exc))
         return error_page("This logout request is not valid for the application.")
-    session = await sso.current(reg, request)
+    session = await sso_cookies.current(reg, request)
     if session is not None and hint.get("sid") != session.id:
         if request.method != "POST" or params.get("confirm") != "yes":
             return _confirm(request, params, client, session, target)

@@ -1,5 +1,7 @@
 """The SSO session: one server-side row per browser login, named by the HttpOnly `fusionauth.sso`
 cookie on the IdP origin (SameSite=Lax so top-level navigations from the applications carry it).
+Core: no HTTP here -- the cookies are read and set by web/sso_cookies.py; ended by
+revocation.end_session.
 
 The cookie holds a random value; only its digest is stored. The row's `id` is the `sid` claim
 and `auth_instant` the real login time (`auth_time`, OpenID Connect Core 2).
@@ -21,17 +23,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import Request, Response
-
 from authgate.accounts import usable
 from authgate.clock import clock
 from authgate.mfa import amr
 from authgate.registry import Registry
-from authgate.web import cookies
 
 log = logging.getLogger("authgate.sso")
 MAX_COOKIE_CHARS = 128
-BROWSER_COOKIE_SECONDS = 400 * 24 * 3600  # the longest a browser keeps a cookie (RFC 6265bis 5.5)
 
 
 @dataclass(frozen=True)
@@ -53,12 +51,12 @@ class SsoSession:
         return amr.parse(self.row.get("amr"))
 
 
-async def current(reg: Registry, request: Request) -> SsoSession | None:
-    """The live session named by the request's cookie, with its (still active) user."""
-    value, browser = cookies.read(request, cookies.SSO), cookies.read(request, cookies.BROWSER)
-    if not value or not browser or len(value) > MAX_COOKIE_CHARS or len(browser) > MAX_COOKIE_CHARS:
+async def find(reg: Registry, session_cookie: str | None, browser_cookie: str | None) -> SsoSession | None:
+    """The live session named by the two cookie values, with its (still usable) user."""
+    if not session_cookie or not browser_cookie or len(session_cookie) > MAX_COOKIE_CHARS \
+            or len(browser_cookie) > MAX_COOKIE_CHARS:
         return None
-    row = await reg.db.sso_sessions.find_live(f"{value}.{browser}")
+    row = await reg.db.sso_sessions.find_live(f"{session_cookie}.{browser_cookie}")
     if row is None:
         return None
     user = await reg.db.users.get(row["user_id"])
@@ -69,15 +67,14 @@ async def current(reg: Registry, request: Request) -> SsoSession | None:
 
 async def start(reg: Registry, user: dict[str, Any], factors: tuple[str, ...] = amr.PASSWORD) -> tuple[SsoSession, str]:
     """A new session for a user who just logged in with `factors`; returns it and the cookie value
-    to set (give it to `set_cookie`: the session cookie and the browser cookie, joined by a dot)."""
+    to set (web/sso_cookies.set_cookie: the session cookie and the browser cookie, joined by a dot)."""
     value = f"{secrets.token_urlsafe(32)}.{secrets.token_urlsafe(16)}"
     row = await reg.db.sso_sessions.create(str(uuid.uuid4()), value, user["id"], clock.now_ms(),
                                            reg.settings.sso_session_ttl_seconds, amr.dump(factors))
     return SsoSession(row, user), value
 
 
-def set_cookie(reg: Registry, request: Request, response: Response, value: str) -> None:
+def cookie_values(value: str) -> tuple[str, str]:
+    """What `start` returned, split into the session cookie's and the browser cookie's values."""
     session, browser = value.split(".", 1)
-    cookies.set_cookie(request, response, cookies.SSO, session, max_age=reg.settings.sso_session_ttl_seconds)
-    cookies.set_cookie(request, response, cookies.BROWSER, browser, max_age=BROWSER_COOKIE_SECONDS)
-
+    return session, browser

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from joserfc import jws, jwt
-from joserfc.errors import JoseError
+from joserfc.errors import ExpiredTokenError, JoseError
 from joserfc.jwt import JWTClaimsRegistry
 
 from authgate.clock import clock
@@ -127,6 +127,6 @@ def check_claims(claims: dict[str, Any], *, issuer: str, audience: str | list[st
     try:
         registry.validate(claims)
     except JoseError as exc:
-        if getattr(exc, "error", "") == "expired_token" or "expired" in str(exc).lower():
+        if isinstance(exc, ExpiredTokenError):
             raise TokenExpired("expired") from exc
         raise TokenInvalid(f"claims: {exc}") from exc

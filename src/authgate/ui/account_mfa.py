@@ -28,6 +28,7 @@ from authgate.registry import Registry
 from authgate.sessions import sso
 from authgate.ui import csrf
 from authgate.ui.pages import error_page, render
+from authgate.web import sso_cookies
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("authgate.ui.account_mfa")
@@ -44,7 +45,7 @@ class _Refused(Exception):
 
 
 async def _signed_in(request: Request) -> sso.SsoSession:
-    session = await sso.current(registry(request), request)
+    session = await sso_cookies.current(registry(request), request)
     if session is None:
         raise _Refused("You are not signed in. Sign in to one of your applications, then come back to this page.", 401)
     return session

@@ -18,7 +18,9 @@ from authgate.errors import ApiError
 from authgate.fusionauth.login import authenticate_logged
 from authgate.mfa import amr, factors, passkeys
 from authgate.oauth2.authorize.context import AuthorizeContext
-from authgate.ui import csrf, second_factor
+from authgate.lifecycle.app_settings import registration_form
+from authgate.ui import csrf, gated, second_factor
+from authgate.ui.forms import with_params
 from authgate.ui.pages import render
 from authgate.ui.signin import check_csrf, finish
 
@@ -46,11 +48,16 @@ async def show(ctx: AuthorizeContext, error: str | None = None, login_id: str | 
     webauthn"`) driven by ui/static/webauthn.js from options made for this page."""
     assert ctx.client is not None and ctx.redirect_uri is not None
     token = csrf.token(ctx.request)
+    carried = ctx.carried_params()
     options = await passkeys.authentication_options(ctx.reg, None, passwordless=True)
+    # Account lifecycle links (ui/password.py, ui/register.py), carrying the authorize request back.
+    can_register = registration_form(ctx.client.app["doc"]).enabled
     response = render("login.html", status=status, form_targets=(ctx.redirect_uri,), app_name=ctx.client.app["name"],
-                      hidden=ctx.carried_params(), csrf_token=token, error=error, scripts=True,
+                      hidden=carried, csrf_token=token, error=error, scripts=True,
                       passkey_options=json.dumps(options),
-                      login_id=login_id if login_id is not None else (ctx.login_hint or ""))
+                      login_id=login_id if login_id is not None else (ctx.login_hint or ""),
+                      forgot_url=with_params("/password/forgot", carried),
+                      register_url=with_params("/oauth2/register", carried) if can_register else None)
     csrf.set_cookie(ctx.request, response, token, "/oauth2/authorize")
     return response
 
@@ -69,6 +76,8 @@ async def submit(ctx: AuthorizeContext) -> Response:
     except ApiError as exc:
         log.info("hosted login refused (%s): %s", exc.status, exc.detail)
         return await show(ctx, MESSAGES.get(exc.status, BAD_CREDENTIALS), login_id)
+    if await gated.must_verify_first(ctx.reg, ctx.client.app, user):
+        return gated.page()
     if await factors.second_factor_needed(ctx.reg, user["id"], ctx.client.app, ctx.acr_values):
         return await second_factor.begin(ctx, user, amr.PASSWORD)
     return await finish(ctx, user, amr.PASSWORD)

@@ -14,6 +14,7 @@ from authgate.oauth2.authorize.issue import issue
 from authgate.revocation import forget_session
 from authgate.sessions import sso
 from authgate.ui import csrf
+from authgate.web import sso_cookies
 
 
 def check_csrf(ctx: AuthorizeContext) -> None:
@@ -30,10 +31,10 @@ async def finish(ctx: AuthorizeContext, user: dict[str, Any], factors: tuple[str
     answer the authorize request (303)."""
     user = await record_login(ctx.reg, user)
     await events.login_succeeded(ctx.reg, user, ctx.client.app["id"] if ctx.client else None)
-    old = await sso.current(ctx.reg, ctx.request)
+    old = await sso_cookies.current(ctx.reg, ctx.request)
     if old is not None:
         await forget_session(ctx.reg, old.id)  # a new login replaces the browser's session
     session, cookie_value = await sso.start(ctx.reg, user, factors)
     response = await issue(ctx, session)
-    sso.set_cookie(ctx.reg, ctx.request, response, cookie_value)
+    sso_cookies.set_cookie(ctx.reg, ctx.request, response, cookie_value)
     return response

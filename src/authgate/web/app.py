@@ -50,6 +50,11 @@ ROUTERS = (
     "authgate.fusionauth.webhooks",
     "authgate.web.docs_page",
     "authgate.admin.routes",
+    "authgate.fusionauth.user_actions",
+    "authgate.ui.register",
+    "authgate.ui.password",
+    "authgate.ui.verify",
+    "authgate.ui.account",
 )
 
 

@@ -54,7 +54,9 @@ def _tag(path: str) -> str | None:
 
 # Answers without a body: FusionAuth's bodyless 200s and its deliberately empty login 404.
 _EMPTY = {"description": "No body."}
-_BODYLESS = {("post", "/api/login", "404"), ("post", "/api/user/import", "200"), ("get", "/api/jwt/validate", "401"), ("post", "/api/logout", "200"),
+_BODYLESS = {("get", "/api/user/change-password/{change_password_id}", "200"),
+             ("post", "/api/user/verify-email", "200"), ("post", "/api/user/verify-email/{verification_id}", "200"),
+             ("post", "/api/login", "404"), ("post", "/api/user/import", "200"), ("get", "/api/jwt/validate", "401"), ("post", "/api/logout", "200"),
              ("post", "/oauth2/revoke", "200")}
 # Endpoints answering like the Login API (authgate/fusionauth/login.py `complete`).
 _LOGINS = ("/api/login", "/api/two-factor/login", "/api/webauthn/login")
@@ -87,6 +89,8 @@ def _complete(method: str, path: str, op: dict[str, Any]) -> None:
                 responses[status] = _json(FUSIONAUTH_ERRORS, "User expired or locked.")
         if method == "delete":
             responses["200"] = _EMPTY
+        if path == "/api/user/forgot-password":
+            responses["422"] = _json(FUSIONAUTH_ERRORS, "The user has no email address to send the link to.")
         if "two-factor" in path:
             responses["421"] = {"description": "The two-factor code is wrong, malformed or already used."}
     elif path.startswith("/oauth2/"):

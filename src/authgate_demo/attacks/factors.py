@@ -262,7 +262,8 @@ async def run_factor_matrix(browser: Any, browser_problem: str, data_root: Path,
         todo = []
     if todo:
         cfg = StackConfig(mode=MODE, data_dir=data_root / "factors", idp_port=free_port(), store_port=free_port(),
-                          forums_port=free_port(), jwt_ttl=jwt_ttl, leeway_seconds=0, idp_overrides=dict(idp_overrides or {}))
+                          forums_port=free_port(), mail_port=free_port(), smtp_port=free_port(), jwt_ttl=jwt_ttl,
+                          leeway_seconds=0, idp_overrides=dict(idp_overrides or {}))
         stack = Stack(cfg)
         try:
             async with _START_LOCK:

@@ -301,7 +301,8 @@ async def run_mode(mode: str, mods: list[ModuleType], browser: Any, sink: Sink, 
     if browser is None:
         return cells + [_stamp(not_run(sink_or_browser_missing()), m, mode) for m in todo]
     cfg = StackConfig(mode=mode, data_dir=data_root / mode, idp_port=free_port(), store_port=free_port(),
-                      forums_port=free_port(), jwt_ttl=jwt_ttl, leeway_seconds=0, vulnerable_demo=True)
+                      forums_port=free_port(), mail_port=free_port(), smtp_port=free_port(), jwt_ttl=jwt_ttl,
+                      leeway_seconds=0, vulnerable_demo=True)
     stack = Stack(cfg)
     try:
         async with _START_LOCK:  # IdP start-up runs Alembic migrations, which are not safe side by side in one process

@@ -15,10 +15,10 @@ from authgate.oauth2.authorize.context import AuthorizeContext, ErrorPage
 from authgate.oauth2.authorize.issue import issue
 from authgate.oauth2.authorize.steps import validate
 from authgate.oauth2.responses import authorization_response
-from authgate.sessions import sso
 from authgate.mfa import factors
-from authgate.ui import login, passkey_login, second_factor
+from authgate.ui import gated, login, passkey_login, second_factor
 from authgate.ui.pages import error_page
+from authgate.web import sso_cookies
 
 router = APIRouter()
 log = logging.getLogger("authgate.authorize")
@@ -29,11 +29,13 @@ async def _interact(ctx: AuthorizeContext) -> Response:
     login, or the session lacks a second factor the application or `acr_values` requires
     (step-up: the second-factor page, without the password again)."""
     assert ctx.client is not None
-    session = await sso.current(ctx.reg, ctx.request)
+    session = await sso_cookies.current(ctx.reg, ctx.request)
     fresh_login_needed = session is None or "login" in ctx.prompt or (
         ctx.max_age is not None and clock.now() - session.auth_time > ctx.max_age)
     if not fresh_login_needed:
         assert session is not None
+        if ctx.client is not None and await gated.must_verify_first(ctx.reg, ctx.client.app, session.user):
+            return gated.page()  # a session from an application that let the unverified user in
         step_up = "mfa" not in session.amr and await factors.second_factor_needed(
             ctx.reg, session.user["id"], ctx.client.app, ctx.acr_values)
         if not step_up:

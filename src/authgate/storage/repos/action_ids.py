@@ -13,6 +13,7 @@ from authgate.clock import clock
 from authgate.storage import purge
 from authgate.storage.db import digest
 from authgate.storage.repos.base import Repo, first
+from authgate.storage.transaction import Tx
 from authgate.storage.schema import action_ids as a
 
 PASSWORD, VERIFY = "password", "verify"
@@ -21,12 +22,21 @@ PASSWORD, VERIFY = "password", "verify"
 class ActionIds(Repo):
     table = a
 
+    @staticmethod
+    def _row(value: str, kind: str, user_id: str, ttl_seconds: int, application_id: str | None,
+             email: str | None) -> dict[str, Any]:
+        now = clock.now_ms()
+        return {"id_digest": digest(value), "kind": kind, "user_id": user_id, "application_id": application_id,
+                "email": email, "insert_instant": now, "expires_instant": now + ttl_seconds * 1000, "used_instant": None}
+
     async def create(self, value: str, kind: str, user_id: str, ttl_seconds: int, *,
                      application_id: str | None = None, email: str | None = None) -> None:
-        now = clock.now_ms()
-        await self._insert({"id_digest": digest(value), "kind": kind, "user_id": user_id,
-                            "application_id": application_id, "email": email, "insert_instant": now,
-                            "expires_instant": now + ttl_seconds * 1000, "used_instant": None})
+        await self._insert(self._row(value, kind, user_id, ttl_seconds, application_id, email))
+
+    async def add(self, tx: Tx, value: str, kind: str, user_id: str, ttl_seconds: int, *,
+                  application_id: str | None = None, email: str | None = None) -> None:
+        """`create` inside `Database.transaction()`."""
+        await tx.insert(a, self._row(value, kind, user_id, ttl_seconds, application_id, email))
 
     async def find_live(self, value: str, kind: str) -> dict[str, Any] | None:
         """The unused, unexpired id, without spending it (to show the form it opens)."""

@@ -17,12 +17,18 @@ _FOR_USER = select(registrations).where(registrations.c.user_id == bindparam("p_
 class Registrations(Repo):
     table = registrations
 
-    async def create(self, user_id: str, application_id: str, doc: dict[str, Any]) -> dict[str, Any]:
+    @staticmethod
+    def _row(user_id: str, application_id: str, doc: dict[str, Any]) -> dict[str, Any]:
         now = clock.now_ms()
-        return await self._insert({
-            "id": doc.get("id") or new_id(), "user_id": user_id, "application_id": application_id, "doc": doc,
-            "insert_instant": now, "last_update_instant": now,
-        })
+        return {"id": doc.get("id") or new_id(), "user_id": user_id, "application_id": application_id, "doc": doc,
+                "insert_instant": now, "last_update_instant": now}
+
+    async def create(self, user_id: str, application_id: str, doc: dict[str, Any]) -> dict[str, Any]:
+        return await self._insert(self._row(user_id, application_id, doc))
+
+    async def add(self, tx: Any, user_id: str, application_id: str, doc: dict[str, Any]) -> dict[str, Any]:
+        """`create` inside `Database.transaction()`."""
+        return await tx.insert(self.table, self._row(user_id, application_id, doc))
 
     async def get(self, user_id: str, application_id: str) -> dict[str, Any] | None:
         return await self._one(_ONE, {"p_user": user_id, "p_app": application_id})
