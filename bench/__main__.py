@@ -49,6 +49,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--scale-factor", type=float, default=1.0, help="multiplies the --scale row counts and the "
                     "leak phase's request count (0.01 for a quick try)")
     ap.add_argument("--churn-cycles", type=int, default=3, help="refresh churn + purge cycles after --scale")
+    ap.add_argument("--nodes", type=int, default=0, help="with --postgres: also run N nodes on one database at once "
+                    "(node i on core i %% cores): aggregate refresh and validate req/s and PostgreSQL commits/s")
     ap.add_argument("--leak-requests", type=int, help="mixed requests of the leak phase; RSS after them is compared "
                     "with RSS after a tenth (default 1,000,000 x --scale-factor; quick 100,000 x)")
     ap.add_argument("--no-peer", action="store_true", help="skip node-oidc-provider")
@@ -170,6 +172,8 @@ def run(args: argparse.Namespace) -> Report:
         _measure_memory(args, plan, report, work, api_key)
     if "leak" in args.only:
         extra.leak(args, plan, report, work, api_key)
+    if args.nodes > 1:
+        extra.several_nodes(args, plan, report, work, api_key)
     for leftover in work.iterdir():  # databases go, logs stay
         if leftover.name != "logs":
             shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink()

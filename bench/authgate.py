@@ -12,7 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from bench.server import REPO_ROOT, ServerProcess, free_port, pinned
+from bench.server import REPO_ROOT, SERVER_CORE, ServerProcess, free_port, pinned
 
 POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 BENCH_DATABASE = "authgate_bench"
@@ -51,7 +51,7 @@ def fresh_postgres_url(base_url: str = POSTGRES_URL, name: str = BENCH_DATABASE)
 
 def start(
     data_dir: Path, log_dir: Path, *, api_key: str, database_url: str = "",
-    extra_env: dict[str, str] | None = None, name: str = "authgate",
+    extra_env: dict[str, str] | None = None, name: str = "authgate", core: int = SERVER_CORE,
 ) -> ServerProcess:
     """Start `authgate serve` pinned to the server core, with rate limiting off (the login
     limiter would otherwise cap the login figure at 60/minute)."""
@@ -68,7 +68,7 @@ def start(
     else:
         env.pop("AUTHGATE_DATABASE_URL", None)
     cmd = pinned([*authgate_command(), "serve", "--host", "127.0.0.1", "--port", str(port),
-                  "--data-dir", str(data_dir)])
+                  "--data-dir", str(data_dir)], core)
     server = ServerProcess(name, cmd, port=port, ready_path="/health/ready",
                            log_path=log_dir / f"{name}.log", env=env, cwd=REPO_ROOT)
     return server.start(timeout=90)

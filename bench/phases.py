@@ -12,7 +12,7 @@ import time
 import traceback
 from pathlib import Path
 
-from bench import authgate, mfa, overload, scale, scenarios, soak
+from bench import authgate, mfa, nodes, overload, scale, scenarios, soak
 from bench.authgate import Provisioned
 from bench.loader import LoadResult
 from bench.report import Report, Row
@@ -60,18 +60,16 @@ def four(plan, p: Provisioned, jwt: str) -> dict[str, LoadResult]:
             VALIDATE: scenarios.validate(plan, p, jwt), INTROSPECT: scenarios.introspect(plan, p, jwt)[0]}
 
 
-def _baseline(report: Report, plan, p: Provisioned, jwt: str, metric: str) -> float:
+def _baseline(report: Report, plan, p: Provisioned, jwt: str, metric: str) -> tuple[float, float | None]:
+    """(req/s, server CPU share) of `metric` on the empty database: this run's row, else measured now."""
     row = report.row(metric)
     if row is not None and row.value:
-        return row.value
+        return row.value, row.server_cpu
     _log(f"baseline {metric}")
-    if metric == LOGIN:
-        return scenarios.login(plan, p).rps
-    if metric == REFRESH:
-        return scenarios.api_refresh(plan, p)[0].rps
-    if metric == VALIDATE:
-        return scenarios.validate(plan, p, jwt).rps
-    return scenarios.introspect(plan, p, jwt)[0].rps
+    result = {LOGIN: lambda: scenarios.login(plan, p), REFRESH: lambda: scenarios.api_refresh(plan, p)[0],
+              VALIDATE: lambda: scenarios.validate(plan, p, jwt),
+              INTROSPECT: lambda: scenarios.introspect(plan, p, jwt)[0]}[metric]()
+    return result.rps, result.server_cpu
 
 
 def run_all(args, plan, report: Report, server: ServerProcess, p: Provisioned, work: Path, database_url: str) -> None:
@@ -88,11 +86,12 @@ def run_all(args, plan, report: Report, server: ServerProcess, p: Provisioned, w
 
 def second_factor(plan, report: Report, p: Provisioned, jwt: str) -> None:
     try:
-        password = _baseline(report, plan, p, jwt, LOGIN)
+        password, password_cpu = _baseline(report, plan, p, jwt, LOGIN)
     except Exception as exc:  # noqa: BLE001
         _failed(report, "TOTP / passkey login", exc)
         return
-    ref = dict(reference="POST /api/login (password) of this run", reference_value=password)
+    ref = dict(reference="POST /api/login (password) of this run", reference_value=password,
+               reference_cpu=password_cpu)
     for metric, measure, goal in (
         ("TOTP login (/api/login 242 + /api/two-factor/login)", mfa.totp_login, 0.90),
         ("passkey login (/api/webauthn/start + /api/webauthn/login)", mfa.passkey_login, 1.0),
@@ -160,8 +159,8 @@ def flooded(plan, report: Report, p: Provisioned, jwt: str) -> None:
                   f"hashing saturated), statuses {dict(statuses)}")
     for metric, result in results.items():
         name = f"under a wrong-password flood: {metric}"
-        kw = dict(reference=f"{metric} quiet, this run", reference_value=quiet[metric], goal=">= 0.50x",
-                  goal_ratio=0.50)
+        kw = dict(reference=f"{metric} quiet, this run", reference_value=quiet[metric][0],
+                  reference_cpu=quiet[metric][1], goal=">= 0.50x", goal_ratio=0.50)
         if isinstance(result, Exception):
             _failed(report, name, result, **kw)
         else:
@@ -233,8 +232,8 @@ def scaled(args, plan, report: Report, server: ServerProcess, p: Provisioned, jw
         _log(load_note)
         for metric in (LOGIN, REFRESH, VALIDATE, INTROSPECT):
             name = f"at scale x{factor:g}: {metric}"
-            kw = dict(reference="the same, empty database (this run)", reference_value=empty[metric],
-                      goal=">= 0.90x", goal_ratio=0.90)
+            kw = dict(reference="the same, empty database (this run)", reference_value=empty[metric][0],
+                      reference_cpu=empty[metric][1], goal=">= 0.90x", goal_ratio=0.90)
             _log(name)
             try:
                 result = {LOGIN: lambda: scenarios.login(plan, p), REFRESH: lambda: scenarios.api_refresh(plan, p)[0],
@@ -335,3 +334,26 @@ def leak(args, plan, report: Report, work: Path, api_key: str) -> None:
         _failed(report, metric, exc, **kw)
     finally:
         server.stop()
+
+
+# --- capacity: several nodes on one PostgreSQL -------------------------------------------------
+
+def several_nodes(args, plan, report: Report, work: Path, api_key: str) -> None:
+    count = args.nodes
+    if not args.postgres:
+        report.notes.append(f"--nodes {count} skipped: several nodes need --postgres")
+        return
+    try:
+        _log(f"{count} nodes on one PostgreSQL database")
+        results = nodes.measure(plan, work, api_key, authgate.fresh_postgres_url(), count)
+    except Exception as exc:  # noqa: BLE001
+        _failed(report, f"{count} nodes on PostgreSQL", exc)
+        return
+    for what, total, commits, per in results:
+        metric = f"{count} nodes, PostgreSQL: aggregate {what}"
+        row = report.add(Row(metric, value=total, goal="reported", errors=sum(r.errors for r in per),
+                             p50_ms=max(r.p50 for r in per), p99_ms=max(r.p99 for r in per)))
+        _note(row, f"PostgreSQL {commits:,.0f} commits/s ({commits / total:.2f} per request)" if total else "",
+              "per node " + ", ".join(f"{r.rps:,.0f}/s" for r in per),
+              f"{plan.concurrency} connections per node; nodes, loader and PostgreSQL share "
+              f"{os.cpu_count()} cores")

@@ -77,6 +77,8 @@ async def test_webhook_delivery_attempts_and_resend(console: Console, receiver: 
     assert (await post(console.admin, hook_page, f"{hook_page}/resend", {"deliveryId": delivery_id})).status_code == 303
     await _deliver(console)
     assert len(receiver.received) == 2 and receiver.received[1].event["id"] == receiver.received[0].event["id"]
+    audit = (await console.admin.get("/admin/audit", params={"message": "queued again"})).text
+    assert f"Webhook delivery {delivery_id} queued again" in audit and f"admin:{ADMIN_EMAIL}" in audit
 
 
 async def test_webhook_form_shows_the_apis_refusals(console: Console) -> None:

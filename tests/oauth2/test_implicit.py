@@ -5,7 +5,7 @@ import httpx
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from authgate.oidc.id_token import at_hash
+from authgate.tokens.id_token import at_hash
 from tests.conftest import IDP
 from tests.oauth2.conftest import STORE_CB, World, authorize_params, location_base, login, redirect_params
 

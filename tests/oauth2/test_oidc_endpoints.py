@@ -6,7 +6,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from authgate.clock import clock
-from authgate.oidc.id_token import at_hash
+from authgate.tokens.id_token import at_hash
 from authgate.web.cookies import BROWSER, SSO
 from tests.conftest import IDP
 from tests.oauth2.conftest import (

@@ -1,12 +1,12 @@
-"""Every OAuth 2 / OpenID Connect route, gathered into the one router `web/app.py` includes."""
+"""Every OAuth 2 route, gathered into one router `web/app.py` includes (the OpenID Connect ones,
+which build on these, are listed there: oidc imports oauth2, never the reverse)."""
 from __future__ import annotations
 
 from fastapi import APIRouter
 
 from authgate.oauth2.authorize import endpoint as authorize
 from authgate.oauth2 import introspection, revocation, token
-from authgate.oidc import discovery, logout, userinfo
 
 router = APIRouter()
-for module in (authorize, token, introspection, revocation, userinfo, logout, discovery):
+for module in (authorize, token, introspection, revocation):
     router.include_router(module.router)

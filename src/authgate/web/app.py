@@ -35,6 +35,9 @@ log = logging.getLogger("authgate")
 ROUTERS = (
     "authgate.fusionauth.jwt_api",
     "authgate.oauth2.routes",
+    "authgate.oidc.userinfo",
+    "authgate.oidc.logout",
+    "authgate.oidc.discovery",
     "authgate.fusionauth.login",
     "authgate.web.health",
     "authgate.fusionauth.users",

@@ -146,6 +146,9 @@ async def resend(reg: "Registry", delivery_id: str) -> bool:
     done = await reg.db.webhook_deliveries.resend(delivery_id)
     if done and reg.webhooks.deliverer is not None:
         reg.webhooks.deliverer.wake()
+    if done:  # no FusionAuth event type for it: a plain audit entry says who asked
+        await events.emit(reg, events.AUDIT_LOG_CREATE, message=f"Webhook delivery {delivery_id} queued again",
+                          payload={"deliveryId": delivery_id})
     return done
 
 

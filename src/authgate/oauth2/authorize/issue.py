@@ -18,9 +18,8 @@ from authgate.clock import clock
 from authgate.errors import AccessDenied
 from authgate.oauth2.authorize.context import AuthorizeContext
 from authgate.oauth2.responses import authorization_response
-from authgate.oidc import id_token
 from authgate.sessions.sso import SsoSession
-from authgate.tokens import access
+from authgate.tokens import access, id_token
 
 
 async def issue(ctx: AuthorizeContext, session: SsoSession) -> Response:
@@ -52,7 +51,7 @@ async def issue(ctx: AuthorizeContext, session: SsoSession) -> Response:
         values.update(access_token=token, token_type="Bearer", expires_in=max(0, exp_ms // 1000 - int(clock.now())),
                       scope=ctx.scope)
     if "id_token" in ctx.response_types:
-        values["id_token"] = await id_token.issue(reg, client=client, user=user, registration=registration,
+        values["id_token"] = await id_token.issue(reg, app=client.app, user=user, registration=registration,
                                                   auth_time=session.auth_time, sid=session.id, nonce=ctx.nonce,
                                                   access_token=token, amr=session.amr)
     if ctx.state is not None:

@@ -14,9 +14,8 @@ from authgate.accounts import token_refusal
 from authgate.clock import clock
 from authgate.errors import InvalidGrant
 from authgate.oauth2.clients import Client
-from authgate.oidc import id_token
 from authgate.registry import Registry
-from authgate.tokens import access, refresh
+from authgate.tokens import access, id_token, refresh
 
 
 def token_type(jkt: str | None) -> str:
@@ -49,6 +48,6 @@ async def user_tokens(reg: Registry, client: Client, user: dict[str, Any], *, sc
                                                           doc=doc, family_id=grant_id)
         body["refresh_token_id"] = row["id"]
     if "openid" in scopes:
-        body["id_token"] = await id_token.issue(reg, client=client, user=user, registration=registration,
+        body["id_token"] = await id_token.issue(reg, app=client.app, user=user, registration=registration,
                                                 auth_time=auth_time, sid=sid, nonce=nonce, access_token=token, amr=amr)
     return body

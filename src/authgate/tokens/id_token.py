@@ -12,7 +12,6 @@ from typing import Any
 
 from authgate.clock import clock
 from authgate.mfa.amr import acr as acr_of
-from authgate.oauth2.clients import Client
 from authgate.registry import Registry
 from authgate.tokens import jwt
 from authgate.tokens.access import user_claims
@@ -25,13 +24,13 @@ def at_hash(access_token: str) -> str:
     return base64.urlsafe_b64encode(half).rstrip(b"=").decode()
 
 
-async def issue(reg: Registry, *, client: Client, user: dict[str, Any], registration: dict[str, Any] | None,
+async def issue(reg: Registry, *, app: dict[str, Any], user: dict[str, Any], registration: dict[str, Any] | None,
                 auth_time: int, sid: str | None, nonce: str | None = None, access_token: str | None = None,
                 amr: tuple[str, ...] | list[str] | None = None) -> str:
-    policy = token_policy(client.app["doc"], reg.settings)
+    policy = token_policy(app["doc"], reg.settings)
     now = int(clock.now())
     claims: dict[str, Any] = {k: v for k, v in user_claims(user, registration).items() if k != "roles"}
-    claims.update({"iss": reg.issuer, "aud": client.client_id, "azp": client.client_id, "iat": now,
+    claims.update({"iss": reg.issuer, "aud": app["id"], "azp": app["id"], "iat": now,
                    "exp": now + policy.access_ttl, "auth_time": auth_time})
     if sid:
         claims["sid"] = sid
