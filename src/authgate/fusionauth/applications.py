@@ -25,12 +25,13 @@ from authgate.mfa import policy as mfa_policy
 from authgate.registry import Registry
 from authgate.storage.repos import Conflict
 from authgate.shapes import ListOf, Shape, request_body
+from authgate.tokens.grant_types import DEFAULT_GRANTS, GRANT_TYPES
 from authgate.web.errors import read_json_object
 from authgate.web.middleware import OriginRegistry
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
 
-GRANTS = ("authorization_code", "implicit", "password", "refresh_token", "client_credentials")
+GRANTS = GRANT_TYPES  # the console lists them too
 _ENUMS = {
     ("oauthConfiguration", "proofKeyForCodeExchangePolicy"): ("Required", "NotRequired", "NotRequiredWhenUsingClientAuthentication"),
     ("jwtConfiguration", "refreshTokenUsagePolicy"): ("Reusable", "OneTimeUse"),
@@ -126,7 +127,7 @@ async def validate(reg: Registry, app: dict[str, Any]) -> dict[str, Any]:
     doc = {k: v for k, v in app.items() if k not in ("id", "insertInstant", "lastUpdateInstant")}
     doc["name"] = name.strip()
     doc["roles"] = roles
-    doc["oauthConfiguration"] = {"enabledGrants": ["authorization_code", "refresh_token"],
+    doc["oauthConfiguration"] = {"enabledGrants": list(DEFAULT_GRANTS),
                                  "proofKeyForCodeExchangePolicy": "Required", "requireClientAuthentication": True, **oauth}
     doc["oauthConfiguration"].pop("clientId", None)  # always the application id
     doc["jwtConfiguration"] = {"refreshTokenUsagePolicy": "OneTimeUse", "refreshTokenExpirationPolicy": "Fixed", **jwt}

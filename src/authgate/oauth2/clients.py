@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from authgate.registry import Registry
+from authgate.tokens.grant_types import DEFAULT_GRANTS
 
-DEFAULT_GRANTS = ("authorization_code", "refresh_token")
 MAX_CLIENT_ID_CHARS = 64
 
 

@@ -21,13 +21,13 @@ from authgate.oauth2.authorize import check_prompt, check_response_mode, check_s
 from authgate.oauth2.clients import as_client
 from authgate.oauth2.dpop import ALGORITHMS as DPOP_ALGORITHMS
 from authgate.registry import Registry
+from authgate.tokens.grant_types import GRANT_TYPES
 
 router = APIRouter()
 
 CACHE = {"Cache-Control": "public, max-age=300"}
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 # Every grant authgate implements, in the order they are listed; the first is always listed.
-GRANT_TYPES = ("authorization_code", "implicit", "refresh_token", "client_credentials", "password")
 IMPLICIT_RESPONSE_TYPES = ["token", "id_token", "token id_token"]
 
 

@@ -4,7 +4,7 @@ Pages are plain HTML + CSS; the few that need the browser's WebAuthn API load sm
 from ui/static/ (`script-src 'self'`, never inline script). Headers: no framing (`X-Frame-Options: DENY`,
 `frame-ancestors 'none'`), no referrer (`no-referrer`: the URL may carry authorize parameters),
 never cached (web/no_store.py). Under `no-referrer` Chromium sends `Origin: null` on the login form's own POST;
-ui/login.py treats that as "origin unknown" and relies on its SameSite=Strict CSRF token.
+ui/csrf.py treats that as "origin unknown" and relies on its SameSite=Strict CSRF token.
 The stylesheet is inline and allowed by its hash, so the CSP needs no 'unsafe-inline'.
 """
 from __future__ import annotations

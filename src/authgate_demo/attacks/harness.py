@@ -219,8 +219,8 @@ class Ctx:
                 text = (await page.locator("body").inner_text(timeout=2000))[-600:]
             if "submitted from another site" in text:
                 raise NotRunnable("the IdP's hosted login page refused Chromium's own form POST (\"The login form was "
-                                  "submitted from another site\"): with Referrer-Policy: no-referrer Chromium sends "
-                                  "Origin: null, which the login CSRF check rejects -- an IdP bug, reported") from exc
+                                  "submitted from another site\"): Chromium sends Origin: null from our no-referrer "
+                                  "pages, which ui/csrf.py accepts, so its origin check has regressed") from exc
             raise RuntimeError(f"victim login in {self.mode} did not finish at {page.url}: {text!r}") from exc
 
     async def cookies(self, context: Any, app: str) -> dict[str, str]:
