@@ -75,7 +75,7 @@ async def submit(ctx: AuthorizeContext) -> Response:
     except LoginRefused as exc:
         log.info("hosted login refused (%s): %s", exc.reason, exc.detail)
         return await show(ctx, MESSAGES.get(exc.reason, BAD_CREDENTIALS), login_id)
-    if await gated.must_verify_first(ctx.reg, ctx.client.app, user):
+    if await gated.must_verify_first(ctx.reg, ctx.client.app, user):  # before asking for a second factor
         return gated.page()
     if await factors.second_factor_needed(ctx.reg, user["id"], ctx.client.app, ctx.acr_values):
         return await second_factor.begin(ctx, user, amr.PASSWORD)

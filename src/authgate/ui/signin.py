@@ -13,7 +13,7 @@ from authgate.oauth2.authorize.context import AuthorizeContext, ErrorPage
 from authgate.oauth2.authorize.issue import issue
 from authgate.revocation import forget_session
 from authgate.sessions import sso
-from authgate.ui import csrf
+from authgate.ui import csrf, gated
 from authgate.web import sso_cookies
 
 
@@ -28,7 +28,10 @@ def check_csrf(ctx: AuthorizeContext) -> None:
 
 async def finish(ctx: AuthorizeContext, user: dict[str, Any], factors: tuple[str, ...]) -> Response:
     """Start an SSO session with `factors` (its `amr`), replacing the browser's old one, and
-    answer the authorize request (303)."""
+    answer the authorize request (303). An application that is `Gated` (ui/gated.py) first needs
+    a verified email, whichever way the user signed in (password, second factor, passkey)."""
+    if ctx.client is not None and await gated.must_verify_first(ctx.reg, ctx.client.app, user):
+        return gated.page()
     user = await record_login(ctx.reg, user)
     await events.login_succeeded(ctx.reg, user, ctx.client.app["id"] if ctx.client else None)
     old = await sso_cookies.current(ctx.reg, ctx.request)
