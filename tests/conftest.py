@@ -119,3 +119,20 @@ def _reset_clock() -> Any:
     saved = clock._offset
     yield clock
     clock._offset = saved
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Any:
+    """A CLI command run in-process routes every logger through its own queue to stderr
+    (authgate/logs.py) and drops the handlers pytest installed; give them back afterwards."""
+    import logging
+
+    from authgate import logs
+
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    yield
+    if logs._listener is not None:
+        logs._stop()
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])

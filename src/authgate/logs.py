@@ -77,12 +77,26 @@ class TextFormatter(logging.Formatter):
         return super().format(record)
 
 
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is when a line is written, not when logging was set up:
+    a command run in-process (Typer's CliRunner in the tests) swaps stderr for a buffer it closes
+    afterwards, and lines written later must not go to that closed buffer."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def configure(fmt: str = "text", level: str = "info") -> None:
     """Route every logger (ours and uvicorn's) through one queue to stderr in `fmt`."""
     global _listener
     if _listener is not None:
         _listener.stop()
-    stream = logging.StreamHandler(sys.stderr)
+    stream = _Stderr()
     stream.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     q: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
     handler = _Enqueue(q)

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
-from authgate import logs
 from authgate.cli import app
 from authgate.registry import Registry
 from authgate.web.app import create_app, start
@@ -20,16 +18,8 @@ from tests.conftest import make_settings
 
 
 def _create(data_dir: Path, email: str, *flags: str) -> dict:
-    # The CLI routes logging to its own stderr (authgate/logs.py); give the test run its handlers back.
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
-    try:
-        result = CliRunner().invoke(app, ["user", "create", email, "--password", "correct horse battery staple",
-                                          "--data-dir", str(data_dir), *flags])
-    finally:
-        logs._stop()
-        root.handlers[:], _ = saved
-        root.setLevel(saved[1])
+    result = CliRunner().invoke(app, ["user", "create", email, "--password", "correct horse battery staple",
+                                      "--data-dir", str(data_dir), *flags])
     assert result.exit_code == 0, result.output
     return dict(json.loads(result.output.strip().splitlines()[-1]))
 

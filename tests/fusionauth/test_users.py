@@ -197,7 +197,7 @@ async def test_search(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
 
 async def test_a_login_racing_an_admin_edit_does_not_undo_it(client: httpx.AsyncClient, admin: dict[str, str],
                                                              registry: Registry) -> None:
-    from authgate.fusionauth.login import record_login
+    from authgate.accounts import record_login
 
     user = await _create(client, admin)
     stale = await registry.db.users.get(user["id"])  # what a login read just before the edit

@@ -15,8 +15,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from authgate import events, lockout
-from authgate.accounts import expired
+from authgate import events
+from authgate.accounts import LoginRefused, authenticate_logged, record_login
 from authgate.clock import clock
 from authgate.errors import ApiError, field_error, general_error
 from authgate.fusionauth.auth import api_key, registry
@@ -24,7 +24,6 @@ from authgate.fusionauth.present import user_json
 from authgate.fusionauth.schemas import LoginRequest
 from authgate.mfa import amr, factors, passkeys, pending
 from authgate.registry import Registry
-from authgate.storage.repos.login_failures import NOBODY
 from authgate.tokens import access, refresh
 from authgate.tokens.policy import token_policy
 from authgate.shapes import pydantic_body
@@ -37,63 +36,16 @@ log = logging.getLogger("authgate.login")
 LOGIN_FAILED = ApiError(404, empty_body=True, detail="invalid credentials")
 
 
-async def authenticate(reg: Registry, login_id: str, password: str) -> dict[str, Any]:
-    """Check credentials with lockout; the shared core of /api/login and the hosted login page.
-
-    Raises ApiError 404 (bad credentials), 409 (locked out), 410 (expired), 423 (inactive).
-    """
-    user = await reg.db.users.find_by_login_id(login_id)
-    # The guess is counted before the hash, for unknown login ids too (authgate/lockout.py): the
-    # lock answers alike whether the account exists, and bounds guesses however requests arrive.
-    reservation = await lockout.reserve(reg, lockout.owner(user["id"] if user else None, login_id))
-    if not reservation.allowed:
-        raise general_error(409, "[UserLockedException]", "The user is locked because of too many failed login attempts.",
-                            detail="too many failed logins from this address (or for this account)")
-    # An administrator's lock and the second factor's lockout (login_failures); the same read for
-    # a login id nobody has, and the same argon2 cost: no timing oracle (CWE-208).
-    failures = await reg.db.login_failures.get(user["id"] if user else NOBODY)
-    if user is None:
-        await reg.hasher.verify(None, password)
-        raise LOGIN_FAILED
-    if failures and (failures["locked_until_instant"] or 0) > clock.now_ms():
-        await reg.hasher.verify(None, password)
-        raise general_error(409, "[UserLockedException]", "The user is locked because of too many failed login attempts.",
-                            detail=f"user {user['id']} locked out")
-    ok, needs_rehash = await reg.hasher.verify(user["password_hash"], password)
-    if not ok:
-        raise LOGIN_FAILED  # already counted by the reservation
-    await lockout.refund(reg, reservation)
-    # The right password does not clear wrong second-factor codes (login_failures): else whoever
-    # has the password could log in again after every few guesses at the code, without end.
-    # A right code clears them (mfa/factors.py); they also expire with their window.
-    if needs_rehash:
-        await reg.db.users.set_password_hash(user["id"], await reg.hasher.hash(password))
-    if not user["active"]:
-        raise general_error(423, "[UserLockedException]", "The user account is locked.")
-    if expired(user):
-        raise general_error(410, "[UserExpiredException]", "The user account has expired.")
-    return user
-
-
-_REASONS = {404: "invalid credentials", 409: "locked after too many failed logins", 410: "user expired",
-            423: "user deactivated"}
-
-
-async def authenticate_logged(reg: Registry, login_id: str, password: str, application_id: str | None) -> dict[str, Any]:
-    """`authenticate` plus `user.login.failed` with the reason (for operators, never the client) on
-    refusal. Success is recorded where a login completes (after any second factor): `complete`
-    below, the hosted pages' `ui/signin.finish` and the password grant."""
-    try:
-        return await authenticate(reg, login_id, password)
-    except ApiError as exc:
-        await events.login_failed(reg, login_id, _REASONS.get(exc.status, exc.detail or str(exc.status)), application_id)
-        raise
-
-
-async def record_login(reg: Registry, user: dict[str, Any]) -> dict[str, Any]:
-    doc = {**user["doc"], "lastLoginInstant": clock.now_ms()}
-    await reg.db.users.touch_login(user["id"], doc, user["version"])
-    return {**user, "doc": doc}
+def login_error(exc: LoginRefused) -> ApiError:
+    """The Login API's answer to a refused login: 404 for unknown user and wrong password alike."""
+    if exc.reason == "locked":
+        return general_error(409, "[UserLockedException]", "The user is locked because of too many failed login attempts.",
+                             detail=exc.detail)
+    if exc.reason == "inactive":
+        return general_error(423, "[UserLockedException]", "The user account is locked.")
+    if exc.reason == "expired":
+        return general_error(410, "[UserExpiredException]", "The user account has expired.")
+    return LOGIN_FAILED
 
 
 @router.post("/api/login", openapi_extra=pydantic_body(LoginRequest))
@@ -117,7 +69,10 @@ async def login(request: Request) -> Response:
         # form) lets anyone log in to it without an API key.
         if (app["doc"].get("loginConfiguration") or {}).get("requireAuthentication", True) and await api_key(request) is None:
             raise ApiError(401, general_errors=[{"code": "[Unauthorized]", "message": "This application requires an API key to log in."}])
-    user = await authenticate_logged(reg, body.loginId, body.password, app["id"] if app else None)
+    try:
+        user = await authenticate_logged(reg, body.loginId, body.password, app["id"] if app else None)
+    except LoginRefused as exc:
+        raise login_error(exc) from None
     if await factors.second_factor_needed(reg, user["id"], app):
         return await two_factor_required(reg, user, app, no_jwt=body.noJWT, meta=body.metaData)
     return await complete(request, reg, user, app, no_jwt=body.noJWT, meta=body.metaData, amr=amr.PASSWORD)

@@ -14,8 +14,7 @@ import logging
 
 from fastapi.responses import Response
 
-from authgate.errors import ApiError
-from authgate.fusionauth.login import authenticate_logged
+from authgate.accounts import LoginRefused, authenticate_logged
 from authgate.mfa import amr, factors, passkeys
 from authgate.oauth2.authorize.context import AuthorizeContext
 from authgate.lifecycle.app_settings import registration_form
@@ -31,10 +30,10 @@ MAX_LOGIN_ID_CHARS = 320
 MAX_PASSWORD_CHARS = 1024
 
 BAD_CREDENTIALS = "Invalid login credentials."
-MESSAGES = {
-    409: "Your account is temporarily locked after too many failed login attempts. Try again later.",
-    410: "Your account has expired.",
-    423: "Your account is locked. Contact your administrator.",
+MESSAGES = {  # by LoginRefused.reason; an unknown user and a wrong password both get BAD_CREDENTIALS
+    "locked": "Your account is temporarily locked after too many failed login attempts. Try again later.",
+    "expired": "Your account has expired.",
+    "inactive": "Your account is locked. Contact your administrator.",
 }
 
 
@@ -73,9 +72,9 @@ async def submit(ctx: AuthorizeContext) -> Response:
     assert ctx.client is not None
     try:
         user = await authenticate_logged(ctx.reg, login_id, password, ctx.client.app["id"])
-    except ApiError as exc:
-        log.info("hosted login refused (%s): %s", exc.status, exc.detail)
-        return await show(ctx, MESSAGES.get(exc.status, BAD_CREDENTIALS), login_id)
+    except LoginRefused as exc:
+        log.info("hosted login refused (%s): %s", exc.reason, exc.detail)
+        return await show(ctx, MESSAGES.get(exc.reason, BAD_CREDENTIALS), login_id)
     if await gated.must_verify_first(ctx.reg, ctx.client.app, user):  # before asking for a second factor
         return gated.page()
     if await factors.second_factor_needed(ctx.reg, user["id"], ctx.client.app, ctx.acr_values):

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.responses import Response
 
 from authgate import events
-from authgate.fusionauth.login import record_login
+from authgate.accounts import record_login
 from authgate.oauth2.authorize.context import AuthorizeContext, ErrorPage
 from authgate.oauth2.authorize.issue import issue
 from authgate.revocation import forget_session

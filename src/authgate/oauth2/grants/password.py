@@ -8,9 +8,9 @@ import uuid
 from typing import Any
 
 from authgate import events
+from authgate.accounts import LoginRefused, authenticate_logged, record_login
 from authgate.clock import clock
-from authgate.errors import ApiError, InvalidGrant, InvalidRequest
-from authgate.fusionauth.login import authenticate_logged, record_login
+from authgate.errors import InvalidGrant, InvalidRequest
 from authgate.mfa import amr, factors
 from authgate.oauth2.authorize.check_scope import parse_scope
 from authgate.oauth2.clients import Client
@@ -26,9 +26,9 @@ async def grant(reg: Registry, client: Client, params: Params, jkt: str | None) 
     scope = " ".join(parse_scope(params.get("scope")))
     try:
         user = await record_login(reg, await authenticate_logged(reg, username, password, client.client_id))
-    except ApiError as exc:
-        reason = "user_locked" if exc.status == 409 else ""
-        raise InvalidGrant("The user credentials are invalid.", reason=reason, detail=f"password grant: {exc.status}") from None
+    except LoginRefused as exc:  # RFC 6749 section 5.2: one error, whatever the reason (no enumeration)
+        reason = "user_locked" if exc.reason == "locked" else ""
+        raise InvalidGrant("The user credentials are invalid.", reason=reason, detail=f"password grant: {exc.reason}") from None
     if await factors.second_factor_needed(reg, user["id"], client.app):
         # A password alone must not outrank the second factor the hosted login would ask for.
         raise InvalidGrant("The user must log in with a second factor.", detail="password grant: MFA required")
