@@ -137,12 +137,32 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
 REQUEST_TIMEOUT = 30.0  # seconds an answer may take before it counts as a timeout
 
 
+class _Watchdog:
+    """Request timeouts for every connection from one timer: a connection waiting longer than
+    `timeout` has its socket aborted, and its worker counts a timeout. (A timer per request,
+    asyncio.wait_for or asyncio.timeout, cost the loader a third of its CPU per request.)"""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.waiting: dict[int, tuple[float, asyncio.StreamWriter]] = {}
+        self.fired: set[int] = set()
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(min(1.0, self.timeout / 4))
+            now = time.perf_counter()
+            for worker, (sent, writer) in list(self.waiting.items()):
+                if now - sent > self.timeout:
+                    self.fired.add(worker)
+                    self.waiting.pop(worker, None)
+                    writer.transport.abort()
+
+
 async def _worker(
     worker: int, host: str, port: int, workload: Workload, result: LoadResult,
-    t_start: float, t_end: float, timeout: float = REQUEST_TIMEOUT,
+    t_start: float, t_end: float, watchdog: _Watchdog,
 ) -> None:
     reader, writer = await asyncio.open_connection(host, port)
-    waiting = False
     try:
         while True:
             raw = workload.request(worker)
@@ -152,14 +172,15 @@ async def _worker(
             if sent >= t_end:
                 return
             writer.write(raw)
-            waiting = True
+            watchdog.waiting[worker] = (sent, writer)
             try:
-                status, body = await asyncio.wait_for(_read_response(reader), timeout)
-            except (asyncio.IncompleteReadError, ConnectionError, asyncio.TimeoutError) as exc:
-                waiting = False
-                if isinstance(exc, asyncio.TimeoutError):
+                status, body = await _read_response(reader)
+            except (asyncio.IncompleteReadError, ConnectionError, OSError):
+                watchdog.waiting.pop(worker, None)
+                if worker in watchdog.fired:
+                    watchdog.fired.discard(worker)
                     result.timeouts += 1
-                    result.error_sample = result.error_sample or f"no answer within {timeout:g} s"
+                    result.error_sample = result.error_sample or f"no answer within {watchdog.timeout:g} s"
                 else:
                     result.error_sample = result.error_sample or "connection closed"
                 result.errors += 1
@@ -168,7 +189,7 @@ async def _worker(
                     return
                 reader, writer = await asyncio.open_connection(host, port)
                 continue
-            waiting = False
+            watchdog.waiting.pop(worker, None)
             done = time.perf_counter()
             ok = workload.response(worker, status, body)
             if t_start <= done <= t_end:
@@ -181,7 +202,7 @@ async def _worker(
             if not ok and not result.error_sample:
                 result.error_sample = f"{status} {body[:200]!r}"
     finally:
-        if waiting:
+        if watchdog.waiting.pop(worker, None) is not None:
             result.unfinished += 1
         writer.close()
 
@@ -208,11 +229,14 @@ async def run_load(
 
         loop.call_later(warmup, mark)
         loop.call_later(warmup + duration, mark)
+    watchdog = _Watchdog(timeout)
+    guard = asyncio.ensure_future(watchdog.run())
     tasks = [
-        asyncio.ensure_future(_worker(i, host, port, workload, result, t_start, t_end, timeout))
+        asyncio.ensure_future(_worker(i, host, port, workload, result, t_start, t_end, watchdog))
         for i in range(concurrency)
     ]
     done, pending = await asyncio.wait(tasks, timeout=warmup + duration + grace)
+    guard.cancel()
     for task in pending:
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)

@@ -285,7 +285,7 @@ def churn(args, plan, report: Report, p: Provisioned, db, loaded: dict, work: Pa
                            f"`authgate purge` in {seconds:.0f} s: {said}; refresh tokens {tokens_before:,} -> "
                            f"{db.count('refresh_tokens'):,}; used {before['used'] / 1e6:,.1f} -> "
                            f"{after['used'] / 1e6:,.1f} MB, on disk {before['file'] / 1e6:,.1f} -> "
-                           f"{after['file'] / 1e6:,.1f} MB (SQLite reuses freed pages; PostgreSQL after VACUUM)")))
+                           f"{after['file'] / 1e6:,.1f} MB (SQLite reuses freed pages; PostgreSQL's size falls only after (auto)VACUUM)")))
         cycles = []
         aged = 0
         for cycle in range(max(1, args.churn_cycles)):
@@ -295,13 +295,17 @@ def churn(args, plan, report: Report, p: Provisioned, db, loaded: dict, work: Pa
             db.insert("refresh_tokens", loaded["rows"].aged_tokens(aged, rotated))
             aged += rotated
             grown = db.size()
+            rows_before = db.count("refresh_tokens")
             said, seconds = purge_cli(work, database_url)
             size = db.size()
-            cycles.append((rotated, grown["used"], size["used"], size["file"], seconds, said))
+            cycles.append((rotated, grown["used"], size["used"], size["file"], seconds, rows_before,
+                           db.count("refresh_tokens")))
         first, last = cycles[0][2] / 1e6, cycles[-1][2] / 1e6
         row = report.add(Row(metric, value=last, reference=f"after the first cycle's purge", reference_value=first, **kw))
-        _note(row, "cycles (refreshes = aged tokens added, used MB before -> after purge, on disk, purge s): " + "; ".join(
-            f"{r:,}, {g / 1e6:,.1f} -> {u / 1e6:,.1f}, {f / 1e6:,.1f}, {s:.1f} s" for r, g, u, f, s, _ in cycles),
+        _note(row, "cycles (refreshes = aged tokens added, used MB before -> after purge, on disk, purge s, "
+              "refresh-token rows before -> after purge): " + "; ".join(
+                  f"{r:,}, {g / 1e6:,.1f} -> {u / 1e6:,.1f}, {f / 1e6:,.1f}, {s:.1f} s, {b:,} -> {a:,}"
+                  for r, g, u, f, s, b, a in cycles),
             "the rotated tokens of live families are kept until the family expires (replay detection, "
             "RFC 9700 4.14.2), so live churn grows the table by design; what expired goes")
     except Exception as exc:  # noqa: BLE001

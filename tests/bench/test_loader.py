@@ -89,3 +89,33 @@ async def test_rotating_refresh_keeps_one_chain_per_connection() -> None:
         result = await run_load("127.0.0.1", port, work, concurrency=4, duration=0.3)
     assert app.reused == 0 and result.errors == 0
     assert work.rotated >= result.ok > 10 and work.same == 0
+
+
+async def test_answers_that_never_come_are_counted_as_timeouts_and_unanswered() -> None:
+    """Nothing silent under overload: a server that reads requests and never answers shows up
+    as timeouts (the watchdog aborts the connection, which is reopened) and, at the end of the
+    run, as requests still unanswered."""
+    async def mute(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while await reader.read(4096):
+                pass
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(mute, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    request = FixedWorkload(build_request("GET", "/fixed"))
+    try:
+        timed = await run_load("127.0.0.1", port, request, concurrency=2, duration=1.6, warmup=0.0, grace=1.0,
+                               timeout=0.5)
+        cut = await run_load("127.0.0.1", port, request, concurrency=2, duration=0.3, warmup=0.0, grace=0.3,
+                             timeout=5.0)
+    finally:
+        server.close()
+    assert timed.ok == 0
+    assert timed.timeouts >= 2 and timed.errors == timed.timeouts
+    assert "no answer within 0.5 s" in timed.error_sample
+    assert cut.ok == 0 and cut.timeouts == 0
+    assert cut.unfinished == 2  # both connections still waiting when the run's time was up

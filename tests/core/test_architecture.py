@@ -16,7 +16,7 @@ ROOT = Path(authgate.__file__).parent
 # The core (layer 3) and what it stands on: plain Python, no FastAPI/Starlette.
 CORE = ("accounts.py", "revocation.py", "account_lock.py", "events.py", "lockout.py", "passwords.py", "keys.py",
         "registry.py", "rate_limiter.py", "retention.py", "bounded.py", "clock.py", "config.py",
-        "tokens", "sessions", "mfa", "mail", "storage")
+        "password_policy.py", "email_address.py", "tokens", "sessions", "mfa", "mail", "lifecycle", "storage")
 WEB_FRAMEWORKS = ("fastapi", "starlette")
 # Cycles still to break (each pair imports the other), written down so none is added unnoticed;
 # the test also fails when one of them is gone, so this list only shrinks.
