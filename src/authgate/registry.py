@@ -5,7 +5,8 @@ Route handlers reach it as `request.app.state.registry`; tests build one per dat
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from authgate.config import Settings
 from authgate.keys import KeyRing
@@ -16,6 +17,7 @@ from authgate.rate_limiter import Limiter
 from authgate.storage.db import Database, make_database
 from authgate.webhooks import WebhookService
 
+T = TypeVar("T")
 _APP_CACHE_TTL = 2.0  # seconds another node's application edit may take to be seen here
 
 
@@ -25,6 +27,7 @@ class AppCache:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._entries: dict[str, tuple[float, dict[str, Any] | None]] = {}
+        self._derived: dict[tuple[str, str], tuple[dict[str, Any], Any]] = {}
 
     async def get(self, app_id: str | None) -> dict[str, Any] | None:
         if not app_id or not isinstance(app_id, str) or len(app_id) > 64:
@@ -37,6 +40,19 @@ class AppCache:
         if row is not None:  # misses are not kept: random client_ids must not grow the cache
             self._entries[app_id] = (now, row)
         return row
+
+    def derived(self, app: dict[str, Any], kind: str, build: Callable[[dict[str, Any]], T]) -> T:
+        """`build(app)` computed once per cached row (a token policy, a client view): rebuilt when the
+        cache hands out a new row for the id (identity check), so never staler than the row."""
+        key = (app["id"], kind)
+        hit = self._derived.get(key)
+        if hit is not None and hit[0] is app:
+            return hit[1]  # type: ignore[no-any-return]
+        value = build(app)
+        if len(self._derived) >= 4096:  # rows not from this cache (direct reads) must not grow it forever
+            self._derived.clear()
+        self._derived[key] = (app, value)
+        return value
 
     def invalidate(self, app_id: str | None = None) -> None:
         if app_id is None:

@@ -11,8 +11,7 @@ from fastapi import Request, Security
 from fastapi.security import APIKeyHeader
 
 from authgate.errors import unauthorized
-from authgate.registry import Registry
-from authgate.web.context import api_key_actor, set_actor
+from authgate.web.context import api_key_actor, registry, set_actor  # registry: re-exported for the handlers
 
 # Endpoint roots that permissions name; a request belongs to the longest one that prefixes it.
 ENDPOINTS = (
@@ -21,11 +20,6 @@ ENDPOINTS = (
     "/api/two-factor", "/api/user/two-factor", "/api/webauthn",
     "/api/system/audit-log", "/api/system/login-record", "/api/webhook",
 )
-
-
-def registry(request: Request) -> Registry:
-    reg: Registry = request.app.state.registry
-    return reg
 
 
 def _endpoint_of(path: str) -> str:

@@ -14,6 +14,7 @@ from authgate.fusionauth.auth import api_key, registry, require_api_key
 from authgate.registry import Registry
 from authgate.shapes import Shape, request_body
 from authgate.tokens import jwt
+from authgate.tokens.policy import token_policy
 from authgate.tokens.refresh import RefreshError, exchange
 from authgate.tokens.validation import validate_access_token
 from authgate.web import cookies, cross_site
@@ -165,8 +166,7 @@ async def public_key(request: Request, applicationId: str | None = None, kid: st
         app = await reg.apps.get(applicationId)
         if app is None:
             raise not_found("application")
-        key_id = (app["doc"].get("jwtConfiguration") or {}).get("accessTokenKeyId")
-        key = await reg.keys.signing_key(key_id)
+        key = await reg.keys.signing_key(token_policy(reg, app).key_id)
         return JSONResponse({"publicKey": key.row["public_pem"]})
     if kid:
         key = await reg.keys.get(kid)

@@ -20,6 +20,7 @@ from authgate.keys import ALGORITHMS
 from authgate.registry import Registry
 from authgate.storage.repos import Conflict
 from authgate.shapes import Shape, request_body
+from authgate.tokens.policy import token_policy
 from authgate.web.errors import read_json_object
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
@@ -105,8 +106,8 @@ async def delete(request: Request, key_id: uuid.UUID) -> Response:
     if row is None:
         raise not_found("key")
     for app in await reg.db.applications.list():
-        jc = app["doc"].get("jwtConfiguration") or {}
-        if kid in (jc.get("accessTokenKeyId"), jc.get("idTokenKeyId")):
+        policy = token_policy(reg, app)
+        if kid in (policy.key_id, policy.id_token_key_id):
             raise general_error(400, "[KeyInUse]", f"The key is used by the application {app['id']}; unpin it first.")
     live = [r for r in await reg.db.signing_keys.published()
             if r["algorithm"] == _DEFAULT_ALGORITHM and r["retire_instant"] is None]

@@ -103,7 +103,7 @@ async def complete(request: Request, reg: Registry, user: dict[str, Any], app: d
     response = JSONResponse(result)
     if not no_jwt:
         now = int(clock.now())
-        policy = token_policy(app["doc"] if app else None, reg.settings)
+        policy = token_policy(reg, app)
         doc = {"auth_time": now, "authenticationType": auth_type, "metaData": meta or {}, "amr": list(amr)}
         refresh_row = None
         if app is not None and policy.login_refresh_tokens:

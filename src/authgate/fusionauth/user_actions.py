@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from authgate.errors import ApiError, field_error, not_found, unauthorized
-from authgate.fusionauth.auth import api_key, registry
+from authgate.fusionauth.auth import api_key, registry, require_api_key
 from authgate.fusionauth.jwt_api import validate_access_token
 from authgate.lifecycle import Refused, reset_password, verify_email
 from authgate.lifecycle.app_settings import is_verified
@@ -40,11 +40,6 @@ def _refused(exc: Refused) -> ApiError:
     return field_error(exc.field, exc.code, exc.message)
 
 
-async def _require_key(request: Request) -> None:
-    if await api_key(request) is None:
-        raise unauthorized()
-
-
 async def _app_or_400(reg: Registry, app_id: Any) -> dict[str, Any] | None:
     if app_id is None:
         return None
@@ -62,9 +57,10 @@ def _string(body: dict[str, Any], *names: str) -> str | None:
     return None
 
 
-@router.post("/api/user/forgot-password")
+# Behind the API-key dependency (not a check inside the handler), so OpenAPI declares the key and
+# the front door (web/fastlane.py), which serves only request-only endpoints, leaves it to FastAPI.
+@router.post("/api/user/forgot-password", dependencies=[Depends(require_api_key)])
 async def forgot_password(request: Request) -> Response:
-    await _require_key(request)
     reg = registry(request)
     body = await read_json_object(request)
     login_id = _string(body, "loginId", "email", "username")
@@ -118,7 +114,8 @@ async def change_password(request: Request) -> Response:
             raise unauthorized()
         user = await reg.db.users.get(str(claims.get("sub")))
     else:
-        await _require_key(request)
+        if await api_key(request) is None:
+            raise unauthorized()
         login_id = _string(body, "loginId")
         if login_id is None:
             raise field_error("loginId", "blank", "You must specify the [loginId] field.")
@@ -144,10 +141,9 @@ async def verify(request: Request, verification_id: str | None = None) -> Respon
     return Response(status_code=200)
 
 
-@router.put("/api/user/verify-email")
+@router.put("/api/user/verify-email", dependencies=[Depends(require_api_key)])
 async def resend(request: Request, email: str | None = None, applicationId: str | None = None,
                  sendVerificationEmail: bool = True) -> Response:
-    await _require_key(request)
     reg = registry(request)
     if not email or len(email) > MAX_LOGIN_ID:
         raise field_error("email", "blank", "You must specify the [email] parameter.")

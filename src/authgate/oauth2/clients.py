@@ -51,11 +51,6 @@ def as_client(app: dict[str, Any]) -> Client:
     )
 
 
-# Client views of the application rows the app cache holds, by application id: rebuilt when the
-# cache hands out a new row (identity check), so never staler than the row itself.
-_views: dict[str, Client] = {}
-
-
 async def find_client(reg: Registry, client_id: str | None) -> Client | None:
     """The active application whose id is `client_id` (FusionAuth: client id = application id)."""
     if not client_id or len(client_id) > MAX_CLIENT_ID_CHARS:
@@ -63,7 +58,4 @@ async def find_client(reg: Registry, client_id: str | None) -> Client | None:
     app = await reg.apps.get(client_id)
     if app is None or not app["active"]:
         return None
-    view = _views.get(client_id)
-    if view is None or view.app is not app:
-        view = _views[client_id] = as_client(app)
-    return view
+    return reg.apps.derived(app, "client", as_client)  # built once per cached row

@@ -14,12 +14,12 @@ from fastapi.responses import JSONResponse
 from authgate.shapes import TOKEN_HINT_FORM, form_body
 from authgate.clock import clock
 from authgate.errors import InvalidRequest
-from authgate.fusionauth.auth import registry
 from authgate.oauth2 import client_auth, params as oauth_params
 from authgate.oauth2.clients import Client
 from authgate.registry import Registry
 from authgate.tokens import jwt
 from authgate.tokens.validation import validate_access_token
+from authgate.web.context import registry
 
 router = APIRouter()
 INACTIVE: dict[str, Any] = {"active": False}

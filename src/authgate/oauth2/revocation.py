@@ -14,11 +14,11 @@ from fastapi import APIRouter, Request, Response
 from authgate.shapes import TOKEN_HINT_FORM, form_body
 from authgate import events
 from authgate.errors import InvalidRequest, UnauthorizedClient
-from authgate.fusionauth.auth import registry
 from authgate.oauth2 import client_auth, params as oauth_params
 from authgate.registry import Registry
 from authgate.revocation import revoke_grant
 from authgate.tokens import jwt
+from authgate.web.context import registry
 
 router = APIRouter()
 log = logging.getLogger("authgate.revoke")

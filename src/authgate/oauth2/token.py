@@ -14,12 +14,12 @@ from fastapi.responses import JSONResponse
 
 from authgate.shapes import Shape, form_body
 from authgate.errors import InvalidRequest, UnauthorizedClient, UnsupportedGrantType
-from authgate.fusionauth.auth import registry
 from authgate.oauth2 import client_auth, dpop, params as oauth_params
 from authgate.oauth2.clients import Client
 from authgate.oauth2.grants import authorization_code, client_credentials, password, refresh_token
 from authgate.oauth2.params import Params
 from authgate.registry import Registry
+from authgate.web.context import registry
 
 router = APIRouter()
 

@@ -15,13 +15,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from authgate.fusionauth.auth import registry
 from authgate.mfa.amr import ACR_VALUES
 from authgate.oauth2.authorize import check_prompt, check_response_mode, check_scope
 from authgate.oauth2.clients import as_client
 from authgate.oauth2.dpop import ALGORITHMS as DPOP_ALGORITHMS
 from authgate.registry import Registry
 from authgate.tokens.grant_types import GRANT_TYPES
+from authgate.web.context import registry
 
 router = APIRouter()
 

@@ -27,7 +27,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from authgate import revocation
-from authgate.fusionauth.auth import registry
 from authgate.oauth2 import params as oauth_params
 from authgate.oauth2.clients import Client, find_client
 from authgate.oauth2.responses import REDIRECT_HEADERS
@@ -37,6 +36,7 @@ from authgate.tokens import access, jwt
 from authgate.ui import csrf
 from authgate.ui.pages import error_page, render
 from authgate.web import cookies, sso_cookies
+from authgate.web.context import registry
 
 router = APIRouter()
 log = logging.getLogger("authgate.logout")

@@ -11,9 +11,9 @@ from fastapi.responses import JSONResponse
 
 from authgate.accounts import token_refusal
 from authgate.errors import OAuthError
-from authgate.fusionauth.auth import registry
 from authgate.oauth2.bearer import authorized_claims, invalid_token
 from authgate.tokens.access import user_claims
+from authgate.web.context import registry
 
 router = APIRouter()
 

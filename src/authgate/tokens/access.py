@@ -66,7 +66,7 @@ async def issue(reg: Registry, *, user: dict[str, Any], app: dict[str, Any] | No
     also summarised as `acr`; absent for tokens no user logged in for (client credentials).
     A user with an `expiry` gets no token that outlives it (so an expired account's tokens stop
     working without a check per use)."""
-    policy = token_policy(app["doc"] if app else None, reg.settings)
+    policy = token_policy(reg, app)
     now_ms = clock.now_ms()
     now = now_ms // 1000
     exp = now + policy.access_ttl
@@ -98,7 +98,7 @@ async def issue(reg: Registry, *, user: dict[str, Any], app: dict[str, Any] | No
 async def issue_for_client(reg: Registry, app: dict[str, Any], *, cnf: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
     """A client-credentials access token (RFC 6749 section 4.4): `sub` is the client. It has its
     own grant id, so RFC 7009 revocation can refuse it. Returns (jwt, claims)."""
-    policy = token_policy(app["doc"], reg.settings)
+    policy = token_policy(reg, app)
     now_ms = clock.now_ms()
     now = now_ms // 1000
     claims: dict[str, Any] = {"iss": reg.issuer, "sub": app["id"], "aud": app["id"], "applicationId": app["id"],

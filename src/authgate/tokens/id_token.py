@@ -27,7 +27,7 @@ def at_hash(access_token: str) -> str:
 async def issue(reg: Registry, *, app: dict[str, Any], user: dict[str, Any], registration: dict[str, Any] | None,
                 auth_time: int, sid: str | None, nonce: str | None = None, access_token: str | None = None,
                 amr: tuple[str, ...] | list[str] | None = None) -> str:
-    policy = token_policy(app["doc"], reg.settings)
+    policy = token_policy(reg, app)
     now = int(clock.now())
     claims: dict[str, Any] = {k: v for k, v in user_claims(user, registration).items() if k != "roles"}
     claims.update({"iss": reg.issuer, "aud": app["id"], "azp": app["id"], "iat": now,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from authgate.config import Settings
+from authgate.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -23,21 +24,12 @@ class TokenPolicy:
     login_refresh_tokens: bool
 
 
-# Policies of the application documents the app cache holds (a refresh reads it three times):
-# keyed by id, kept with the objects themselves so an id is never reused while cached.
-_cache: dict[tuple[int, int], tuple[Any, Settings, TokenPolicy]] = {}
-
-
-def token_policy(app_doc: dict[str, Any] | None, settings: Settings) -> TokenPolicy:
-    key = (id(app_doc), id(settings))
-    hit = _cache.get(key)
-    if hit is not None and hit[0] is app_doc and hit[1] is settings:
-        return hit[2]
-    policy = _read(app_doc, settings)
-    if len(_cache) >= 1024:
-        _cache.clear()
-    _cache[key] = (app_doc, settings, policy)
-    return policy
+def token_policy(reg: Registry, app: dict[str, Any] | None) -> TokenPolicy:
+    """The policy of `app` (None: the settings' defaults), parsed once per cached application row
+    (the registry's app cache keeps it: a refresh asks three times)."""
+    if app is None:
+        return _read(None, reg.settings)
+    return reg.apps.derived(app, "token_policy", lambda row: _read(row["doc"], reg.settings))
 
 
 def _read(app_doc: dict[str, Any] | None, settings: Settings) -> TokenPolicy:

@@ -55,7 +55,7 @@ def _values(reg: Registry, *, user_id: str, app: dict[str, Any] | None, session_
             doc: dict[str, Any] | None, family_id: str | None, start_instant: int | None,
             expires_instant: int | None) -> dict[str, Any]:
     now = clock.now_ms()
-    policy = token_policy(app["doc"] if app else None, reg.settings)
+    policy = token_policy(reg, app)
     start = start_instant or now
     return {
         "id": str(uuid.uuid4()), "family_id": family_id or str(uuid.uuid4()), "user_id": user_id,
@@ -126,7 +126,7 @@ async def exchange(reg: Registry, token: str, *, client_id: str | None = None, d
     why = token_refusal(user, app, registration)
     if why is not None:
         raise RefreshError("not_registered" if why == "not_registered" else "inactive")
-    policy = token_policy(app["doc"] if app else None, reg.settings)
+    policy = token_policy(reg, app)
     rotated = policy.one_time_use
     new_token, new_row = token, row
     if rotated:

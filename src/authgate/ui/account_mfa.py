@@ -20,7 +20,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from authgate.errors import OAuthError
-from authgate.fusionauth.auth import registry
 from authgate.mfa import factors, passkeys, sealing, totp
 from authgate.oauth2 import params as form_params
 from authgate.oauth2.params import Params
@@ -29,6 +28,7 @@ from authgate.sessions import sso
 from authgate.ui import csrf
 from authgate.ui.pages import error_page, render
 from authgate.web import sso_cookies
+from authgate.web.context import registry
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("authgate.ui.account_mfa")

@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from authgate import events, logs
 from authgate.events import ANONYMOUS, Actor, RequestContext
+from authgate.registry import Registry
 
 access_log = logging.getLogger("authgate.access")
 
@@ -129,3 +130,9 @@ class RequestScope:
                 "duration_ms": round(seconds * 1000, 2), "client_ip": client[0] if client else None}
         access_log.info("%s %s %d %.1fms %s", http["method"], path, status, seconds * 1000, http["client_ip"],
                         extra={"http": http})
+
+
+def registry(request: Request) -> Registry:
+    """The process's registry, as every handler reaches it (`app.state.registry`)."""
+    reg: Registry = request.app.state.registry
+    return reg

@@ -129,7 +129,9 @@ class FactorCtx:
         password = "leaked-" + secrets.token_urlsafe(9)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.stack.cfg.idp_port}", timeout=15,
                                      headers={"Authorization": self.stack.api_key}) as admin:
-            made = await admin.post("/api/user", json={"user": {"email": email, "password": password}})
+            # A long-standing account: its address was verified long ago (the demo's Store gates unverified ones).
+            made = await admin.post("/api/user", json={"user": {"email": email, "password": password},
+                                                       "skipVerification": True})
             if made.status_code != 200:
                 raise RuntimeError(f"could not create the victim: HTTP {made.status_code} {made.text[:200]}")
             user_id = made.json()["user"]["id"]

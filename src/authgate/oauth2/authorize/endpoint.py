@@ -9,7 +9,6 @@ from fastapi.responses import Response
 
 from authgate.clock import clock
 from authgate.errors import InteractionRequired, LoginRequired, OAuthError
-from authgate.fusionauth.auth import registry
 from authgate.oauth2 import params as oauth_params
 from authgate.oauth2.authorize.context import AuthorizeContext, ErrorPage
 from authgate.oauth2.authorize.issue import issue
@@ -19,6 +18,7 @@ from authgate.mfa import factors
 from authgate.ui import gated, login, passkey_login, second_factor
 from authgate.ui.pages import error_page
 from authgate.web import sso_cookies
+from authgate.web.context import registry
 
 router = APIRouter()
 log = logging.getLogger("authgate.authorize")

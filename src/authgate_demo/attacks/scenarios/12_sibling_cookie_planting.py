@@ -46,7 +46,7 @@ async def _mallory_cookies(ctx) -> dict[str, str]:  # type: ignore[no-untyped-de
     """The attacker's own IdP cookies, got by logging in as themself outside the victim's browser."""
     r = await ctx.attack("POST", "idp", "/api/user/registration", headers={"Authorization": ctx.stack.api_key},
                          json={"user": {"email": MALLORY, "password": MALLORY_PASSWORD},
-                               "registration": {"applicationId": STORE_ID}})
+                               "registration": {"applicationId": STORE_ID}, "skipVerification": True})
     if ctx.mode == NATIVE:
         r = await ctx.attack("POST", "idp", "/api/login", json={"loginId": MALLORY, "password": MALLORY_PASSWORD,
                                                                 "applicationId": STORE_ID})
