@@ -16,8 +16,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
-import traceback
 from pathlib import Path
 
 from bench import authgate, ceiling, mfa, overload, peer, scale, scenarios, soak, store, wrk
@@ -91,24 +89,13 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-_T0 = time.monotonic()
-
-
-def _log(message: str) -> None:
-    print(f"[bench {time.monotonic() - _T0:5.1f}s] {message}", file=sys.stderr, flush=True)
+# The run's log line and failure row live once, in bench/phases.py (imported at start-up).
+_log, _failed = extra._log, extra._failed
 
 
 def _loadavg() -> str:
     """The 1-minute load average: others' processes on these 2 cores make figures noisy."""
     return f"{os.getloadavg()[0]:.2f}"
-
-
-def _failed(report: Report, metric: str, exc: BaseException, **kw) -> None:
-    why = f"{type(exc).__name__}: {str(exc)[:300]}"
-    report.add(Row(metric, note=why, **kw))
-    _log(f"{metric} failed: {why}")
-    if os.environ.get("BENCH_TRACEBACK"):
-        traceback.print_exc()
 
 
 def run(args: argparse.Namespace) -> Report:
