@@ -20,9 +20,9 @@ from authgate.accounts import LoginRefused, authenticate_logged, record_login
 from authgate.clock import clock
 from authgate.errors import ApiError, field_error, general_error
 from authgate.fusionauth.auth import api_key, registry
-from authgate.fusionauth.present import user_json
 from authgate.fusionauth.schemas import LoginRequest
 from authgate.mfa import amr, factors, passkeys, pending
+from authgate.present import user_json
 from authgate.registry import Registry
 from authgate.tokens import access, refresh
 from authgate.tokens.policy import token_policy
