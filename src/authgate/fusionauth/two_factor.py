@@ -3,7 +3,10 @@
 - `GET /api/two-factor/secret`: a fresh secret for enrolment (not stored until enabled).
 - `POST /api/user/two-factor[/{userId}]`: enable with the secret and a confirmation code; the
   first method returns ten `recoveryCodes` (shown once: only digests are kept). 421 bad code.
-- `DELETE /api/user/two-factor[/{userId}]?methodId=&code=`: remove, with a fresh code. 421 bad code.
+- `DELETE /api/user/two-factor[/{userId}]?methodId=&code=` (or the same two in a JSON body, as
+  FusionAuth's `disable_two_factor_with_request` sends them): remove, with a fresh code even
+  with an API key; a recovery code removes every method (FusionAuth: the user lost them).
+  421 bad code, 409 locked. A stolen access token alone cannot remove anything.
 - `POST /api/user/two-factor/recovery-code/{userId}`: new recovery codes (old ones stop working).
   *Ours*: there is no GET, since stored codes cannot be read back.
 - `POST /api/two-factor/login`: finish a login that answered 242. 421 bad code; 404 unknown,
@@ -33,6 +36,8 @@ from authgate.web.errors import read_json_object
 
 # The bodies of the two-factor endpoints, as the OpenAPI document publishes them.
 TWO_FACTOR_BODY = request_body(None, Shape({"method": str, "code": str, "secret": str, "secretBase32Encoded": str}))
+TWO_FACTOR_DISABLE_BODY = request_body(None, Shape({"methodId": str, "code": str, "applicationId": str}))
+TWO_FACTOR_DISABLE_BODY["requestBody"]["required"] = False  # FusionAuth's clients also send both in the query
 TWO_FACTOR_LOGIN_BODY = request_body(None, Shape({"twoFactorId": str, "code": str, "applicationId": str},
                                                  required=("twoFactorId", "code")))
 
@@ -106,9 +111,12 @@ async def enable_self(request: Request) -> Response:
 async def _disable(request: Request, user_id: str | None, method_id: str | None, code: str | None) -> Response:
     reg = registry(request)
     user = await target_user(request, user_id)
-    if not method_id or len(method_id) > 36:
+    body = await read_json_object(request)  # FusionAuth's TwoFactorDisableRequest; the query wins
+    method_id = method_id if method_id is not None else body.get("methodId")
+    code = code if code is not None else body.get("code")
+    if not isinstance(method_id, str) or not method_id or len(method_id) > 36:
         raise field_error("methodId", "blank", "You must specify the [methodId] parameter.")
-    checked = _code({"code": code})
+    checked = _code({"code": code})  # required: FusionAuth's disable always takes a code
     try:
         await factors.remove(reg, user["id"], method_id, checked)
     except LookupError:
@@ -120,12 +128,12 @@ async def _disable(request: Request, user_id: str | None, method_id: str | None,
     return Response(status_code=200)
 
 
-@router.delete("/api/user/two-factor/{user_id}")
+@router.delete("/api/user/two-factor/{user_id}", openapi_extra=TWO_FACTOR_DISABLE_BODY)
 async def disable_for_user(request: Request, user_id: str, methodId: str | None = None, code: str | None = None) -> Response:
     return await _disable(request, user_id, methodId, code)
 
 
-@router.delete("/api/user/two-factor")
+@router.delete("/api/user/two-factor", openapi_extra=TWO_FACTOR_DISABLE_BODY)
 async def disable_self(request: Request, methodId: str | None = None, code: str | None = None) -> Response:
     return await _disable(request, None, methodId, code)
 
