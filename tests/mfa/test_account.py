@@ -82,7 +82,8 @@ async def test_passkeys_added_renamed_removed(client: httpx.AsyncClient, world: 
                                 data={**action_form(page, f"{PAGE}/passkeys/{row['id']}/rename"), "name": "Phone"})
     assert renamed.status_code == 303
     replayed = await client.post(f"{PAGE}/passkeys", data={**fields, "webauthnResponse": json.dumps(key.register(options))})
-    assert replayed.status_code == 400  # the registration challenge was spent
+    assert replayed.status_code == 400  # the registration challenge was spent (and a second factor now takes a fresh one)
+    assert len(await world.reg.db.webauthn_credentials.for_user(world.user["id"])) == 1
     page = (await client.get(PAGE)).text
     # removing it needs a fresh factor: here the passkey itself, answering the page's challenge
     attrs, removal = next((a, f) for a, f in forms(page) if a.get("action") == f"{PAGE}/passkeys/{row['id']}/remove")

@@ -1,8 +1,9 @@
-"""What weakening the account takes on the security page (/account/mfa), over HTTP on both
-databases: removing an authenticator app or a passkey and making new recovery codes each need a
-fresh second factor (a code, a recovery code or a passkey's answer to this page's challenge).
-Without one the change is refused and nothing changes, and an attacker holding only the
-victim's session cookie cannot strip their MFA."""
+"""What changing the account's factors takes on the security page (/account/mfa), over HTTP on
+both databases: removing an authenticator app or a passkey, making new recovery codes, and adding
+a factor to an account that has one each need a fresh second factor (a code, a recovery code or
+a passkey's answer to this page's challenge). Without one the change is refused and nothing
+changes, and an attacker holding only the victim's session cookies can neither strip their MFA
+nor add their own passkey."""
 from __future__ import annotations
 
 import html
@@ -144,6 +145,14 @@ async def test_a_stolen_session_cookie_cannot_strip_mfa(client: httpx.AsyncClien
         assert page.status_code == 200  # the cookie alone shows the page...
         acts = await actions(world)
         own_key = SoftKey(RP_ID, IDP)  # the attacker's own authenticator
+        register_attrs, register = next((a, f) for a, f in forms((await attacker.get(PAGE)).text)
+                                        if a.get("id") == "passkey-register")
+        own = own_key.register(json.loads(html.unescape(str(register_attrs["data-options"]))))
+        r = await attacker.post(f"{PAGE}/passkeys", data={**register, "webauthnResponse": json.dumps(own)})
+        assert r.status_code == 400  # nor adds their own passkey, which would sign in alone
+        _, start = confirm_form((await attacker.get(PAGE)).text, f"{PAGE}/totp/start")
+        r = await attacker.post(f"{PAGE}/totp/start", data=start)
+        assert r.status_code == 400 and "<svg" not in r.text  # nor their own authenticator app
         for action in acts.values():
             for proof in ({}, {"code": used}, {"code": wrong}, {"code": "ABCDE-FGHJK"}, None):
                 options, fields = confirm_form((await attacker.get(PAGE)).text, action)
@@ -156,3 +165,27 @@ async def test_a_stolen_session_cookie_cannot_strip_mfa(client: httpx.AsyncClien
     next_step()
     assert await factors.check_code(world.reg, world.user["id"], codes[0]) == "recovery"
     assert await factors.check_code(world.reg, world.user["id"], code_now(secret)) == "otp"
+
+
+async def test_adding_a_factor_to_an_account_with_one_needs_a_fresh_one(client: httpx.AsyncClient, world: World) -> None:
+    secret, codes, key = await with_factors(client, world)
+    page = (await client.get(PAGE)).text
+    attrs, fields = next((a, f) for a, f in forms(page) if a.get("id") == "passkey-register")
+    assert "confirmResponse" in fields and "code" in fields and attrs.get("data-confirm-options")
+    new_key = SoftKey(RP_ID, IDP)
+    answer = json.dumps(new_key.register(json.loads(html.unescape(str(attrs["data-options"])))))
+    refused = await client.post(f"{PAGE}/passkeys", data={**fields, "webauthnResponse": answer, "code": "ZZZZZ-ZZZZZ"})
+    assert refused.status_code == 400 and "Nothing was added" in refused.text
+    assert len((await state(world))[1]) == 1
+    attrs, fields = next((a, f) for a, f in forms(refused.text) if a.get("id") == "passkey-register")
+    confirm = json.loads(html.unescape(str(attrs["data-confirm-options"])))
+    answer = json.dumps(new_key.register(json.loads(html.unescape(str(attrs["data-options"])))))
+    added = await client.post(f"{PAGE}/passkeys", data={**fields, "webauthnResponse": answer,
+                                                        "confirmResponse": json.dumps(key.assert_(confirm))})
+    assert added.status_code == 303 and len((await state(world))[1]) == 2
+    _, start = confirm_form((await client.get(PAGE)).text, f"{PAGE}/totp/start")
+    assert (await client.post(f"{PAGE}/totp/start", data=start)).status_code == 400
+    _, start = confirm_form((await client.get(PAGE)).text, f"{PAGE}/totp/start")
+    enrolling = await client.post(f"{PAGE}/totp/start", data={**start, "code": code_now(secret)})
+    assert enrolling.status_code == 200 and "<svg" in enrolling.text
+    assert len(codes) == 10 and await world.reg.db.recovery_codes.remaining(world.user["id"]) == 10

@@ -1,9 +1,10 @@
 """The signed-in user's security page, `/account/mfa` (signed in = a live SSO session): set up an
 authenticator app (QR code rendered here with segno, no external service; a confirmation code
 proves the app works before anything is stored), see the recovery codes once, regenerate them,
-remove an app, register, rename and remove passkeys. Removing an app or a passkey and making new
-recovery codes each need a fresh second factor (mfa/fresh.py: a code, a recovery code or a
-passkey, made for that change), so a stolen session cookie cannot strip the account's MFA.
+remove an app, register, rename and remove passkeys. Removing an app or a passkey, making new
+recovery codes, and adding a factor to an account that has one each need a fresh second factor
+(mfa/fresh.py: a code, a recovery code or a passkey, made for that change), so a stolen session
+cookie can neither strip the account's MFA nor add the thief's own passkey.
 
 Every form is CSRF-protected (ui/csrf.py, cookie scoped to /account); every change goes
 through the same core functions as the FusionAuth APIs (authgate/mfa/). A secret being set up
@@ -149,12 +150,12 @@ async def show(request: Request, done: str | None = None) -> Response:
     return await _page(request, session, notice=NOTICES.get(done or ""))
 
 
-async def _fresh_factor(post: Posted, what: str, done: str) -> str | Response:
+async def _fresh_factor(post: Posted, what: str, done: str, assertion_field: str = "webauthnResponse") -> str | Response:
     """The second factor the user just proved for this change (mfa/fresh.py), or the page again
     with the reason nothing changed."""
     try:
         return await fresh.check(post.reg, post.user_id, code=post.form.get("code"),
-                                 assertion=post.form.get("webauthnResponse"))
+                                 assertion=post.form.get(assertion_field))
     except fresh.NotFresh as exc:
         message = (LOCKED if exc.locked else NOT_FRESH).format(what=what, done=done)
         return await _page(post.request, post.session, status=400, error=message)
@@ -172,8 +173,20 @@ async def _enrol_page(post: Posted, secret: bytes, enrol_id: str, error: str | N
                        qr=_qr_svg(uri), secret_text=totp.base32(secret), enrol_id=enrol_id, error=error)
 
 
+async def _may_add(post: Posted, assertion_field: str = "webauthnResponse") -> Response | None:
+    """Adding a factor to an account that has one takes a fresh one too: otherwise whoever holds
+    the session cookie adds their own passkey (which signs in alone) or app. None: go ahead."""
+    if not await factors.has_any(post.reg, post.user_id):
+        return None  # the first factor: the session is all there is to ask for
+    factor = await _fresh_factor(post, "Adding a second factor", "added", assertion_field)
+    return factor if isinstance(factor, Response) else None
+
+
 @_post(f"{PATH}/totp/start")
 async def totp_start(post: Posted) -> Response:
+    refused = await _may_add(post)
+    if refused is not None:
+        return refused
     secret = totp.new_secret()
     return await _enrol_page(post, secret, await _new_enrolment(post.reg, post.user_id, secret))
 
@@ -236,6 +249,9 @@ async def recovery_regenerate(post: Posted) -> Response:
 
 @_post(f"{PATH}/passkeys")
 async def passkey_add(post: Posted) -> Response:
+    refused = await _may_add(post, "confirmResponse")  # webauthnResponse is the new passkey's
+    if refused is not None:
+        return refused
     try:
         passkey = await passkeys.register(post.reg, post.user_id, json.loads(post.form.get("webauthnResponse") or ""))
     except (ValueError, passkeys.PasskeyRefused) as exc:
