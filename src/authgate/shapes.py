@@ -118,6 +118,7 @@ class Body:
     extra: dict[str, Kind] = field(default_factory=dict)
     collected: bool = False
     ids: tuple[str, ...] = ()
+    optional: bool = False  # the request may have no body at all (its fields may come in the query)
 
     def problems(self, body: dict[str, Any], *, on_read: bool = False) -> list[Problem]:
         out = Shape(dict(self.extra)).problems(body, None)
@@ -138,7 +139,7 @@ class Body:
 
     def openapi(self) -> dict[str, Any]:
         """The operation's `requestBody` (JSON)."""
-        return {"required": True, "content": {"application/json": {"schema": self.schema()}}}
+        return {"required": not self.optional, "content": {"application/json": {"schema": self.schema()}}}
 
 
 # RFC 7009 section 2.1 and RFC 7662 section 2.1: the token, its hint, and client_secret_post credentials.

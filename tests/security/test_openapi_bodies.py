@@ -30,7 +30,7 @@ BODYLESS = {("post", "/api/key/rotate"), ("post", "/api/user/two-factor/recovery
 # POSTs whose path names an existing object (the others create one with the id of the path).
 ON_EXISTING = {"/api/user/registration/{user_id}", "/api/user/two-factor/{user_id}", "/api/application/{app_id}/role"}
 # Self-service operations: the caller is the user of the access token.
-AS_USER = {("post", "/api/user/two-factor")}
+AS_USER = {("post", "/api/user/two-factor"), ("delete", "/api/user/two-factor")}
 # What an operation needs besides the field under test to get as far as checking it.
 BASE = {("post", "/api/user/registration"): {"user": {"email": "new@example.com", "password": "correct horse"}}}
 
