@@ -20,19 +20,23 @@ from authgate.storage.repos.events import MAX_PAGE, AuditQuery, LoginQuery
 MAX_START_ROW = 10_000
 MAX_TEXT = 256
 MAX_INSTANT = 2**53  # epoch ms; JSON numbers beyond this are not exact anyway
-# The search fields, declared once: the validators below accept exactly these keys, and the
-# OpenAPI document publishes them (numbers may come as text in a GET query).
-_WINDOW = {"start": int, "end": int, "numberOfResults": int, "startRow": int}
-AUDIT_SEARCH = Shape({"message": str, "user": str, **_WINDOW, "orderBy": str}, enums={"orderBy": ("insertInstant DESC", "insertInstant ASC")})
-LOGIN_SEARCH = Shape({"userId": str, "applicationId": str, **_WINDOW, "retrieveTotal": bool})
+# The search fields, declared once: the validators below run these shapes (closed: any other
+# field is refused) for the API's GET and POST and the console, and the OpenAPI document
+# publishes them. Numbers may come as text (a GET query); their ranges are checked below.
+_NUMBER = (int, str)
+_WINDOW = {"start": _NUMBER, "end": _NUMBER, "numberOfResults": _NUMBER, "startRow": _NUMBER}
+AUDIT_SEARCH = Shape({"message": str, "user": str, **_WINDOW, "orderBy": str}, closed=True,
+                     enums={"orderBy": ("insertInstant DESC", "insertInstant ASC")},
+                     description=f"numberOfResults 1-{MAX_PAGE} (default 25), startRow 0-{MAX_START_ROW}, texts up to {MAX_TEXT} characters.")
+LOGIN_SEARCH = Shape({"userId": str, "applicationId": str, **_WINDOW, "retrieveTotal": bool}, closed=True,
+                     description=f"numberOfResults 1-{MAX_PAGE} (default 25), startRow 0-{MAX_START_ROW}.")
 AUDIT_ENTRY = Shape({"insertUser": str, "message": str, "reason": str, "data": dict}, required=("insertUser", "message"))
-_AUDIT_KEYS, _LOGIN_KEYS = set(AUDIT_SEARCH.fields), set(LOGIN_SEARCH.fields)
 _ORDERS = {"insertInstant DESC": True, "insertInstant ASC": False, "insertInstant desc": True, "insertInstant asc": False}
 
 
 def _int(errors: Errors, search: dict[str, Any], key: str, default: int | None, low: int, high: int) -> int | None:
     raw = search.get(key)
-    if raw is None or raw == "":
+    if raw is None or raw == "" or f"search.{key}" in errors.fields:  # absent, or the shape said so already
         return default
     try:
         value = int(raw) if not isinstance(raw, (bool, float)) else None
@@ -45,7 +49,7 @@ def _int(errors: Errors, search: dict[str, Any], key: str, default: int | None, 
 
 def _text(errors: Errors, search: dict[str, Any], key: str) -> str | None:
     raw = search.get(key)
-    if raw is None or raw == "":
+    if raw is None or raw == "" or f"search.{key}" in errors.fields:
         return None
     if not isinstance(raw, str) or len(raw) > MAX_TEXT or "\x00" in raw:
         errors.add(f"search.{key}", "invalid", f"[{key}] must be text of at most {MAX_TEXT} characters.")
@@ -53,9 +57,9 @@ def _text(errors: Errors, search: dict[str, Any], key: str) -> str | None:
     return raw
 
 
-def _known(errors: Errors, search: dict[str, Any], keys: set[str]) -> None:
-    for key in sorted(set(search) - keys):
-        errors.add(f"search.{key}", "invalid", f"[{key}] is not a search field here; use one of {', '.join(sorted(keys))}.")
+def _known(errors: Errors, search: dict[str, Any], shape: Shape) -> None:
+    """Unknown fields and wrong types, by the declared shape."""
+    errors.extend(shape.problems(search, "search"))
 
 
 def _window(errors: Errors, search: dict[str, Any]) -> tuple[int | None, int | None, int, int]:
@@ -69,10 +73,10 @@ def _window(errors: Errors, search: dict[str, Any]) -> tuple[int | None, int | N
 def audit_query(search: dict[str, Any]) -> AuditQuery:
     """The audit search criteria, validated; shared by the API and the admin console."""
     errors = Errors()
-    _known(errors, search, _AUDIT_KEYS)
+    _known(errors, search, AUDIT_SEARCH)
     start, end, limit, row = _window(errors, search)
     order = search.get("orderBy")
-    if order is not None and order not in _ORDERS:
+    if order is not None and "search.orderBy" not in errors.fields and order not in _ORDERS:
         errors.add("search.orderBy", "invalid", "[orderBy] must be [insertInstant DESC] or [insertInstant ASC].")
     message, user = _text(errors, search, "message"), _text(errors, search, "user")
     errors.raise_if_any()
@@ -82,11 +86,11 @@ def audit_query(search: dict[str, Any]) -> AuditQuery:
 
 def login_query(search: dict[str, Any], retrieve_total: bool = False) -> LoginQuery:
     errors = Errors()
-    _known(errors, search, _LOGIN_KEYS)
+    _known(errors, search, LOGIN_SEARCH)
     start, end, limit, row = _window(errors, search)
     user_id, app_id = _text(errors, search, "userId"), _text(errors, search, "applicationId")
     total = search.get("retrieveTotal", retrieve_total)
-    if not isinstance(total, bool):
+    if not isinstance(total, bool) and "search.retrieveTotal" not in errors.fields:
         errors.add("search.retrieveTotal", "invalid", "[retrieveTotal] must be true or false.")
     errors.raise_if_any()
     return LoginQuery(user_id=user_id, application_id=app_id, start=start, end=end, start_row=row, limit=limit,

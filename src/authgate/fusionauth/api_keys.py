@@ -18,8 +18,8 @@ from authgate.errors import ApiError, not_found
 from authgate.fusionauth._admin import object_field
 from authgate.fusionauth.auth import registry, require_api_key
 from authgate.present import api_key_json
-from authgate.shapes import request_body
-from authgate.web.errors import read_json_object
+from authgate.shapes import Body
+from authgate.web.bodies import declares, read_body
 
 
 async def require_superuser(row: dict[str, Any] = Depends(require_api_key)) -> dict[str, Any]:
@@ -32,10 +32,11 @@ async def require_superuser(row: dict[str, Any] = Depends(require_api_key)) -> d
 router = APIRouter(dependencies=[Depends(require_superuser)])
 
 
-@router.post("/api/api-key", openapi_extra=request_body("apiKey", API_KEY))
-@router.post("/api/api-key/{key_id:uuid}", openapi_extra=request_body("apiKey", API_KEY))
+@router.post("/api/api-key")
+@router.post("/api/api-key/{key_id:uuid}")
+@declares(Body(API_KEY, "apiKey", collected=True))  # create_api_key reports wrong types with the rest
 async def create(request: Request, key_id: uuid.UUID | None = None) -> Response:
-    api_key = object_field(await read_json_object(request), "apiKey")
+    api_key = object_field(await read_body(request), "apiKey")
     row, value = await create_api_key(registry(request), api_key, str(key_id) if key_id else None)
     return JSONResponse({"apiKey": api_key_json(row, value)})
 

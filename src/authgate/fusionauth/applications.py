@@ -18,9 +18,9 @@ from authgate.fusionauth._admin import object_field
 from authgate.fusionauth.auth import registry, require_api_key
 from authgate.merge_patch import merge_patch
 from authgate.present import application_json
-from authgate.shapes import request_body
+from authgate.shapes import Body
+from authgate.web.bodies import declares, read_body
 from authgate.web.context import origins
-from authgate.web.errors import read_json_object
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
 IMPLICIT_WARNING = {"code": "[insecure]implicit",
@@ -35,10 +35,14 @@ def _respond(row: dict[str, Any], status: int = 200) -> Response:
     return JSONResponse(body, status_code=status)
 
 
-@router.post("/api/application", openapi_extra=request_body(P, APPLICATION))
-@router.post("/api/application/{app_id:uuid}", openapi_extra=request_body(P, APPLICATION))
+_BODY = Body(APPLICATION, P, collected=True)  # the validator reports wrong types with everything else
+
+
+@router.post("/api/application")
+@router.post("/api/application/{app_id:uuid}")
+@declares(_BODY)
 async def create(request: Request, app_id: uuid.UUID | None = None) -> Response:
-    app = object_field(await read_json_object(request), P)
+    app = object_field(await read_body(request), P)
     return _respond(await create_application(registry(request), app, str(app_id) if app_id else None, origins(request)))
 
 
@@ -53,18 +57,20 @@ async def retrieve(request: Request, app_id: uuid.UUID) -> Response:
     return _respond(await load(registry(request), str(app_id)))
 
 
-@router.put("/api/application/{app_id:uuid}", openapi_extra=request_body(P, APPLICATION))
+@router.put("/api/application/{app_id:uuid}")
+@declares(_BODY)
 async def replace(request: Request, app_id: uuid.UUID, reactivate: bool = False) -> Response:
     reg = registry(request)
     if reactivate:  # FusionAuth: PUT ?reactivate=true with no body brings a soft-deleted application back
         return _respond(await update_application(reg, str(app_id), lambda doc: {**doc, "active": True}, origins(request)))
-    app = object_field(await read_json_object(request), P)
+    app = object_field(await read_body(request), P)
     return _respond(await update_application(reg, str(app_id), lambda _doc: app, origins(request)))
 
 
-@router.patch("/api/application/{app_id:uuid}", openapi_extra=request_body(P, APPLICATION))
+@router.patch("/api/application/{app_id:uuid}")
+@declares(_BODY)
 async def patch(request: Request, app_id: uuid.UUID) -> Response:
-    app = object_field(await read_json_object(request), P)
+    app = object_field(await read_body(request), P)
     return _respond(await update_application(registry(request), str(app_id), lambda doc: merge_patch(doc, app),
                                              origins(request)))
 
@@ -77,7 +83,8 @@ async def delete(request: Request, app_id: uuid.UUID, hardDelete: bool = False) 
     return Response(status_code=200)
 
 
-@router.post("/api/application/{app_id:uuid}/role", openapi_extra=request_body("role", ROLE))
+@router.post("/api/application/{app_id:uuid}/role")
+@declares(Body(ROLE, "role"))
 async def create_role(request: Request, app_id: uuid.UUID) -> Response:
-    role = object_field(await read_json_object(request), "role")
+    role = object_field(await read_body(request), "role")
     return JSONResponse({"role": await add_role(registry(request), str(app_id), role, origins(request))})

@@ -14,9 +14,9 @@ from authgate.errors import not_found
 from authgate.fusionauth._admin import object_field
 from authgate.fusionauth.auth import registry, require_api_key
 from authgate.present import key_json
-from authgate.shapes import request_body
+from authgate.shapes import Body
 from authgate.signing_keys import DEFAULT_ALGORITHM, KEY, delete_key, generate_key, rotate_key
-from authgate.web.errors import read_json_object
+from authgate.web.bodies import declares, read_body
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
 
@@ -35,10 +35,11 @@ async def retrieve(request: Request, key_id: uuid.UUID) -> Response:
     return JSONResponse({"key": key_json(row)})
 
 
-@router.post("/api/key/generate", openapi_extra=request_body("key", KEY))
-@router.post("/api/key/generate/{key_id:uuid}", openapi_extra=request_body("key", KEY))
+@router.post("/api/key/generate")
+@router.post("/api/key/generate/{key_id:uuid}")
+@declares(Body(KEY, "key", collected=True))  # checked by generate_key, with the other problems
 async def generate(request: Request, key_id: uuid.UUID | None = None) -> Response:
-    key = object_field(await read_json_object(request), "key")
+    key = object_field(await read_body(request), "key")
     return JSONResponse({"key": key_json(await generate_key(registry(request), key, str(key_id) if key_id else None))})
 
 

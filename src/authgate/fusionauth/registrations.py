@@ -15,19 +15,23 @@ from authgate.fusionauth._admin import object_field
 from authgate.fusionauth.auth import registry, require_api_key
 from authgate.present import registration_json, user_json
 from authgate.registrations import P, REGISTRATION, delete_registration, load, register_user, update_registration
-from authgate.shapes import request_body
+from authgate.shapes import Body
 from authgate.users import USER
-from authgate.web.errors import read_json_object
+from authgate.web.bodies import declares, read_body
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
-_BODY = request_body(P, REGISTRATION, extra={"user": USER})  # the combined create may carry a new user
+# The rules report the registration's wrong types with its other problems (collected); the
+# combined create may carry a new user.
+CREATE = Body(REGISTRATION, P, extra={"user": USER, "skipVerification": bool}, collected=True)
+UPDATE = Body(REGISTRATION, P, collected=True)
 
 
-@router.post("/api/user/registration", openapi_extra=_BODY)
-@router.post("/api/user/registration/{user_id:uuid}", openapi_extra=_BODY)
+@router.post("/api/user/registration")
+@router.post("/api/user/registration/{user_id:uuid}")
+@declares(CREATE)
 async def register(request: Request, user_id: uuid.UUID | None = None) -> Response:
     reg = registry(request)
-    body = await read_json_object(request)
+    body = await read_body(request)
     registration = object_field(body, P)
     user_obj = body.get("user")
     if user_obj is not None and not isinstance(user_obj, dict):
@@ -48,17 +52,19 @@ async def retrieve(request: Request, user_id: uuid.UUID, app_id: uuid.UUID) -> R
 
 
 async def _update(request: Request, user_id: str, app_id: str, patch: bool) -> Response:
-    registration = object_field(await read_json_object(request), P)
+    registration = object_field(await read_body(request), P)
     updated = await update_registration(registry(request), user_id, app_id, registration, patch=patch)
     return JSONResponse({"registration": registration_json(updated)})
 
 
-@router.put("/api/user/registration/{user_id:uuid}/{app_id:uuid}", openapi_extra=request_body(P, REGISTRATION))
+@router.put("/api/user/registration/{user_id:uuid}/{app_id:uuid}")
+@declares(UPDATE)
 async def replace(request: Request, user_id: uuid.UUID, app_id: uuid.UUID) -> Response:
     return await _update(request, str(user_id), str(app_id), patch=False)
 
 
-@router.patch("/api/user/registration/{user_id:uuid}/{app_id:uuid}", openapi_extra=request_body(P, REGISTRATION))
+@router.patch("/api/user/registration/{user_id:uuid}/{app_id:uuid}")
+@declares(UPDATE)
 async def patch(request: Request, user_id: uuid.UUID, app_id: uuid.UUID) -> Response:
     return await _update(request, str(user_id), str(app_id), patch=True)
 

@@ -17,13 +17,13 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from authgate.audit import AUDIT_ENTRY, AUDIT_SEARCH, LOGIN_SEARCH, add_entry, audit_query, login_query
-from authgate.errors import ApiError, not_found
+from authgate.errors import not_found
 from authgate.fusionauth._admin import object_field
 from authgate.fusionauth.auth import registry, require_api_key
 from authgate.present import audit_json, login_json
-from authgate.shapes import request_body
+from authgate.shapes import Body
 from authgate.web.context import context
-from authgate.web.errors import read_json_object
+from authgate.web.bodies import declares, read_body
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
 
@@ -33,9 +33,10 @@ async def _search(request: Request, search: dict[str, Any]) -> Response:
     return JSONResponse({"auditLogs": [audit_json(r) for r in rows], "total": total})
 
 
-@router.post("/api/system/audit-log", openapi_extra=request_body("auditLog", AUDIT_ENTRY))
+@router.post("/api/system/audit-log")
+@declares(Body(AUDIT_ENTRY, "auditLog", collected=True))  # add_entry checks it, with the blank fields
 async def create(request: Request) -> Response:
-    entry = object_field(await read_json_object(request), "auditLog")
+    entry = object_field(await read_body(request), "auditLog")
     row = await add_entry(registry(request), entry, context(request))
     return JSONResponse({"auditLog": audit_json(row)})
 
@@ -45,9 +46,10 @@ async def search_get(request: Request) -> Response:
     return await _search(request, dict(request.query_params))
 
 
-@router.post("/api/system/audit-log/search", openapi_extra=request_body("search", AUDIT_SEARCH))
+@router.post("/api/system/audit-log/search")
+@declares(Body(AUDIT_SEARCH, "search", collected=True))  # audit_query runs it, for the GET's query too
 async def search_post(request: Request) -> Response:
-    return await _search(request, object_field(await read_json_object(request), "search"))
+    return await _search(request, object_field(await read_body(request), "search"))
 
 
 @router.get("/api/system/audit-log/{entry_id}")
@@ -58,13 +60,11 @@ async def retrieve(request: Request, entry_id: str) -> Response:
     return JSONResponse({"auditLog": audit_json(row)})
 
 
-@router.post("/api/system/login-record/search", openapi_extra=request_body("search", LOGIN_SEARCH, extra={"retrieveTotal": bool}))
+@router.post("/api/system/login-record/search")
+@declares(Body(LOGIN_SEARCH, "search", extra={"retrieveTotal": bool}, collected=True))  # login_query runs it
 async def login_search(request: Request) -> Response:
-    body = await read_json_object(request)
+    body = await read_body(request)
     retrieve_total = body.get("retrieveTotal", False)
-    if not isinstance(retrieve_total, bool):
-        raise ApiError(400, field_errors={"retrieveTotal": [{"code": "[invalid]retrieveTotal",
-                                                             "message": "[retrieveTotal] must be true or false."}]})
     reg = registry(request)
     total, rows = await reg.db.login_records.search(login_query(object_field(body, "search"), retrieve_total))
     names: dict[str, str | None] = {}
