@@ -44,6 +44,7 @@ from authgate.ui import csrf
 from authgate.admin.render import message
 from authgate.web.context import set_actor
 from authgate.web.cookies import is_https
+from authgate.web.errors import Answer
 
 log = logging.getLogger("authgate.admin")
 
@@ -60,18 +61,8 @@ def tx_cookie(request: Request) -> str:
     return "__Secure-authgate.admin.tx" if is_https(request) else "authgate.admin.tx"
 
 
-class ConsoleExit(Exception):
+class ConsoleExit(Answer):
     """Stop handling and answer this page (a redirect to log in, a 401 or a 403)."""
-
-    def __init__(self, response: Response) -> None:
-        self.response = response
-
-
-def install(app: Any) -> None:
-    async def _exit(_: Request, exc: ConsoleExit) -> Response:
-        return exc.response
-
-    app.add_exception_handler(ConsoleExit, _exit)
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ import secrets
 from fastapi import Request
 from fastapi.responses import Response
 
-from authgate.ui.pages import origin_of
 from authgate.web.cookies import is_https
+from authgate.web.cross_site import origin_of
 
 COOKIE = "authgate.csrf"
 FIELD = "csrf_token"

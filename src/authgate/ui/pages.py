@@ -13,21 +13,16 @@ import base64
 import hashlib
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
-
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from authgate.web.cross_site import origin_of
 
 _DIR = Path(__file__).parent
 ENV = Environment(loader=FileSystemLoader(_DIR / "templates"), autoescape=select_autoescape(["html"]),
                   auto_reload=False)
 CSS = (_DIR / "templates" / "style.css").read_text()
 _CSS_HASH = base64.b64encode(hashlib.sha256(CSS.encode()).digest()).decode()
-
-
-def origin_of(uri: str) -> str:
-    parts = urlsplit(uri)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 def security_headers(form_targets: tuple[str, ...] = (), scripts: bool = False) -> dict[str, str]:

@@ -11,7 +11,6 @@ from fastapi import FastAPI
 from starlette.middleware import Middleware
 
 from authgate import __version__
-from authgate.admin import session as admin_session
 from authgate.config import Settings
 from authgate.console import ensure_console_app
 from authgate.registry import Registry
@@ -109,7 +108,6 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.state.origins = OriginRegistry(app.state.registry.db)
     app.state.metrics_networks = settings.metrics_allowed_networks
     errors.install(app)
-    admin_session.install(app)
     openapi.install(app)
     routers = [import_module(name).router for name in ROUTERS]
     for router in routers:

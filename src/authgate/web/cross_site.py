@@ -20,11 +20,11 @@ Server-to-server calls carry no cookies of ours and need no Origin.
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from fastapi import Request
 
 from authgate.errors import ApiError
-from authgate.ui.pages import origin_of
 from authgate.web import cookies
 from authgate.web.errors import is_json_content_type
 
@@ -35,6 +35,12 @@ NOT_JSON = ApiError(400, general_errors=[{"code": "[invalid]contentType",
                                           "message": "The request body must be JSON (Content-Type: application/json)."}])
 EMPTY = ApiError(400, general_errors=[{"code": "[invalid]request", "message": "The request body must be a JSON object."}])
 FOREIGN = ApiError(403, general_errors=[{"code": "[Forbidden]", "message": "This request must come from an allowed origin."}])
+
+
+def origin_of(uri: str) -> str:
+    """scheme://host[:port] of a URL: what browsers send as `Origin` and compare origins by."""
+    parts = urlsplit(uri)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 async def guard(request: Request, *, sets_cookies: bool) -> None:

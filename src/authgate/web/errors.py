@@ -65,7 +65,19 @@ def validation_to_api_error(errors: list[dict[str, Any]]) -> ApiError:
     return ApiError(400, field_errors=fields, general_errors=general)
 
 
+class Answer(Exception):
+    """Stop handling a request and send this response: raised where a handler cannot return one
+    (a FastAPI dependency refusing a console page with a login redirect, a 401 or a 403)."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
 def install(app: FastAPI) -> None:
+    @app.exception_handler(Answer)
+    async def _answer(_: Request, exc: Answer) -> Response:
+        return exc.response
+
     @app.exception_handler(ApiError)
     async def _api(_: Request, exc: ApiError) -> Response:
         if exc.detail:
