@@ -119,3 +119,16 @@ async def record_login(reg: Registry, user: dict[str, Any]) -> dict[str, Any]:
     doc = {**user["doc"], "lastLoginInstant": clock.now_ms()}
     await reg.db.users.touch_login(user["id"], doc, user["version"])
     return {**user, "doc": doc}
+
+
+async def login_completed(reg: Registry, user: dict[str, Any], application_id: str | None,
+                          login_id: str | None = None) -> dict[str, Any]:
+    """The end of every successful login, second factor included (the Login API, the hosted
+    pages, the password grant): the login instant on the user and `user.login.success`.
+
+    Not one transaction: this is the login's hot path, where the instant is a prepared write of
+    its own and the login record one cheap insert (events.py); neither is a change an operator
+    could see misreported, and a lost record must not fail the login."""
+    user = await record_login(reg, user)
+    await events.login_succeeded(reg, user, application_id, login_id)
+    return user

@@ -68,21 +68,23 @@ def _validate(api_key: dict[str, Any]) -> dict[str, Any]:
 
 
 async def create_api_key(reg: Registry, api_key: dict[str, Any], kid: str | None) -> tuple[dict[str, Any], str]:
-    """Validate and store a key; returns the row and the value, which is shown this once (the API's
-    POST and the admin console's form)."""
+    """Validate and store a key, with its event in the same transaction; returns the row and the
+    value, which is shown this once (the API's POST, the admin console's form, the CLI)."""
     doc = _validate(api_key)
     value = api_key.get("key") or secrets.token_urlsafe(48)
     if kid and await reg.db.api_keys.get(kid) is not None:
         raise field_error("apiKeyId", "duplicate", "An API key with this id already exists.")
     try:
-        row = await reg.db.api_keys.create(value, doc, kid)
+        async with events.recorded(reg) as tx:
+            row = await reg.db.api_keys.create(value, doc, kid, tx)
+            await events.emit(reg, events.API_KEY_CREATE, payload={"apiKey": api_key_json(row)}, tx=tx)
     except Conflict:
         raise field_error("apiKey.key", "duplicate", "This key value is already in use.") from None
-    await events.emit(reg, events.API_KEY_CREATE, payload={"apiKey": api_key_json(row)})
     return row, value
 
 
 async def delete_api_key(reg: Registry, key_id: str) -> None:
-    if not await reg.db.api_keys.delete(key_id):
-        raise not_found("API key")
-    await events.emit(reg, events.API_KEY_DELETE, payload={"apiKeyId": key_id})
+    async with events.recorded(reg) as tx:
+        if not await reg.db.api_keys.delete(key_id, tx):
+            raise not_found("API key")
+        await events.emit(reg, events.API_KEY_DELETE, payload={"apiKeyId": key_id}, tx=tx)

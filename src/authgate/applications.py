@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -22,6 +23,7 @@ from authgate.present import application_json
 from authgate.registry import Registry
 from authgate.shapes import ListOf, Shape
 from authgate.storage.repos import Conflict
+from authgate.storage.transaction import Tx
 from authgate.tokens.grant_types import DEFAULT_GRANTS, GRANT_TYPES
 
 
@@ -156,11 +158,14 @@ def _validate_roles(roles: Any, errors: Errors) -> list[dict[str, Any]]:
     return [{"isDefault": False, "isSuperRole": False, **r, "id": r.get("id") or str(uuid.uuid4())} for r in roles]
 
 
-def _written(reg: Registry, origins: OriginCache | None, app_id: str) -> None:
-    """Every node re-reads within its cache TTL; this node forgets at once."""
-    reg.apps.invalidate(app_id)
-    if origins is not None:
-        origins.invalidate()
+def _written(reg: Registry, origins: OriginCache | None, app_id: str, tx: Tx) -> None:
+    """Once `tx` is committed, this node forgets its cached copies at once (every other node
+    re-reads within its cache TTL)."""
+    def forget() -> None:
+        reg.apps.invalidate(app_id)
+        if origins is not None:
+            origins.invalidate()
+    tx.after_commit(forget)
 
 
 async def load(reg: Registry, app_id: str) -> dict[str, Any]:
@@ -172,26 +177,32 @@ async def load(reg: Registry, app_id: str) -> dict[str, Any]:
 
 async def create_application(reg: Registry, app: dict[str, Any], app_id: str | None,
                              origins: OriginCache | None) -> dict[str, Any]:
-    """Validate and store a new application (the API's POST and the admin console's form)."""
+    """Validate and store a new application (the API's POST and the admin console's form), with
+    its event in the same transaction."""
     doc = await validate(reg, app)
     doc["oauthConfiguration"].setdefault("clientSecret", secrets.token_urlsafe(32))
     # Ours: only registered users get a new application's tokens unless it says otherwise
     # (accounts.token_refusal); an update never adds it, so existing applications keep their rule.
     doc["oauthConfiguration"].setdefault("requireRegistration", True)
     try:
-        row = await reg.db.applications.create(doc, app_id)
+        async with events.recorded(reg) as tx:
+            row = await reg.db.applications.create(doc, app_id, tx)
+            _written(reg, origins, row["id"], tx)
+            created = await reg.db.applications.get(row["id"], tx)
+            assert created is not None
+            await events.emit(reg, events.APPLICATION_CREATE, application_id=row["id"],
+                              payload={"application": application_json(created)}, tx=tx)
     except Conflict:
         raise field_error("applicationId", "duplicate", "An application with this id already exists.") from None
-    _written(reg, origins, row["id"])
-    created = await load(reg, row["id"])
-    await events.emit(reg, events.APPLICATION_CREATE, application_id=row["id"],
-                      payload={"application": application_json(created)})
     return created
 
 
-async def update_application(reg: Registry, app_id: str, change: Any, origins: OriginCache | None) -> dict[str, Any]:
+async def update_application(reg: Registry, app_id: str, change: Any, origins: OriginCache | None,
+                             then: Callable[[Tx, dict[str, Any]], Awaitable[None]] | None = None) -> dict[str, Any]:
     """`change(doc) -> doc`, then validate and store: compare-and-set on `version`, re-reading and
-    retrying when another write came first. The API's PUT/PATCH and the admin console call it."""
+    retrying when another write came first. The API's PUT/PATCH and the admin console call it.
+    The new row, the revocation a deactivation causes and the event are one transaction, with
+    `then(tx, updated)` if given (more events of the same change)."""
     for _ in range(MAX_UPDATE_ATTEMPTS):
         row = await load(reg, app_id)
         doc = await validate(reg, change(row["doc"]))
@@ -201,13 +212,20 @@ async def update_application(reg: Registry, app_id: str, change: Any, origins: O
         required = (row["doc"].get("oauthConfiguration") or {}).get("requireRegistration")
         if required is not None:  # like the secret, kept by an update that omits it
             doc["oauthConfiguration"].setdefault("requireRegistration", required)
-        if await reg.db.applications.replace(app_id, doc, row["version"]):
-            _written(reg, origins, app_id)
-            updated = await load(reg, app_id)
-            if row["active"] and doc["active"] is False:  # deactivated: its tokens stop working
-                await revocation.revoke_application(reg, app_id)
-            await events.emit(reg, events.APPLICATION_UPDATE, application_id=app_id,
-                              payload={"application": application_json(updated), "original": application_json(row)})
+        updated = None
+        async with events.recorded(reg) as tx:
+            if await reg.db.applications.replace(app_id, doc, row["version"], tx):
+                _written(reg, origins, app_id, tx)
+                updated = await reg.db.applications.get(app_id, tx)
+                assert updated is not None
+                if row["active"] and doc["active"] is False:  # deactivated: its tokens stop working
+                    await revocation.revoke_application(reg, app_id, tx=tx)
+                await events.emit(reg, events.APPLICATION_UPDATE, application_id=app_id,
+                                  payload={"application": application_json(updated), "original": application_json(row)},
+                                  tx=tx)
+                if then is not None:
+                    await then(tx, updated)
+        if updated is not None:
             return updated
     raise conflict()
 
@@ -216,15 +234,20 @@ async def delete_application(reg: Registry, aid: str, *, hard: bool, origins: Or
     """Remove (hard) or deactivate an application; the API's DELETE and the admin console call it."""
     if hard:
         row = await load(reg, aid)
-        if not await reg.db.applications.delete(aid):
-            raise not_found("application")
-        _written(reg, origins, aid)
-        await revocation.revoke_application(reg, aid)  # the refresh tokens cascaded; the access tokens
-        await events.emit(reg, events.APPLICATION_DELETE, application_id=aid,
-                          payload={"application": application_json(row), "hardDelete": True})
+        async with events.recorded(reg) as tx:
+            if not await reg.db.applications.delete(aid, tx):
+                raise not_found("application")
+            _written(reg, origins, aid, tx)
+            await revocation.revoke_application(reg, aid, tx=tx)  # the refresh tokens cascaded; the access tokens
+            await events.emit(reg, events.APPLICATION_DELETE, application_id=aid,
+                              payload={"application": application_json(row), "hardDelete": True}, tx=tx)
         return
-    await update_application(reg, aid, lambda doc: {**doc, "active": False}, origins)  # revokes its tokens
-    await events.emit(reg, events.APPLICATION_DELETE, application_id=aid, payload={"hardDelete": False})
+
+    async def deleted(tx: Tx, _updated: dict[str, Any]) -> None:
+        await events.emit(reg, events.APPLICATION_DELETE, application_id=aid, payload={"hardDelete": False}, tx=tx)
+
+    # FusionAuth's soft delete: deactivated (which revokes its tokens), told as an update and a delete
+    await update_application(reg, aid, lambda doc: {**doc, "active": False}, origins, then=deleted)
 
 
 async def add_role(reg: Registry, app_id: str, role: dict[str, Any], origins: OriginCache | None) -> dict[str, Any]:

@@ -184,10 +184,11 @@ def user_create(email: str, password: str = typer.Option(..., prompt=True, hide_
                                            "admin console (/admin) with its admin role."),
                 data_dir: Optional[Path] = DataDir) -> None:
     """Create a user (and optionally register it to applications, or make it an administrator)."""
-    from authgate import events, password_policy
+    from authgate import password_policy
     from authgate.console import make_admin
     from authgate.errors import ApiError
     from authgate.field_errors import Errors
+    from authgate.registrations import register_user
     from authgate.users import create_user
 
     async def work(reg: Any) -> dict[str, Any] | str:
@@ -204,9 +205,8 @@ def user_create(email: str, password: str = typer.Option(..., prompt=True, hide_
             if "user.email" in exc.field_errors and "duplicate" in exc.field_errors["user.email"][0]["code"]:
                 return f"a user with the email {email!r} already exists"
             return _Refused(exc).message
-        for app_id in register:
-            await reg.db.registrations.create(user["id"], app_id, {"roles": []})
-            await events.emit(reg, events.USER_REGISTRATION_CREATE, user_id=user["id"], application_id=app_id)
+        for app_id in register:  # the API's registration: its rules (default roles) and event
+            await register_user(reg, {"applicationId": app_id}, user["id"], None)
         if admin:
             await make_admin(reg, user["id"])
         return user
@@ -306,12 +306,10 @@ def app_list(data_dir: Optional[Path] = DataDir) -> None:
 @key_app.command("rotate")
 def key_rotate(algorithm: str = typer.Option("RS256", help="RS256 or ES256."), data_dir: Optional[Path] = DataDir) -> None:
     """Create a new signing key; old keys stay in the JWKS until their tokens expire."""
-    from authgate import events
+    from authgate.signing_keys import rotate_key
 
     async def work(reg: Any) -> str:
-        key = await reg.keys.rotate(algorithm)
-        await events.emit(reg, events.KEY_ROTATE, payload={"key": {"id": key.kid, "algorithm": algorithm}})
-        return str(key.kid)
+        return str((await rotate_key(reg, algorithm))["id"])  # the API's rotate, with its key.rotate event
 
     typer.echo(f"new signing key {_with_registry(_settings(data_dir), work)}")
 

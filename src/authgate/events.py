@@ -20,6 +20,8 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Literal
@@ -182,6 +184,16 @@ def add_sink(sink: Sink) -> None:
     """Register a further fan-out target (the webhook outbox registers itself here)."""
     if sink not in _sinks:
         _sinks.append(sink)
+
+
+@asynccontextmanager
+async def recorded(reg: "Registry") -> AsyncIterator["Tx"]:
+    """A transaction for a change and the events that record it (`emit(..., tx=tx)` inside the
+    block): both are stored, or neither. The webhook list is read first, because on SQLite
+    nothing but the transaction's own statements may run inside it (storage/transaction.py)."""
+    await reg.webhooks.all()
+    async with reg.db.transaction() as tx:
+        yield tx
 
 
 async def emit(reg: "Registry", type_: str, ctx: RequestContext | None = None, *, user_id: str | None = None,

@@ -17,6 +17,7 @@ from joserfc.jwk import ECKey, OctKey, RSAKey
 from authgate.clock import clock
 from authgate.bounded import BoundedCache
 from authgate.storage.db import Database
+from authgate.storage.transaction import Tx
 
 ALGORITHMS = ("RS256", "ES256", "HS256")
 _CURRENT_TTL = 2.0
@@ -79,22 +80,33 @@ class KeyRing:
         if not await self._db.signing_keys.list():
             await self.generate("RS256", "Default signing key")
 
-    async def generate(self, algorithm: str, name: str, kid: str | None = None, length: int | None = None) -> SigningKey:
+    async def generate(self, algorithm: str, name: str, kid: str | None = None, length: int | None = None,
+                       tx: Tx | None = None) -> SigningKey:
+        """`tx`: the key row is written in that transaction (with the event recording it)."""
         material = generate_material(algorithm, length)
         row = await self._db.signing_keys.create({"id": kid or str(uuid.uuid4()), "algorithm": algorithm, "name": name,
-                                                  **material})
-        self.invalidate()
+                                                  **material}, tx)
+        self._written(tx)
         return self._cache(row)
 
-    async def rotate(self, algorithm: str = "RS256") -> SigningKey:
-        """New current key; the old ones stay published until every token they signed has expired."""
+    async def rotate(self, algorithm: str = "RS256", tx: Tx | None = None) -> SigningKey:
+        """New current key; the old ones stay published until every token they signed has expired.
+        With `tx`, the new key and the retirements are written in it."""
         old = [r for r in await self._db.signing_keys.published() if r["algorithm"] == algorithm and r["retire_instant"] is None]
-        new = await self.generate(algorithm, f"{algorithm} key rotated {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}")
         keep = max([self._max_ttl] + await self._app_token_ttls())
+        new = await self.generate(algorithm, f"{algorithm} key rotated {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}",
+                                  tx=tx)
         for row in old:
-            await self._db.signing_keys.retire(row["id"], clock.now_ms() + keep * 1000)
-        self.invalidate()
+            await self._db.signing_keys.retire(row["id"], clock.now_ms() + keep * 1000, tx)
+        self._written(tx)
         return new
+
+    def _written(self, tx: Tx | None) -> None:
+        """Re-read the published keys at next use -- once `tx`, if any, is committed."""
+        if tx is None:
+            self.invalidate()
+        else:
+            tx.after_commit(self.invalidate)
 
     async def _app_token_ttls(self) -> list[int]:
         """Each application's access token lifetime: an old key must outlive the longest of them."""

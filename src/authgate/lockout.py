@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from authgate import events
 from authgate.clock import clock
 from authgate.registry import Registry
+from authgate.storage.transaction import Tx
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,6 @@ async def refund(reg: Registry, reservation: Reservation) -> None:
     await reg.db.login_attempts.refund(reservation.pair, reservation.account)
 
 
-async def forget(reg: Registry, user_id: str) -> None:
+async def forget(reg: Registry, user_id: str, tx: Tx | None = None) -> None:
     """An administrator unlocked the user: every counter of the account goes."""
-    await reg.db.login_attempts.forget(user_id)
+    await reg.db.login_attempts.forget(user_id, tx)

@@ -17,7 +17,7 @@ from authgate.present import registration_json
 from authgate.registry import Registry
 from authgate.shapes import ListOf, Shape
 from authgate.storage.repos import Conflict
-from authgate.users import create_user
+from authgate.users import add_user, after_create, check_new_user, conflict_error
 
 P = "registration"
 REGISTRATION = Shape({"applicationId": str, "roles": ListOf(str), "username": str, "data": dict},
@@ -61,10 +61,11 @@ async def load(reg: Registry, user_id: str, app_id: str) -> dict[str, Any]:
 async def register_user(reg: Registry, registration: dict[str, Any], uid: str | None,
                         user_obj: dict[str, Any] | None, *, skip_verification: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
     """Register user `uid`, or create `user_obj` and register it; returns (user, registration).
-    The API's POST and the admin console's "add registration" form. If the registration cannot
-    be stored, a user created for it is removed again."""
+    The API's POST and the admin console's "add registration" form. A new user, the registration
+    and their events are one transaction: if the registration cannot be stored, neither is."""
     errors = Errors()
     app, doc = await _validate(reg, registration, errors)
+    new = None
     if user_obj is None:
         assert uid is not None
         user = await reg.db.users.get(uid)
@@ -76,17 +77,25 @@ async def register_user(reg: Registry, registration: dict[str, Any], uid: str | 
     else:
         if errors:  # report the registration's problems before touching storage
             errors.raise_if_any()
-        user = await create_user(reg, user_obj, uid, errors, app=app,
-                                 verify=not skip_verification and app is not None and verify_email(app["doc"], reg.settings))
+        new = await check_new_user(reg, user_obj, uid, errors,
+                                   verify=not skip_verification and app is not None and verify_email(app["doc"], reg.settings))
     assert app is not None
+    storing = "user"
     try:
-        row = await reg.db.registrations.create(user["id"], app["id"], doc)
-    except Conflict:  # a concurrent request registered it first, or the application was just deleted
-        if user_obj is not None:
-            await reg.db.users.delete(user["id"])
+        async with events.recorded(reg) as tx:
+            if new is not None:
+                user = await add_user(reg, new, tx)
+            storing = "registration"
+            row = await reg.db.registrations.add(tx, user["id"], app["id"], doc)
+            await events.emit(reg, events.USER_REGISTRATION_CREATE, user_id=user["id"], application_id=app["id"],
+                              payload={"registration": registration_json(row)}, tx=tx)
+    except Conflict:
+        if storing == "user" and new is not None:  # its email or username was taken meanwhile
+            raise await conflict_error(reg, new) from None
+        # a concurrent request registered it first, or the application was just deleted
         raise field_error(f"{P}.applicationId", "duplicate", "The user is already registered to this application.") from None
-    await events.emit(reg, events.USER_REGISTRATION_CREATE, user_id=user["id"], application_id=app["id"],
-                      payload={"registration": registration_json(row)})
+    if new is not None:
+        await after_create(reg, user, new, app)
     return user, row
 
 
@@ -100,17 +109,20 @@ async def update_registration(reg: Registry, user_id: str, app_id: str, registra
     errors = Errors()
     _, doc = await _validate(reg, incoming, errors, app_id)
     errors.raise_if_any()
-    if not await reg.db.registrations.update_doc(user_id, app_id, doc):
-        raise not_found("registration")
-    updated = await load(reg, user_id, app_id)
-    await events.emit(reg, events.USER_REGISTRATION_UPDATE, user_id=user_id, application_id=app_id,
-                      payload={"registration": registration_json(updated), "original": registration_json(row)})
+    async with events.recorded(reg) as tx:
+        if not await reg.db.registrations.update_doc(user_id, app_id, doc, tx):
+            raise not_found("registration")
+        updated = await reg.db.registrations.get(user_id, app_id, tx)
+        assert updated is not None
+        await events.emit(reg, events.USER_REGISTRATION_UPDATE, user_id=user_id, application_id=app_id,
+                          payload={"registration": registration_json(updated), "original": registration_json(row)}, tx=tx)
     return updated
 
 
 async def delete_registration(reg: Registry, user_id: str, app_id: str) -> None:
-    if not await reg.db.registrations.delete(user_id, app_id):
-        raise not_found("registration")
-    await revocation.revoke_user_tokens(reg, user_id, application_id=app_id)
-    await events.emit(reg, events.USER_REGISTRATION_DELETE, user_id=user_id, application_id=app_id)
-
+    """Unregister: the registration goes, the user's tokens for the application stop working."""
+    async with events.recorded(reg) as tx:
+        if not await reg.db.registrations.delete(user_id, app_id, tx):
+            raise not_found("registration")
+        await revocation.revoke_user_tokens(reg, user_id, application_id=app_id, tx=tx)
+        await events.emit(reg, events.USER_REGISTRATION_DELETE, user_id=user_id, application_id=app_id, tx=tx)

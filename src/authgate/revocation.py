@@ -14,6 +14,8 @@ node within `RevokedGrants.NOT_REVOKED_TTL`, one second). Two kinds:
 
 Every record lives `record_ttl` seconds: past the expiry of any access token it can refuse.
 Refresh tokens and SSO sessions are rows; revoking them is an UPDATE, seen at once everywhere.
+Each function takes an optional `tx` (`Database.transaction()`): the revocation is then written
+with the change that caused it and that change's event, all or nothing.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from authgate.accounts import usable
 from authgate.config import Settings
 from authgate.registry import Registry
 from authgate.storage.repos import Conflict
+from authgate.storage.transaction import Tx
 
 log = logging.getLogger("authgate.revocation")
 
@@ -100,27 +103,27 @@ def kept_key(session_id: str) -> str:
 
 # --- revoking --------------------------------------------------------------------------------
 
-async def revoke_grant(reg: Registry, grant_id: str) -> int:
+async def revoke_grant(reg: Registry, grant_id: str, *, tx: Tx | None = None) -> int:
     """A grant: its refresh token family and every access token carrying its `gid`. Returns how
     many refresh tokens were revoked."""
-    count = await reg.db.refresh_tokens.revoke_family(grant_id)
-    await reg.db.revoked_grants.revoke(grant_id, record_ttl(reg.settings))
+    count = await reg.db.refresh_tokens.revoke_family(grant_id, tx=tx)
+    await reg.db.revoked_grants.revoke(grant_id, record_ttl(reg.settings), tx=tx)
     return count
 
 
-async def revoke_refresh_token(reg: Registry, row: dict[str, Any]) -> int:
+async def revoke_refresh_token(reg: Registry, row: dict[str, Any], *, tx: Tx | None = None) -> int:
     """One refresh token (by its stored row): with it, its grant (the family and its access
     tokens), since the family's other tokens are spent or, when reusable, the same token."""
-    await reg.db.refresh_tokens.revoke(row["id"])
-    return await revoke_grant(reg, row["family_id"]) + 1
+    await reg.db.refresh_tokens.revoke(row["id"], tx=tx)
+    return await revoke_grant(reg, row["family_id"], tx=tx) + 1
 
 
-async def end_session(reg: Registry, session_id: str) -> int:
+async def end_session(reg: Registry, session_id: str, *, tx: Tx | None = None) -> int:
     """Logout: the SSO session, its refresh tokens, and the access tokens carrying its `sid`.
     Returns how many refresh tokens were revoked."""
-    await reg.db.sso_sessions.revoke(session_id)
-    count = await reg.db.refresh_tokens.revoke_for_session(session_id)
-    await reg.db.revoked_grants.revoke(session_id, record_ttl(reg.settings))
+    await reg.db.sso_sessions.revoke(session_id, tx=tx)
+    count = await reg.db.refresh_tokens.revoke_for_session(session_id, tx=tx)
+    await reg.db.revoked_grants.revoke(session_id, record_ttl(reg.settings), tx=tx)
     log.info("sso session %s ended, %d refresh tokens revoked", session_id, count)
     return count
 
@@ -132,7 +135,7 @@ async def forget_session(reg: Registry, session_id: str) -> None:
 
 
 async def revoke_user_tokens(reg: Registry, user_id: str, *, application_id: str | None = None,
-                             keep_session_id: str | None = None) -> int:
+                             keep_session_id: str | None = None, tx: Tx | None = None) -> int:
     """Everything a user holds: refresh tokens, SSO sessions and access tokens -- or, with
     `application_id`, only those for that application (SSO sessions span applications and stay).
     `keep_session_id`: that SSO session, its refresh tokens and its access tokens stay (the
@@ -140,38 +143,38 @@ async def revoke_user_tokens(reg: Registry, user_id: str, *, application_id: str
     Returns how many refresh tokens were revoked."""
     ttl = record_ttl(reg.settings)
     if application_id is not None:
-        count = await reg.db.refresh_tokens.revoke_for_user(user_id, application_id, keep_session_id=keep_session_id)
-        await reg.db.revoked_grants.cut_off(registration_key(user_id, application_id), ttl)
+        count = await reg.db.refresh_tokens.revoke_for_user(user_id, application_id, keep_session_id=keep_session_id, tx=tx)
+        await reg.db.revoked_grants.cut_off(registration_key(user_id, application_id), ttl, tx=tx)
         return count
-    count = await reg.db.refresh_tokens.revoke_for_user(user_id, keep_session_id=keep_session_id)
-    await reg.db.sso_sessions.revoke_for_user(user_id, keep_session_id=keep_session_id)
-    cutoff = await reg.db.revoked_grants.cut_off(user_key(user_id), ttl)
+    count = await reg.db.refresh_tokens.revoke_for_user(user_id, keep_session_id=keep_session_id, tx=tx)
+    await reg.db.sso_sessions.revoke_for_user(user_id, keep_session_id=keep_session_id, tx=tx)
+    cutoff = await reg.db.revoked_grants.cut_off(user_key(user_id), ttl, tx=tx)
     if keep_session_id is not None:
-        await reg.db.revoked_grants.cut_off(kept_key(keep_session_id), ttl, at=cutoff)
+        await reg.db.revoked_grants.cut_off(kept_key(keep_session_id), ttl, at=cutoff, tx=tx)
     log.info("tokens of user %s revoked (%d refresh tokens)", user_id, count)
     return count
 
 
-async def deactivate_user(reg: Registry, user_id: str) -> bool:
+async def deactivate_user(reg: Registry, user_id: str, *, tx: Tx | None = None) -> bool:
     """FusionAuth's soft delete / lock (`active: false`): logins answer 423 and every token of
     the user stops working. False when there is no such user; `Conflict` when concurrent edits
     kept winning."""
     for _ in range(MAX_UPDATE_ATTEMPTS):
-        row = await reg.db.users.get(user_id)
+        row = await reg.db.users.get(user_id, tx)
         if row is None:
             return False
-        if await reg.db.users.replace(user_id, {**row["doc"], "active": False}, None, row["version"]):
-            await revoke_user_tokens(reg, user_id)
+        if await reg.db.users.replace(user_id, {**row["doc"], "active": False}, None, row["version"], tx=tx):
+            await revoke_user_tokens(reg, user_id, tx=tx)
             return True
     raise Conflict(f"user {user_id} kept changing")
 
 
-async def delete_user(reg: Registry, user_id: str) -> bool:
+async def delete_user(reg: Registry, user_id: str, *, tx: Tx | None = None) -> bool:
     """Hard delete: the row goes (registrations, refresh tokens and SSO sessions cascade) and its
     access tokens stop working. False when there is no such user."""
-    if not await reg.db.users.delete(user_id):
+    if not await reg.db.users.delete(user_id, tx):
         return False
-    await reg.db.revoked_grants.cut_off(user_key(user_id), record_ttl(reg.settings))
+    await reg.db.revoked_grants.cut_off(user_key(user_id), record_ttl(reg.settings), tx=tx)
     return True
 
 
@@ -180,20 +183,20 @@ def _expiry(user: dict[str, Any]) -> int | None:
     return expiry if isinstance(expiry, int) and not isinstance(expiry, bool) else None
 
 
-async def user_changed(reg: Registry, before: dict[str, Any], after: dict[str, Any]) -> None:
+async def user_changed(reg: Registry, before: dict[str, Any], after: dict[str, Any], *, tx: Tx | None = None) -> None:
     """After an edit of a user: one that locks it (`active: false`), expires it, or moves its
     expiry earlier revokes its tokens (access tokens never outlive the expiry they were issued
     under: tokens/access.py)."""
     old, new = _expiry(before), _expiry(after)
     sooner = new is not None and (old is None or new < old)
     if (usable(before) and not usable(after)) or sooner:
-        await revoke_user_tokens(reg, after["id"])
+        await revoke_user_tokens(reg, after["id"], tx=tx)
 
 
-async def revoke_application(reg: Registry, app_id: str) -> int:
+async def revoke_application(reg: Registry, app_id: str, *, tx: Tx | None = None) -> int:
     """An application deactivated or deleted: its refresh tokens, and every access token issued
     for it (users' and client-credentials') until now. Returns how many refresh tokens were revoked."""
-    count = await reg.db.refresh_tokens.revoke_for_application(app_id)
-    await reg.db.revoked_grants.cut_off(application_key(app_id), record_ttl(reg.settings))
+    count = await reg.db.refresh_tokens.revoke_for_application(app_id, tx=tx)
+    await reg.db.revoked_grants.cut_off(application_key(app_id), record_ttl(reg.settings), tx=tx)
     log.info("tokens of application %s revoked (%d refresh tokens)", app_id, count)
     return count

@@ -40,10 +40,11 @@ async def generate_key(reg: Registry, key: dict[str, Any], kid: str | None) -> d
         errors.add("keyId", "duplicate", "A key with this id already exists.")
     errors.raise_if_any()
     try:
-        created = await reg.keys.generate(algorithm, name.strip(), kid, length)
+        async with events.recorded(reg) as tx:
+            created = await reg.keys.generate(algorithm, name.strip(), kid, length, tx)
+            await events.emit(reg, events.KEY_CREATE, payload={"key": key_json(created.row)}, tx=tx)
     except Conflict:
         raise field_error("keyId", "duplicate", "A key with this id already exists.") from None
-    await events.emit(reg, events.KEY_CREATE, payload={"key": key_json(created.row)})
     return dict(created.row)
 
 
@@ -51,8 +52,9 @@ async def rotate_key(reg: Registry, algorithm: str) -> dict[str, Any]:
     """The API's rotate and the admin console's button: a new key row for `algorithm`."""
     if algorithm not in ALGORITHMS:
         raise field_error("algorithm", "invalid", f"[algorithm] must be one of {', '.join(ALGORITHMS)}.")
-    new = await reg.keys.rotate(algorithm)
-    await events.emit(reg, events.KEY_ROTATE, payload={"key": key_json(new.row)})
+    async with events.recorded(reg) as tx:
+        new = await reg.keys.rotate(algorithm, tx)
+        await events.emit(reg, events.KEY_ROTATE, payload={"key": key_json(new.row)}, tx=tx)
     return dict(new.row)
 
 
@@ -68,6 +70,7 @@ async def delete_key(reg: Registry, kid: str) -> None:
             if r["algorithm"] == DEFAULT_ALGORITHM and r["retire_instant"] is None]
     if [r["id"] for r in live] == [kid]:
         raise general_error(400, "[KeyInUse]", "This is the only active signing key; generate or rotate first.")
-    await reg.db.signing_keys.delete(kid)
-    reg.keys.forget(kid)
-    await events.emit(reg, events.KEY_DELETE, payload={"key": key_json(row)})
+    async with events.recorded(reg) as tx:
+        await reg.db.signing_keys.delete(kid, tx)
+        tx.after_commit(lambda: reg.keys.forget(kid))
+        await events.emit(reg, events.KEY_DELETE, payload={"key": key_json(row)}, tx=tx)

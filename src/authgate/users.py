@@ -5,6 +5,7 @@ its own way (JSON, or beside the field of a console form).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from authgate import events, password_policy, revocation
@@ -13,12 +14,13 @@ from authgate.config import Settings
 from authgate.email_address import is_email
 from authgate.errors import MAX_UPDATE_ATTEMPTS, ApiError, conflict, not_found
 from authgate.field_errors import Errors
-from authgate.lifecycle import verify_email
+from authgate.lifecycle import reset_password, verify_email
 from authgate.merge_patch import merge_patch
 from authgate.present import user_json
 from authgate.registry import Registry
 from authgate.shapes import Shape
 from authgate.storage.repos import Conflict
+from authgate.storage.transaction import Tx
 
 _TYPES: dict[str, type | tuple[type, ...]] = {
     **{k: str for k in ("email", "username", "password", "firstName", "lastName", "middleName", "fullName",
@@ -82,12 +84,19 @@ async def _conflict_error(reg: Registry, doc: dict[str, Any], own_id: str | None
     return ApiError(400, field_errors=errors.fields)
 
 
-async def create_user(reg: Registry, user: dict[str, Any], user_id: str | None, errors: Errors, *,
-                      verify: bool = False, app: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Validate and store a new user (POST /api/user, the combined registration, the console, the CLI).
-    `verify`: email verification is on and the request did not say `skipVerification`: unless
-    the request set `verified: true`, the user starts unverified and is sent a verification email
-    (FusionAuth's behaviour with `emailConfiguration.verifyEmail`)."""
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    """A checked user, ready to store: its document, password hash and id (None: a new one)."""
+    doc: dict[str, Any]
+    password_hash: str
+    user_id: str | None
+    start_verification: bool
+
+
+async def check_new_user(reg: Registry, user: dict[str, Any], user_id: str | None, errors: Errors, *,
+                         verify: bool = False) -> NewUser:
+    """Validate a new user and hash its password (`create_user`'s first half, for callers that
+    store more in the same transaction: the combined registration)."""
     doc = validate_user(user, errors, password_required=True)
     check_password(reg.settings, user.get("password"), errors)
     if not errors:
@@ -99,16 +108,40 @@ async def create_user(reg: Registry, user: dict[str, Any], user_id: str | None, 
     start_verification = verify and bool(doc.get("email")) and doc.get("verified") is not True
     if start_verification:
         doc["verified"] = False
-    password_hash = await reg.hasher.hash(user["password"])
-    await reg.webhooks.all()  # warm the webhook list: nothing but our writes may await inside the transaction
-    try:
-        async with reg.db.transaction() as tx:  # the user and its user.create event stand or fall together
-            row = await reg.db.users.add(tx, doc, password_hash, user_id)
-            await events.emit(reg, events.USER_CREATE, user_id=row["id"], payload={"user": user_json(row)}, tx=tx)
-    except Conflict:
-        raise await _conflict_error(reg, doc, None) from None
-    if start_verification:
+    return NewUser(doc, await reg.hasher.hash(user["password"]), user_id, start_verification)
+
+
+async def add_user(reg: Registry, new: NewUser, tx: Tx) -> dict[str, Any]:
+    """Store a checked user and its user.create event in `tx`."""
+    row = await reg.db.users.add(tx, new.doc, new.password_hash, new.user_id)
+    await events.emit(reg, events.USER_CREATE, user_id=row["id"], payload={"user": user_json(row)}, tx=tx)
+    return row
+
+
+async def conflict_error(reg: Registry, new: NewUser) -> ApiError:
+    """Name the field a unique constraint refused (a concurrent request took it after our check)."""
+    return await _conflict_error(reg, new.doc, None)
+
+
+async def after_create(reg: Registry, row: dict[str, Any], new: NewUser, app: dict[str, Any] | None) -> None:
+    """Once a new user is stored: the verification email, when `check_new_user` said so."""
+    if new.start_verification:
         await verify_email.start(reg, row, app["id"] if app else None, app_name=app["name"] if app else "authgate")
+
+
+async def create_user(reg: Registry, user: dict[str, Any], user_id: str | None, errors: Errors, *,
+                      verify: bool = False, app: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Validate and store a new user (POST /api/user, the console, the CLI).
+    `verify`: email verification is on and the request did not say `skipVerification`: unless
+    the request set `verified: true`, the user starts unverified and is sent a verification email
+    (FusionAuth's behaviour with `emailConfiguration.verifyEmail`)."""
+    new = await check_new_user(reg, user, user_id, errors, verify=verify)
+    try:
+        async with events.recorded(reg) as tx:  # the user and its user.create event stand or fall together
+            row = await add_user(reg, new, tx)
+    except Conflict:
+        raise await conflict_error(reg, new) from None
+    await after_create(reg, row, new, app)
     return row
 
 
@@ -121,8 +154,10 @@ async def load(reg: Registry, user_id: str) -> dict[str, Any]:
 
 async def update_user(reg: Registry, user_id: str, user: dict[str, Any], patch: bool) -> dict[str, Any]:
     """Replace the user (`patch=False`: the API's PUT) or merge into it (PATCH, the console's
-    form); both compare-and-set on `version` and retry."""
+    form); both compare-and-set on `version` and retry. The new row, the revocation it may
+    cause and its events are one transaction."""
     password = user.get("password")
+    password_hash = None
     for _ in range(MAX_UPDATE_ATTEMPTS):
         row = await load(reg, user_id)
         current = row["doc"]
@@ -139,39 +174,55 @@ async def update_user(reg: Registry, user_id: str, user: dict[str, Any], patch: 
             if key in current:
                 doc[key] = current[key]
         doc.setdefault("active", row["active"])
-        password_hash = None
         if isinstance(password, str):
-            password_hash = await reg.hasher.hash(password)
+            password_hash = password_hash or await reg.hasher.hash(password)  # once, not per attempt
             doc["passwordLastUpdateInstant"] = clock.now_ms()
+        updated = None
         try:
-            done = await reg.db.users.replace(user_id, doc, password_hash, row["version"])
+            async with events.recorded(reg) as tx:
+                if await reg.db.users.replace(user_id, doc, password_hash, row["version"], tx=tx):
+                    updated = await reg.db.users.get(user_id, tx)
+                    assert updated is not None
+                    await revocation.user_changed(reg, row, updated, tx=tx)  # locked or expired: its tokens stop working
+                    await _emit_update(reg, row, updated, password_changed=password_hash is not None, tx=tx)
         except Conflict:
             raise await _conflict_error(reg, doc, user_id) from None
-        if done:
-            updated = await load(reg, user_id)
-            await revocation.user_changed(reg, row, updated)  # locked or expired: its tokens stop working
-            await _emit_update(reg, row, updated, password_changed=password_hash is not None)
+        if updated is not None:
             return updated
     raise conflict()
 
 
-async def _emit_update(reg: Registry, before: dict[str, Any], after: dict[str, Any], *, password_changed: bool) -> None:
+async def _emit_update(reg: Registry, before: dict[str, Any], after: dict[str, Any], *, password_changed: bool,
+                       tx: Tx) -> None:
     payload = {"user": user_json(after), "original": user_json(before)}
     if not before["active"] and after["active"]:
-        await events.emit(reg, events.USER_REACTIVATE, user_id=after["id"], payload=payload)
-    await events.emit(reg, events.USER_UPDATE, user_id=after["id"], payload=payload)
+        await events.emit(reg, events.USER_REACTIVATE, user_id=after["id"], payload=payload, tx=tx)
+    await events.emit(reg, events.USER_UPDATE, user_id=after["id"], payload=payload, tx=tx)
     if password_changed:
-        await events.emit(reg, events.USER_PASSWORD_UPDATE, user_id=after["id"], payload={"user": user_json(after)})
+        await events.emit(reg, events.USER_PASSWORD_UPDATE, user_id=after["id"], payload={"user": user_json(after)}, tx=tx)
 
 
 async def delete_user(reg: Registry, uid: str, *, hard: bool) -> None:
-    """Remove (hard) or deactivate a user (the API's DELETE, the console, the CLI)."""
+    """Remove (hard) or deactivate a user (the API's DELETE, the console, the CLI): the change, the
+    revocation of the user's tokens and the event are one transaction."""
     row = await load(reg, uid)
     try:
-        found = await (revocation.delete_user if hard else revocation.deactivate_user)(reg, uid)
+        async with events.recorded(reg) as tx:
+            found = await (revocation.delete_user if hard else revocation.deactivate_user)(reg, uid, tx=tx)
+            if found:
+                await events.emit(reg, events.USER_DELETE if hard else events.USER_DEACTIVATE, user_id=uid,
+                                  payload={"user": user_json(row)}, tx=tx)
     except Conflict:
         raise conflict() from None
     if not found:
         raise not_found("user")
-    await events.emit(reg, events.USER_DELETE if hard else events.USER_DEACTIVATE, user_id=uid,
-                      payload={"user": user_json(row)})
+
+
+async def send_password_reset(reg: Registry, row: dict[str, Any]) -> None:
+    """The forgot-password email (lifecycle/reset_password.py), sent on the user's behalf by an
+    administrator. No FusionAuth event type covers "reset email sent"; a plain audit entry records
+    who asked. (Not one transaction: the email's change id is written by reset_password.start and
+    nothing is changed that the entry could disagree with.)"""
+    await reset_password.start(reg, row, None)
+    await events.emit(reg, events.AUDIT_LOG_CREATE, user_id=row["id"],
+                      message=f"Password reset email sent to user {row['id']} by an administrator")

@@ -82,16 +82,16 @@ async def test_a_user_created_meanwhile_makes_the_import_write_nothing(client: h
                                                                        registry: Registry, monkeypatch) -> None:
     """The users are checked first and written in one transaction: if a conflicting user appears
     between the two (another request), the write fails and none of the import is kept."""
-    from authgate.fusionauth import users_import
+    from authgate import user_import
 
-    real_check = users_import.check_unique
+    real_check = user_import.check_unique
 
     async def check_then_someone_registers(reg, doc, errors, prefix):
         await real_check(reg, doc, errors, prefix)
         if doc.get("email") == "third@example.com":
             await make_user(registry, email="third@example.com")  # lands after the check
 
-    monkeypatch.setattr(users_import, "check_unique", check_then_someone_registers)
+    monkeypatch.setattr(user_import, "check_unique", check_then_someone_registers)
     users = [{"email": "first@example.com"}, {"email": "second@example.com"}, {"email": "third@example.com"}]
     r = await client.post("/api/user/import", json={"users": users}, headers=admin)
     assert r.status_code == 400 and r.json()["generalErrors"][0]["code"] == "[duplicate]user"

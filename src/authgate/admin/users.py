@@ -2,8 +2,8 @@
 registrations and roles, SSO sessions and refresh tokens.
 
 Every change calls the core operation the FusionAuth API calls too (`users.py`,
-`registrations.py`, `refresh_tokens.py`, `account_lock.py`, `revocation.py`), so rules and audit
-events are the API's own.
+`registrations.py`, `refresh_tokens.py`, `account_lock.py`), so rules and audit events are the
+API's own.
 """
 from __future__ import annotations
 
@@ -12,17 +12,16 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from authgate import account_lock, events, lock_state, refresh_tokens, revocation
+from authgate import account_lock, lock_state, refresh_tokens
 from authgate.admin.forms import PAGE, api_errors, start_of
 from authgate.admin.render import render
 from authgate.admin.session import Admin, Form, missing, require_admin, require_admin_form, see_other
 from authgate.errors import ApiError
 from authgate.field_errors import Errors
-from authgate.lifecycle import reset_password
 from authgate.mfa import factors, passkeys
 from authgate.present import user_json
 from authgate.registrations import delete_registration, register_user, update_registration
-from authgate.users import create_user, delete_user, update_user
+from authgate.users import create_user, delete_user, send_password_reset, update_user
 
 router = APIRouter()
 
@@ -183,10 +182,8 @@ async def end_session(user_id: str, posted: tuple[Admin, Form] = Depends(require
     session = await admin.reg.db.sso_sessions.get(form.get("sessionId")[:36])
     if not _of(row, session):
         return await _refuse(admin, row, "No such session.")
-    await revocation.end_session(admin.reg, session["id"])
-    # Ending a session revokes its refresh tokens: recorded as that revocation, naming the session.
-    await events.emit(admin.reg, events.REFRESH_TOKEN_REVOKE, user_id=row["id"], payload={"sessionId": session["id"]},
-                      message=f"SSO session {session['id']} of user {row['id']} ended by an administrator")
+    await refresh_tokens.end_session(admin.reg, session,
+                                     f"SSO session {session['id']} of user {row['id']} ended by an administrator")
     return see_other(f"/admin/users/{row['id']}", "session")
 
 
@@ -208,10 +205,7 @@ async def send_reset(user_id: str, posted: tuple[Admin, Form] = Depends(require_
     row = await _load(admin, user_id)
     if not row["doc"].get("email"):
         return await _refuse(admin, row, "The user has no email address.")
-    await reset_password.start(admin.reg, row, None)
-    # No FusionAuth event type covers "reset email sent"; a plain audit entry records who asked.
-    await events.emit(admin.reg, events.AUDIT_LOG_CREATE, user_id=row["id"],
-                      message=f"Password reset email sent to user {row['id']} by an administrator")
+    await send_password_reset(admin.reg, row)
     return see_other(f"/admin/users/{row['id']}", "reset")
 
 

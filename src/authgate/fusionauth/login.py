@@ -14,8 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from authgate import events
-from authgate.accounts import LoginRefused, authenticate_logged, record_login
+from authgate.accounts import LoginRefused, authenticate_logged, login_completed
 from authgate.clock import clock
 from authgate.errors import ApiError, field_error, general_error
 from authgate.fusionauth.auth import api_key, registry
@@ -96,8 +95,7 @@ async def complete(request: Request, reg: Registry, user: dict[str, Any], app: d
                    meta: dict[str, Any] | None, amr: tuple[str, ...], auth_type: str = "PASSWORD") -> Response:
     """The end of every API login (password, two-factor, passkey): 200 with tokens and cookies,
     or 202 when the user is not registered for the application."""
-    user = await record_login(reg, user)
-    await events.login_succeeded(reg, user, app["id"] if app else None)
+    user = await login_completed(reg, user, app["id"] if app else None)
     registrations = await reg.db.registrations.for_user(user["id"])
     result: dict[str, Any] = {"user": user_json(user, registrations)}
     registration = next((r for r in registrations if app and r["application_id"] == app["id"]), None)

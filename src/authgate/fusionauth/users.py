@@ -2,7 +2,7 @@
 
 Passwords are hashed with argon2id before anything is stored and never returned. Path ids use
 the `uuid` convertor so `/api/user/search`, `/api/user/import` and `/api/user/registration`
-never reach the `{userId}` routes. Bulk import lives in users_import.py.
+never reach the `{userId}` routes. Bulk import lives in users_import.py (rules: authgate/user_import.py).
 """
 from __future__ import annotations
 

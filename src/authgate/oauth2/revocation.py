@@ -12,11 +12,10 @@ import logging
 from fastapi import APIRouter, Request, Response
 
 from authgate.shapes import TOKEN_HINT_FORM, form_body
-from authgate import events
+from authgate import refresh_tokens
 from authgate.errors import InvalidRequest, UnauthorizedClient
 from authgate.oauth2 import client_auth, params as oauth_params
 from authgate.registry import Registry
-from authgate.revocation import revoke_grant
 from authgate.tokens import jwt
 from authgate.web.context import registry
 
@@ -50,8 +49,6 @@ async def revoke(request: Request) -> Response:
         raise UnauthorizedClient("The token was not issued to this client.",
                                  detail=f"{client.client_id} tried to revoke a token of {owner}")
     if grant_id:
-        count = await revoke_grant(reg, grant_id)
+        count = await refresh_tokens.revoke_grant(reg, grant_id, client.client_id)
         log.info("grant %s revoked by %s (%d refresh tokens)", grant_id, client.client_id, count)
-        await events.emit(reg, events.REFRESH_TOKEN_REVOKE, application_id=client.client_id,
-                          payload={"grantId": grant_id, "refreshTokens": count})
     return Response(status_code=200)

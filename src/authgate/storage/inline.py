@@ -61,9 +61,9 @@ class Transaction:
     def __init__(self, engine: "InlineEngine", conn: sqlite3.Connection) -> None:
         self._engine, self._conn = engine, conn
 
-    def _run(self, statement: Any, values: dict[str, Any],
-             column_keys: list[str] | None = None) -> tuple[Prepared, sqlite3.Cursor]:
-        prepared = self._engine.prepared(statement, column_keys)
+    def _run(self, statement: Any, values: dict[str, Any], column_keys: list[str] | None = None,
+             keep: bool = True) -> tuple[Prepared, sqlite3.Cursor]:
+        prepared = self._engine.prepared(statement, column_keys, keep)
         try:
             return prepared, self._conn.execute(prepared.sql, prepared.bind(values))
         except sqlite3.IntegrityError as exc:
@@ -78,9 +78,11 @@ class Transaction:
         prepared, cursor = self._run(statement, values)
         return [prepared.row(raw) for raw in cursor.fetchall()]
 
-    def write(self, statement: Any, values: dict[str, Any], column_keys: list[str] | None = None) -> int:
-        """`column_keys`: for an INSERT, the columns given (the statement names them all)."""
-        return self._run(statement, values, column_keys)[1].rowcount
+    def write(self, statement: Any, values: dict[str, Any], column_keys: list[str] | None = None,
+              keep: bool = True) -> int:
+        """`column_keys`: for an INSERT, the columns given (the statement names them all). `keep`:
+        see `PreparedCache.get`."""
+        return self._run(statement, values, column_keys, keep)[1].rowcount
 
 
 class InlineEngine:
@@ -103,8 +105,8 @@ class InlineEngine:
         path = sync_engine.url.database
         self._checkpointer = Checkpointer(path) if path and path != ":memory:" else None
 
-    def prepared(self, statement: Any, column_keys: list[str] | None = None) -> Prepared:
-        return self._prepared.get(statement, column_keys)
+    def prepared(self, statement: Any, column_keys: list[str] | None = None, keep: bool = True) -> Prepared:
+        return self._prepared.get(statement, column_keys, keep)
 
     def _connection(self) -> sqlite3.Connection:
         if self._raw is None:

@@ -46,8 +46,8 @@ class PgFast:
         return self._pool
 
     async def _run(self, method: str, statement: Any, values: dict[str, Any], column_keys: list[str] | None = None,
-                   conn: asyncpg.Connection | None = None) -> Any:
-        prepared = self._prepared.get(statement, column_keys)
+                   conn: asyncpg.Connection | None = None, keep: bool = True) -> Any:
+        prepared = self._prepared.get(statement, column_keys, keep)
         args = prepared.bind(values)
         try:
             if conn is not None:
@@ -68,10 +68,11 @@ class PgFast:
         return [prepared.row(r) for r in records]
 
     async def write(self, statement: Any, values: dict[str, Any], column_keys: list[str] | None = None,
-                    conn: asyncpg.Connection | None = None) -> int:
+                    conn: asyncpg.Connection | None = None, keep: bool = True) -> int:
         """Affected row count, from the command tag ("UPDATE 1", "INSERT 0 1"). `conn`: run on
-        that connection (inside its transaction) instead of a pooled one in autocommit."""
-        _, status = await self._run("execute", statement, values, column_keys, conn=conn)
+        that connection (inside its transaction) instead of a pooled one in autocommit. `keep`:
+        see `PreparedCache.get`."""
+        _, status = await self._run("execute", statement, values, column_keys, conn=conn, keep=keep)
         return int(status.rsplit(" ", 1)[-1])
 
     @asynccontextmanager

@@ -61,7 +61,10 @@ class PreparedCache:
         self.dialect = dialect
         self._entries: dict[Any, Prepared] = {}
 
-    def get(self, statement: Any, column_keys: list[str] | None = None) -> Prepared:
+    def get(self, statement: Any, column_keys: list[str] | None = None, keep: bool = True) -> Prepared:
+        """`keep=False`: a statement built for one call (values as literals), compiled and not kept."""
+        if not keep:
+            return Prepared(statement, self.dialect, column_keys)
         key = (id(statement), tuple(column_keys) if column_keys else None)
         found = self._entries.get(key)
         if found is None or found.statement is not statement:

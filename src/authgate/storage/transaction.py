@@ -7,7 +7,7 @@
 Statements are the repositories' prepared ones (built once with `bindparam`s), run on the fast
 path of each backend, and a unique-constraint refusal raises `Conflict` as the repositories do.
 When the block raises, nothing of it is stored; when it returns, all of it is committed before
-the caller goes on.
+the caller goes on (and then the `after_commit` actions run).
 
 - SQLite: a unit of `InlineEngine.unit()`, so it joins the group commit of its loop turn
   (`inline.py`). Its statements run inline and never suspend; the block must not await anything
@@ -17,7 +17,7 @@ the caller goes on.
 """
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -39,6 +39,12 @@ class Tx:
     def __init__(self, sqlite: Transaction | None = None, pg: PgFast | None = None,
                  conn: asyncpg.Connection | None = None) -> None:
         self._sqlite, self._pg, self._conn = sqlite, pg, conn
+        self._after: list[Callable[[], None]] = []
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run `action` once the transaction is committed (never if it is rolled back): for
+        process-local caches that must not learn of writes that may still be undone."""
+        self._after.append(action)
 
     async def one(self, statement: Any, values: dict[str, Any]) -> dict[str, Any] | None:
         if self._sqlite is not None:
@@ -46,15 +52,21 @@ class Tx:
         assert self._pg is not None
         return await self._pg.one(statement, values, conn=self._conn)
 
-    async def write(self, statement: Any, values: dict[str, Any], column_keys: list[str] | None = None) -> int:
+    async def write(self, statement: Any, values: dict[str, Any], column_keys: list[str] | None = None,
+                    keep: bool = True) -> int:
         """Affected row count; `Conflict` if a unique constraint refused it."""
         try:
             if self._sqlite is not None:
-                return self._sqlite.write(statement, values, column_keys)
+                return self._sqlite.write(statement, values, column_keys, keep)
             assert self._pg is not None
-            return await self._pg.write(statement, values, column_keys, conn=self._conn)
+            return await self._pg.write(statement, values, column_keys, conn=self._conn, keep=keep)
         except IntegrityError as exc:
             raise Conflict(str(exc.orig)) from exc
+
+    async def execute(self, statement: Any) -> int:
+        """A statement built for this call, its values given as literals (`update(t).where(t.c.id
+        == x)`): compiled for it and not kept in the prepared caches, which it would only fill."""
+        return await self.write(statement, {}, keep=False)
 
     async def insert(self, table: Table, row: dict[str, Any]) -> dict[str, Any]:
         """One row with every column given (no column defaults are applied on the fast path)."""
@@ -77,9 +89,13 @@ def _insert_statement(table: Table) -> Any:
 async def transaction(engine: Any, pg: PgFast | None) -> AsyncIterator[Tx]:
     if isinstance(engine, InlineEngine):
         with engine.unit() as unit:
-            yield Tx(sqlite=unit)
+            tx = Tx(sqlite=unit)
+            yield tx
         await engine.committed()
-        return
-    assert pg is not None, "PostgreSQL without its fast path"
-    async with (await pg.pool()).acquire() as conn, conn.transaction():
-        yield Tx(pg=pg, conn=conn)
+    else:
+        assert pg is not None, "PostgreSQL without its fast path"
+        async with (await pg.pool()).acquire() as conn, conn.transaction():
+            tx = Tx(pg=pg, conn=conn)
+            yield tx
+    for action in tx._after:
+        action()

@@ -77,6 +77,8 @@ async def create(reg: Registry, *, user_id: str, app: dict[str, Any] | None, ses
 async def _reuse_detected(reg: Registry, row: dict[str, Any]) -> RefreshError:
     # The family's access tokens carry `gid` = family id: /api/jwt/validate, introspection and
     # userinfo refuse them from now on, not only at their `exp`.
+    # Not in one transaction with its event, unlike other revocations: this one answers an attack
+    # and must hold even if recording it fails (emit then logs the failure).
     revoked = await revoke_grant(reg, row["family_id"])
     log.warning("refresh token reuse: family %s revoked (%d tokens) for user %s", row["family_id"], revoked, row["user_id"])
     await events.emit(reg, events.REFRESH_TOKEN_REUSE_DETECTED, user_id=row["user_id"],

@@ -7,8 +7,7 @@ from typing import Any
 
 from fastapi.responses import Response
 
-from authgate import events
-from authgate.accounts import record_login
+from authgate.accounts import login_completed
 from authgate.oauth2.authorize.context import AuthorizeContext, ErrorPage
 from authgate.oauth2.authorize.issue import issue
 from authgate.revocation import forget_session
@@ -32,8 +31,7 @@ async def finish(ctx: AuthorizeContext, user: dict[str, Any], factors: tuple[str
     a verified email, whichever way the user signed in (password, second factor, passkey)."""
     if ctx.client is not None and await gated.must_verify_first(ctx.reg, ctx.client.app, user):
         return gated.page()
-    user = await record_login(ctx.reg, user)
-    await events.login_succeeded(ctx.reg, user, ctx.client.app["id"] if ctx.client else None)
+    user = await login_completed(ctx.reg, user, ctx.client.app["id"] if ctx.client else None)
     old = await sso_cookies.current(ctx.reg, ctx.request)
     if old is not None:
         await forget_session(ctx.reg, old.id)  # a new login replaces the browser's session

@@ -7,8 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from authgate import events
-from authgate.accounts import LoginRefused, authenticate_logged, record_login
+from authgate.accounts import LoginRefused, authenticate_logged, login_completed
 from authgate.clock import clock
 from authgate.errors import InvalidGrant, InvalidRequest
 from authgate.mfa import amr, factors
@@ -25,14 +24,14 @@ async def grant(reg: Registry, client: Client, params: Params, jkt: str | None) 
         raise InvalidRequest("The username and password parameters are required.")
     scope = " ".join(parse_scope(params.get("scope")))
     try:
-        user = await record_login(reg, await authenticate_logged(reg, username, password, client.client_id))
+        user = await authenticate_logged(reg, username, password, client.client_id)
     except LoginRefused as exc:  # RFC 6749 section 5.2: one error, whatever the reason (no enumeration)
         reason = "user_locked" if exc.reason == "locked" else ""
         raise InvalidGrant("The user credentials are invalid.", reason=reason, detail=f"password grant: {exc.reason}") from None
     if await factors.second_factor_needed(reg, user["id"], client.app):
         # A password alone must not outrank the second factor the hosted login would ask for.
         raise InvalidGrant("The user must log in with a second factor.", detail="password grant: MFA required")
-    await events.login_succeeded(reg, user, client.client_id, username)
+    user = await login_completed(reg, user, client.client_id, username)
     grant_id = str(uuid.uuid4())
     return await user_tokens(reg, client, user, scope=scope, auth_time=int(clock.now()), auth_type="PASSWORD",
                              sid=grant_id, grant_id=grant_id, jkt=jkt, amr=amr.PASSWORD)

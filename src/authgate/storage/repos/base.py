@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from authgate.storage.inline import InlineEngine
 from authgate.storage.pgfast import PgFast
-from authgate.storage.transaction import Conflict
+from authgate.storage.transaction import Conflict, Tx
 
 __all__ = ["Conflict", "Repo", "all_rows", "first", "new_id"]
 
@@ -57,6 +57,15 @@ class Repo:
         except IntegrityError as exc:
             raise Conflict(str(exc.orig)) from exc
         return values
+
+    async def _add(self, values: dict[str, Any], tx: Tx | None) -> dict[str, Any]:
+        """`_insert`, or inside `tx` when given (then every column must be given)."""
+        return await (tx.insert(self.table, values) if tx is not None else self._insert(values))
+
+    async def _change(self, stmt: Any, tx: Tx | None) -> int:
+        """A write statement built for this call: inside `tx` when given (`Database.transaction()`,
+        holding a change and its event), else in its own transaction. Affected row count."""
+        return await (tx.execute(stmt) if tx is not None else self._write(stmt))
 
     async def _one(self, stmt: Any, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
         if self.fast is not None and params is not None:

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from authgate.storage.repos.base import Repo
 from authgate.storage.schema import login_attempts as la
+from authgate.storage.transaction import Tx
 
 # Typed: PostgreSQL infers an untyped parameter as text (and `integer >= text` does not exist).
 _NOW, _WINDOW, _LOCKOUT = (bindparam(n, type_=BigInteger()) for n in ("p_now", "p_window_ms", "p_lockout_ms"))
@@ -68,6 +69,6 @@ class LoginAttempts(Repo):
         """A login succeeded: its pair starts afresh, and its account gets this attempt back."""
         await self._write(_REFUND, {"p_pair": pair, "p_account": account})
 
-    async def forget(self, owner: str) -> int:
+    async def forget(self, owner: str, tx: Tx | None = None) -> int:
         """Every counter of an account (an administrator unlocked it)."""
-        return await self._write(delete(la).where(la.c.account == owner))
+        return await self._change(delete(la).where(la.c.account == owner), tx)

@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from authgate.clock import clock
 from authgate.storage.repos.base import Repo, first
 from authgate.storage.schema import login_failures as lf
+from authgate.storage.transaction import Tx
 
 
 NOBODY = "00000000-0000-0000-0000-000000000000"  # matches no user: ids are random UUIDs
@@ -51,12 +52,18 @@ class LoginFailures(Repo):
                 continue  # another request inserted first: count ours with the update
         raise RuntimeError(f"could not count a login failure for {user_id}")
 
-    async def reset(self, user_id: str) -> None:
-        await self._write(delete(lf).where(lf.c.user_id == user_id))
+    async def reset(self, user_id: str, tx: Tx | None = None) -> None:
+        await self._change(delete(lf).where(lf.c.user_id == user_id), tx)
 
-    async def lock(self, user_id: str, until_instant: int) -> None:
-        """An administrator's lock: the row says locked until then, whatever the failure count."""
+    async def lock(self, user_id: str, until_instant: int, tx: Tx | None = None) -> None:
+        """An administrator's lock: the row says locked until then, whatever the failure count.
+        Inside `tx` a failed login inserting the row meanwhile fails the transaction (`Conflict`)."""
         now = clock.now_ms()
+        if tx is not None:
+            if not await tx.execute(update(lf).where(lf.c.user_id == user_id).values(locked_until_instant=until_instant)):
+                await tx.insert(lf, {"user_id": user_id, "count": 0, "window_start_instant": now,
+                                     "locked_until_instant": until_instant})
+            return
         for _ in range(3):
             if await self._write(update(lf).where(lf.c.user_id == user_id).values(locked_until_instant=until_instant)):
                 return

@@ -5,12 +5,14 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from authgate.bounded import BoundedCache
 from authgate.clock import clock
 from authgate.storage.db import digest
 from authgate.storage.repos.base import Conflict, Repo
 from authgate.storage.schema import revoked_grants, used_nonces
+from authgate.storage.transaction import Tx
 
 
 class Nonces(Repo):
@@ -37,6 +39,21 @@ _MOVE_CUTOFF = (update(revoked_grants)
                 .values(revoked_instant=bindparam("p_now"), expires_instant=bindparam("p_expires")))
 
 
+def _upserts(insert: Any) -> tuple[Any, Any]:
+    """(revoke, cut_off) as one statement each, for writing inside a transaction: there a refused
+    INSERT cannot be caught and followed by an UPDATE, since PostgreSQL aborts the transaction."""
+    stmt = insert(revoked_grants).values(grant_id=bindparam("p_id"), revoked_instant=bindparam("p_now"),
+                                         expires_instant=bindparam("p_expires"))
+    return (stmt.on_conflict_do_nothing(index_elements=[revoked_grants.c.grant_id]),
+            stmt.on_conflict_do_update(index_elements=[revoked_grants.c.grant_id],
+                                       set_={"revoked_instant": stmt.excluded.revoked_instant,
+                                             "expires_instant": stmt.excluded.expires_instant},
+                                       where=revoked_grants.c.revoked_instant < stmt.excluded.revoked_instant))
+
+
+_IN_TX = {"sqlite": _upserts(sqlite.insert), "postgresql": _upserts(postgresql.insert)}
+
+
 class RevokedGrants(Repo):
     """Revocation records, read on every access-token validation. Two kinds share the table
     (authgate/revocation.py writes both and says which key is which):
@@ -60,25 +77,40 @@ class RevokedGrants(Repo):
         self.timer = timer
         self._known = BoundedCache(self.MAX_CACHED)  # key -> (when read, revoked_instant or None)
 
-    async def revoke(self, grant_id: str, ttl_seconds: int) -> None:
+    def _seen(self, key: str, instant: int, tx: Tx | None) -> None:
+        """This node sees its own record at once -- inside a transaction, once it is committed."""
+        if tx is None:
+            self._known.put(key, (self.timer(), instant))
+        else:
+            tx.after_commit(lambda: self._known.put(key, (self.timer(), instant)))
+
+    def _in_tx(self) -> tuple[Any, Any]:
+        return _IN_TX["sqlite" if self.inline is not None else "postgresql"]
+
+    async def revoke(self, grant_id: str, ttl_seconds: int, tx: Tx | None = None) -> None:
         """Record `grant_id` as revoked for good (kept `ttl_seconds`, past its tokens' expiry)."""
         now = clock.now_ms()
-        try:
-            await self._insert({"grant_id": grant_id, "revoked_instant": now, "expires_instant": now + ttl_seconds * 1000})
-        except Conflict:
-            pass  # already revoked
-        self._known.put(grant_id, (self.timer(), now))
+        if tx is not None:
+            await tx.write(self._in_tx()[0], {"p_id": grant_id, "p_now": now, "p_expires": now + ttl_seconds * 1000})
+        else:
+            try:
+                await self._insert({"grant_id": grant_id, "revoked_instant": now, "expires_instant": now + ttl_seconds * 1000})
+            except Conflict:
+                pass  # already revoked
+        self._seen(grant_id, now, tx)
 
-    async def cut_off(self, key: str, ttl_seconds: int, at: int | None = None) -> int:
+    async def cut_off(self, key: str, ttl_seconds: int, at: int | None = None, tx: Tx | None = None) -> int:
         """Move the cutoff named `key` to now, or `at` (never backwards); returns it (epoch ms)."""
         now = clock.now_ms() if at is None else at
         params = {"p_id": key, "p_now": now, "p_expires": now + ttl_seconds * 1000}
-        if not await self._write(_MOVE_CUTOFF, params):
+        if tx is not None:
+            await tx.write(self._in_tx()[1], params)
+        elif not await self._write(_MOVE_CUTOFF, params):
             try:
                 await self._insert({"grant_id": key, "revoked_instant": now, "expires_instant": params["p_expires"]})
             except Conflict:  # a cutoff exists: another writer got there first, or it is already later
                 await self._write(_MOVE_CUTOFF, params)
-        self._known.put(key, (self.timer(), now))
+        self._seen(key, now, tx)
         return now
 
     async def is_revoked(self, grant_id: str) -> bool:

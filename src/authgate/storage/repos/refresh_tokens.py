@@ -7,7 +7,7 @@ from sqlalchemy import and_, bindparam, or_, select, update
 from authgate.clock import clock
 from authgate.storage.db import digest
 from authgate.storage.repos.base import Repo
-from authgate.storage.transaction import transaction
+from authgate.storage.transaction import Tx, transaction
 from authgate.storage.schema import refresh_tokens as rt, registrations, users
 
 _LIVE = and_(rt.c.revoked_instant.is_(None), rt.c.used_instant.is_(None))
@@ -113,30 +113,30 @@ class RefreshTokens(Repo):
     async def extend(self, token_id: str, expires_instant: int) -> None:
         await self._write(update(rt).where(rt.c.id == token_id, _LIVE).values(expires_instant=expires_instant))
 
-    async def _revoke(self, *conds: Any) -> int:
-        return await self._write(update(rt).where(rt.c.revoked_instant.is_(None), *conds)
-                                 .values(revoked_instant=clock.now_ms()))
+    async def _revoke(self, *conds: Any, tx: Tx | None = None) -> int:
+        return await self._change(update(rt).where(rt.c.revoked_instant.is_(None), *conds)
+                                  .values(revoked_instant=clock.now_ms()), tx)
 
-    async def revoke(self, token_id: str) -> int:
-        return await self._revoke(rt.c.id == token_id)
+    async def revoke(self, token_id: str, tx: Tx | None = None) -> int:
+        return await self._revoke(rt.c.id == token_id, tx=tx)
 
-    async def revoke_family(self, family_id: str) -> int:
-        return await self._revoke(rt.c.family_id == family_id)
+    async def revoke_family(self, family_id: str, tx: Tx | None = None) -> int:
+        return await self._revoke(rt.c.family_id == family_id, tx=tx)
 
     async def revoke_for_user(self, user_id: str, application_id: str | None = None, *,
-                              keep_session_id: str | None = None) -> int:
+                              keep_session_id: str | None = None, tx: Tx | None = None) -> int:
         conds: list[Any] = [rt.c.user_id == user_id]
         if application_id:
             conds.append(rt.c.application_id == application_id)
         if keep_session_id:
             conds.append(or_(rt.c.session_id.is_(None), rt.c.session_id != keep_session_id))
-        return await self._revoke(*conds)
+        return await self._revoke(*conds, tx=tx)
 
-    async def revoke_for_application(self, application_id: str) -> int:
-        return await self._revoke(rt.c.application_id == application_id)
+    async def revoke_for_application(self, application_id: str, tx: Tx | None = None) -> int:
+        return await self._revoke(rt.c.application_id == application_id, tx=tx)
 
-    async def revoke_for_session(self, session_id: str) -> int:
-        return await self._revoke(rt.c.session_id == session_id)
+    async def revoke_for_session(self, session_id: str, tx: Tx | None = None) -> int:
+        return await self._revoke(rt.c.session_id == session_id, tx=tx)
 
     async def live_for_user(self, user_id: str) -> list[dict[str, Any]]:
         return await self._all(select(rt).where(rt.c.user_id == user_id, _LIVE, rt.c.expires_instant > clock.now_ms())

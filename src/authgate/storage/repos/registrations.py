@@ -6,6 +6,7 @@ from sqlalchemy import bindparam, delete, select, update
 
 from authgate.clock import clock
 from authgate.storage.repos.base import Repo, new_id
+from authgate.storage.transaction import Tx
 from authgate.storage.schema import registrations
 
 
@@ -26,22 +27,25 @@ class Registrations(Repo):
     async def create(self, user_id: str, application_id: str, doc: dict[str, Any]) -> dict[str, Any]:
         return await self._insert(self._row(user_id, application_id, doc))
 
-    async def add(self, tx: Any, user_id: str, application_id: str, doc: dict[str, Any]) -> dict[str, Any]:
+    async def add(self, tx: Tx, user_id: str, application_id: str, doc: dict[str, Any]) -> dict[str, Any]:
         """`create` inside `Database.transaction()`."""
         return await tx.insert(self.table, self._row(user_id, application_id, doc))
 
-    async def get(self, user_id: str, application_id: str) -> dict[str, Any] | None:
+    async def get(self, user_id: str, application_id: str, tx: Tx | None = None) -> dict[str, Any] | None:
+        """`tx`: read inside that transaction, its own writes included."""
+        if tx is not None:
+            return await tx.one(_ONE, {"p_user": user_id, "p_app": application_id})
         return await self._one(_ONE, {"p_user": user_id, "p_app": application_id})
 
     async def for_user(self, user_id: str) -> list[dict[str, Any]]:
         return await self._all(_FOR_USER, {"p_user": user_id})
 
-    async def update_doc(self, user_id: str, application_id: str, doc: dict[str, Any]) -> bool:
+    async def update_doc(self, user_id: str, application_id: str, doc: dict[str, Any], tx: Tx | None = None) -> bool:
         stmt = update(registrations).where(
             registrations.c.user_id == user_id, registrations.c.application_id == application_id
         ).values(doc=doc, last_update_instant=clock.now_ms())
-        return await self._write(stmt) == 1
+        return await self._change(stmt, tx) == 1
 
-    async def delete(self, user_id: str, application_id: str) -> bool:
-        return await self._write(delete(registrations).where(
-            registrations.c.user_id == user_id, registrations.c.application_id == application_id)) == 1
+    async def delete(self, user_id: str, application_id: str, tx: Tx | None = None) -> bool:
+        return await self._change(delete(registrations).where(
+            registrations.c.user_id == user_id, registrations.c.application_id == application_id), tx) == 1

@@ -8,6 +8,7 @@ from authgate.clock import clock
 from authgate.storage.db import digest
 from authgate.storage.repos.base import Repo
 from authgate.storage.schema import sso_sessions as ss
+from authgate.storage.transaction import Tx
 
 
 class SsoSessions(Repo):
@@ -29,15 +30,15 @@ class SsoSessions(Repo):
     async def get(self, session_id: str) -> dict[str, Any] | None:
         return await self._one(select(ss).where(ss.c.id == session_id))
 
-    async def revoke(self, session_id: str) -> bool:
-        return await self._write(update(ss).where(ss.c.id == session_id, ss.c.revoked_instant.is_(None))
-                                 .values(revoked_instant=clock.now_ms())) == 1
+    async def revoke(self, session_id: str, tx: Tx | None = None) -> bool:
+        return await self._change(update(ss).where(ss.c.id == session_id, ss.c.revoked_instant.is_(None))
+                                  .values(revoked_instant=clock.now_ms()), tx) == 1
 
-    async def revoke_for_user(self, user_id: str, *, keep_session_id: str | None = None) -> int:
+    async def revoke_for_user(self, user_id: str, *, keep_session_id: str | None = None, tx: Tx | None = None) -> int:
         stmt = update(ss).where(ss.c.user_id == user_id, ss.c.revoked_instant.is_(None))
         if keep_session_id:
             stmt = stmt.where(ss.c.id != keep_session_id)
-        return await self._write(stmt.values(revoked_instant=clock.now_ms()))
+        return await self._change(stmt.values(revoked_instant=clock.now_ms()), tx)
 
     async def live_for_user(self, user_id: str) -> list[dict[str, Any]]:
         return await self._all(select(ss).where(ss.c.user_id == user_id, ss.c.revoked_instant.is_(None),

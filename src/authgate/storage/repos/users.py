@@ -53,7 +53,10 @@ class Users(Repo):
         """`create` inside `Database.transaction()`."""
         return await tx.insert(users, self._row(doc, password_hash, user_id))
 
-    async def get(self, user_id: str) -> dict[str, Any] | None:
+    async def get(self, user_id: str, tx: Tx | None = None) -> dict[str, Any] | None:
+        """`tx`: read inside that transaction, its own writes included."""
+        if tx is not None:
+            return await tx.one(_BY_ID, {"p_id": user_id})
         return await self._one(_BY_ID, {"p_id": user_id})
 
     async def get_with_registration(self, user_id: str, application_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
@@ -73,7 +76,8 @@ class Users(Repo):
             return await self._one(select(users).where(users.c.email == _norm(email)))
         return await self._one(select(users).where(users.c.username == _norm(username)))
 
-    async def replace(self, user_id: str, doc: dict[str, Any], password_hash: str | None, expected_version: int) -> bool:
+    async def replace(self, user_id: str, doc: dict[str, Any], password_hash: str | None, expected_version: int,
+                      tx: Tx | None = None) -> bool:
         """Write a whole user; False when someone else changed it first (optimistic concurrency)."""
         values: dict[str, Any] = {
             "email": _norm(doc.get("email")), "username": _norm(doc.get("username")), "active": doc.get("active", True),
@@ -82,7 +86,7 @@ class Users(Repo):
         if password_hash is not None:
             values["password_hash"] = password_hash
         stmt = update(users).where(users.c.id == user_id, users.c.version == expected_version).values(**values)
-        return await self._write(stmt) == 1
+        return await self._change(stmt, tx) == 1
 
     async def set_password_hash(self, user_id: str, password_hash: str) -> None:
         await self._write(update(users).where(users.c.id == user_id).values(password_hash=password_hash))
@@ -95,8 +99,8 @@ class Users(Repo):
         else:
             await self._write(_TOUCH_IF_VERSION, {"p_id": user_id, "p_doc": doc, "p_version": expected_version})
 
-    async def delete(self, user_id: str) -> bool:
-        return await self._write(delete(users).where(users.c.id == user_id)) == 1
+    async def delete(self, user_id: str, tx: Tx | None = None) -> bool:
+        return await self._change(delete(users).where(users.c.id == user_id), tx) == 1
 
     async def search(self, text: str | None, ids: list[str] | None, start: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
         cond: Any = True
