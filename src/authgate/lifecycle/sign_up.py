@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any
 from authgate import events
 from authgate.accounts import usable
 from authgate.email_address import is_email
-from authgate.lifecycle import Invalid, Refused, event_user, links
+from authgate.lifecycle import Invalid, Refused, links
 from authgate.lifecycle.app_settings import LABELS, registration_form
 from authgate.lifecycle.change_password import check_new_password
 from authgate.mail import templates
 from authgate.mail.outbox import enqueue
+from authgate.present import registration_json, user_json
 from authgate.storage.repos import Conflict
 from authgate.storage.repos.action_ids import VERIFY
 from authgate.storage.repos.users import normalize_login_id
@@ -75,16 +76,15 @@ async def _write_account(reg: "Registry", app: dict[str, Any], doc: dict[str, An
     """The new account's writes, in one transaction: user, registration, verification id and
     their two events stand or fall together. The known-address path runs the same block with
     a decoy address and rolls it back, so both paths do the same database work."""
-    await reg.webhooks.all()  # warm the webhook list: nothing but our writes may await inside the transaction
-    async with reg.db.transaction() as tx:
+    async with events.recorded(reg) as tx:
         user = await reg.db.users.add(tx, {**doc, "verified": False}, password_hash)
-        await reg.db.registrations.add(tx, user["id"], app["id"], {"roles": roles})
+        registration = await reg.db.registrations.add(tx, user["id"], app["id"], {"roles": roles})
         await reg.db.action_ids.add(tx, verification, VERIFY, user["id"], reg.settings.verification_id_ttl_seconds,
                                     application_id=app["id"], email=normalize_login_id(doc["email"]))
         await events.emit(reg, events.USER_CREATE, user_id=user["id"], application_id=app["id"],
-                          payload=event_user(user), tx=tx)
+                          payload={"user": user_json(user)}, tx=tx)
         await events.emit(reg, events.USER_REGISTRATION_CREATE, user_id=user["id"], application_id=app["id"],
-                          payload={"registration": {"applicationId": app["id"], "roles": roles}}, tx=tx)
+                          payload={"registration": registration_json(registration)}, tx=tx)  # as the API tells it
         if rehearse:
             raise _Rehearsal  # nothing of the block is stored
     return user
