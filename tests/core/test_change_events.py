@@ -30,6 +30,11 @@ class Injected(Exception):
 
 
 @pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return {"webhook_allowed_networks": "127.0.0.0/8"}  # a webhook to a closed local port (never called)
+
+
+@pytest.fixture
 def fail_on(monkeypatch) -> Callable[[str], None]:
     """fail_on(type): recording an event of that type raises, after its audit row is written."""
     def arm(event_type: str) -> None:
@@ -111,9 +116,10 @@ async def test_unregistering_that_cannot_be_recorded_keeps_the_registration_and_
 
 
 async def test_application_changes_that_cannot_be_recorded_are_not_stored(registry, fail_on):
+    before = await registry.db.applications.list()  # the console's own application
     fail_on(events.APPLICATION_CREATE)
     await _fails(create_application(registry, {"name": "Shop"}, None, None))
-    assert [a["name"] for a in await registry.db.applications.list()] == []
+    assert await registry.db.applications.list() == before
     app = await make_application(registry)
     fail_on(events.APPLICATION_DELETE)
     await _fails(delete_application(registry, app["id"], hard=False, origins=None))  # deactivate, then its delete event
@@ -167,3 +173,35 @@ async def test_without_a_failure_each_change_is_stored_with_its_event(client, re
     assert await _types(registry) == [
         "user.update", "user.update", "user.update", "application.update", "key.rotate", "api-key.create",
         "user.create", "user.registration.create", "user.delete"]
+
+
+async def test_a_password_change_that_cannot_be_recorded_keeps_the_old_password_and_sessions(client, registry, fail_on):
+    from authgate.lifecycle.change_password import set_password
+
+    app = await make_application(registry)
+    user = await make_user(registry, apps=[app])
+    tokens = await _login(client, app)
+    fail_on(events.USER_PASSWORD_UPDATE)
+    await _fails(set_password(registry, user, "a brand new passphrase"))
+    assert (await registry.db.users.get(user["id"]))["password_hash"] == user["password_hash"]
+    assert await _valid(client, tokens["token"])
+    assert await _types(registry) == []
+
+
+async def test_second_factors_and_webhooks_that_cannot_be_recorded_are_not_stored(registry, fail_on):
+    from authgate import webhooks
+    from authgate.clock import clock
+    from authgate.mfa import factors, totp
+
+    user = await make_user(registry)
+    secret = totp.new_secret()
+    code = totp.code_at(secret, int(clock.now()) // totp.STEP_SECONDS)
+    fail_on(events.USER_TWO_FACTOR_METHOD_ADD)
+    await _fails(factors.enable_totp(registry, user["id"], secret, code))
+    assert await registry.db.mfa_methods.for_user(user["id"]) == []
+    assert await registry.db.recovery_codes.remaining(user["id"]) == 0  # the first method's codes went too
+    fail_on(events.WEBHOOK_CREATE)
+    await _fails(webhooks.create(registry, {"url": "http://127.0.0.1:9/in", "global": True,
+                                            "eventsEnabled": {events.USER_CREATE: True}}))
+    assert await registry.db.webhooks.list() == []
+    assert await _types(registry) == []

@@ -11,18 +11,19 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from authgate import events
-from authgate import password_policy
+from authgate import events, password_policy
 from authgate.clock import clock
-from authgate import events
-from authgate.lifecycle import Refused, event_user, links
+from authgate.lifecycle import Refused, links
 from authgate.lifecycle.sign_out import end_user_sessions
 from authgate.mail import templates
 from authgate.mail.outbox import enqueue
 from authgate.storage.repos.action_ids import PASSWORD
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from authgate.registry import Registry
+    from authgate.storage.transaction import Tx
 
 log = logging.getLogger("authgate.lifecycle")
 MAX_ATTEMPTS = 5
@@ -38,15 +39,31 @@ def check_new_password(reg: "Registry", password: Any, field: str = "password") 
 
 
 async def set_password(reg: "Registry", user: dict[str, Any], password: str, *, keep_session_id: str | None = None,
-                       mark_verified: bool = False, client_id: str | None = None) -> dict[str, Any]:
-    """Store `password` (already checked) for `user`; returns the updated user row."""
+                       mark_verified: bool = False, client_id: str | None = None,
+                       then: "Callable[[Tx, dict[str, Any]], Awaitable[None]] | None" = None) -> dict[str, Any]:
+    """Store `password` (already checked) for `user`; returns the updated user row. The new hash,
+    the spent reset links, the ended sessions, the cleared lockout and `user.password.update` (and
+    whatever `then(tx, updated)` adds: the reset's own event) are one transaction."""
     password_hash = await reg.hasher.hash(password)
+    updated: dict[str, Any] | None = None
     for _ in range(MAX_ATTEMPTS):
         doc = {**user["doc"], "passwordLastUpdateInstant": clock.now_ms()}
         doc.pop("passwordChangeRequired", None)
         if mark_verified:  # the reset link reached the mailbox: the address is the user's
             doc["verified"] = True
-        if await reg.db.users.replace(user["id"], doc, password_hash, user["version"]):
+        async with events.recorded(reg) as tx:
+            if await reg.db.users.replace(user["id"], doc, password_hash, user["version"], tx=tx):
+                await reg.db.action_ids.revoke_for_user(user["id"], PASSWORD, tx)
+                revoked = await end_user_sessions(reg, user["id"], keep_session_id, tx)
+                await reg.db.login_failures.reset(user["id"], tx)
+                await events.emit(reg, events.USER_PASSWORD_UPDATE, user_id=user["id"], application_id=client_id,
+                                  payload={"user": {"id": user["id"], "email": user["doc"].get("email")},
+                                           "refreshTokensRevoked": revoked}, tx=tx)
+                updated = await reg.db.users.get(user["id"], tx)
+                assert updated is not None
+                if then is not None:
+                    await then(tx, updated)
+        if updated is not None:
             break
         fresh = await reg.db.users.get(user["id"])
         if fresh is None:
@@ -54,19 +71,11 @@ async def set_password(reg: "Registry", user: dict[str, Any], password: str, *, 
         user = fresh
     else:
         raise Refused("user", "ConcurrentModification", "The user was modified by another request; retry.")
-    await reg.db.action_ids.revoke_for_user(user["id"], PASSWORD)
-    revoked = await end_user_sessions(reg, user["id"], keep_session_id)
-    await reg.db.login_failures.reset(user["id"])
     log.info("password of user %s changed; %d refresh tokens revoked", user["id"], revoked)
-    await events.emit(reg, events.USER_PASSWORD_UPDATE, user_id=user["id"], application_id=client_id,
-                      payload={"user": {"id": user["id"], "email": user["doc"].get("email")},
-                               "refreshTokensRevoked": revoked})
     email = user["doc"].get("email")
     if email:
         await enqueue(reg, email, templates.PASSWORD_CHANGED, name=user["doc"].get("firstName") or "", email=email,
                       forgot_link=links.forgot_password(reg.issuer, client_id))
-    updated = await reg.db.users.get(user["id"])
-    assert updated is not None
     return updated
 
 

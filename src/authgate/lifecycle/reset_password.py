@@ -22,6 +22,7 @@ from authgate.storage.repos.action_ids import PASSWORD
 
 if TYPE_CHECKING:
     from authgate.registry import Registry
+    from authgate.storage.transaction import Tx
 
 log = logging.getLogger("authgate.lifecycle")
 
@@ -79,7 +80,10 @@ async def complete(reg: "Registry", change_password_id: Any, password: Any) -> d
     user = await reg.db.users.get(row["user_id"]) if spent else None
     if user is None:
         raise Refused("changePasswordId", "invalid", "This link is invalid, has expired or was already used.")
-    user = await set_password(reg, user, password, mark_verified=True, client_id=row["application_id"])
-    await events.emit(reg, events.USER_PASSWORD_RESET_SUCCESS, user_id=user["id"], application_id=row["application_id"],
-                      payload=event_user(user))
-    return user
+
+    async def reset_succeeded(tx: Tx, updated: dict[str, Any]) -> None:  # in the new password's transaction
+        await events.emit(reg, events.USER_PASSWORD_RESET_SUCCESS, user_id=updated["id"],
+                          application_id=row["application_id"], payload=event_user(updated), tx=tx)
+
+    return await set_password(reg, user, password, mark_verified=True, client_id=row["application_id"],
+                              then=reset_succeeded)

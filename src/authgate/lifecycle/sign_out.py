@@ -10,8 +10,10 @@ from authgate import revocation
 
 if TYPE_CHECKING:
     from authgate.registry import Registry
+    from authgate.storage.transaction import Tx
 
 
-async def end_user_sessions(reg: "Registry", user_id: str, keep_session_id: str | None = None) -> int:
-    """Returns how many refresh tokens were revoked."""
-    return await revocation.revoke_user_tokens(reg, user_id, keep_session_id=keep_session_id)
+async def end_user_sessions(reg: "Registry", user_id: str, keep_session_id: str | None = None,
+                            tx: "Tx | None" = None) -> int:
+    """Returns how many refresh tokens were revoked. `tx`: with the change that ends them."""
+    return await revocation.revoke_user_tokens(reg, user_id, keep_session_id=keep_session_id, tx=tx)

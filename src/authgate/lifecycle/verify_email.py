@@ -53,15 +53,20 @@ async def complete(reg: "Registry", verification_id: Any) -> dict[str, Any]:
     user = await reg.db.users.get(row["user_id"]) if row else None
     if row is None or user is None or normalize_login_id(user["doc"].get("email")) != row["email"]:
         raise refused
+    fresh = None
     for _ in range(MAX_ATTEMPTS):
-        if await reg.db.users.replace(user["id"], {**user["doc"], "verified": True}, None, user["version"]):
+        async with events.recorded(reg) as tx:  # the verified flag and its event: one transaction
+            if await reg.db.users.replace(user["id"], {**user["doc"], "verified": True}, None, user["version"], tx=tx):
+                fresh = await reg.db.users.get(user["id"], tx)
+                assert fresh is not None
+                await events.emit(reg, events.USER_EMAIL_VERIFIED, user_id=fresh["id"],
+                                  application_id=row["application_id"], payload=event_user(fresh), tx=tx)
+        if fresh is not None:
             break
         user = await reg.db.users.get(row["user_id"])
         if user is None:
             raise refused
-    log.info("user %s verified their email", user["id"])
-    fresh = await reg.db.users.get(user["id"])
-    assert fresh is not None
-    await events.emit(reg, events.USER_EMAIL_VERIFIED, user_id=fresh["id"], application_id=row["application_id"],
-                      payload=event_user(fresh))
+    else:
+        raise Refused("user", "ConcurrentModification", "The user was modified by another request; retry.")
+    log.info("user %s verified their email", fresh["id"])
     return fresh

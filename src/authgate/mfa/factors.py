@@ -65,16 +65,17 @@ async def enable_totp(reg: Registry, user_id: str, secret: bytes, code: str) -> 
     if step is None:
         raise BadCode("confirmation code does not match the secret")
     first = not await reg.db.mfa_methods.for_user(user_id)
-    row = await reg.db.mfa_methods.create({
-        "id": _method_id(), "user_id": user_id, "method": AUTHENTICATOR, "last_step": step,  # the code is spent
-        "secret": sealing.seal(secret, user_id, reg.settings.mfa_secret_key)})
-    codes = None
-    if first:
-        codes = recovery.generate()
-        await reg.db.recovery_codes.replace(user_id, codes)
+    codes = recovery.generate() if first else None
+    sealed = sealing.seal(secret, user_id, reg.settings.mfa_secret_key)
+    async with events.recorded(reg) as tx:  # the method, its recovery codes and the event: one transaction
+        row = await reg.db.mfa_methods.create({
+            "id": _method_id(), "user_id": user_id, "method": AUTHENTICATOR, "last_step": step,  # the code is spent
+            "secret": sealed}, tx)
+        if codes is not None:
+            await reg.db.recovery_codes.replace(user_id, codes, tx)
+        await events.emit(reg, events.USER_TWO_FACTOR_METHOD_ADD, user_id=user_id,
+                          payload={"method": {"id": row["id"], "method": AUTHENTICATOR}}, tx=tx)
     log.info("user %s enrolled authenticator %s", user_id, row["id"])
-    await events.emit(reg, events.USER_TWO_FACTOR_METHOD_ADD, user_id=user_id,
-                      payload={"method": {"id": row["id"], "method": AUTHENTICATOR}})
     return Method(row["id"], AUTHENTICATOR, step, secret), codes
 
 
@@ -151,12 +152,13 @@ async def _known(reg: Registry, user_id: str, method_id: str) -> None:
 
 
 async def _remove(reg: Registry, user_id: str, method_id: str) -> None:
-    await reg.db.mfa_methods.remove(user_id, method_id)
-    if not await reg.db.mfa_methods.for_user(user_id):
-        await reg.db.recovery_codes.clear(user_id)
+    async with events.recorded(reg) as tx:  # the method, the last one's recovery codes and the event
+        await reg.db.mfa_methods.remove(user_id, method_id, tx)
+        if not await reg.db.mfa_methods.count(user_id, tx):
+            await reg.db.recovery_codes.clear(user_id, tx)
+        await events.emit(reg, events.USER_TWO_FACTOR_METHOD_REMOVE, user_id=user_id,
+                          payload={"method": {"id": method_id, "method": AUTHENTICATOR}}, tx=tx)
     log.info("user %s removed two-factor method %s", user_id, method_id)
-    await events.emit(reg, events.USER_TWO_FACTOR_METHOD_REMOVE, user_id=user_id,
-                      payload={"method": {"id": method_id, "method": AUTHENTICATOR}})
 
 
 async def new_recovery_codes(reg: Registry, user_id: str) -> list[str]:

@@ -154,16 +154,17 @@ async def register(reg: Registry, user_id: str, credential: Any) -> Passkey:
     if await reg.db.webauthn_credentials.by_credential_id(credential_id) is not None:
         raise PasskeyRefused("credential already registered")
     transports = credential.get("transports") if isinstance(credential.get("transports"), list) else []
-    stored = await reg.db.webauthn_credentials.create({
-        "id": str(uuid.uuid4()), "credential_id": credential_id, "user_id": user_id,
-        "public_key": b64url(verified.credential_public_key), "sign_count": verified.sign_count,
-        "name": row["doc"].get("name") or "Passkey",
-        "doc": {"displayName": row["doc"].get("displayName"), "aaguid": verified.aaguid, "fmt": verified.fmt,
-                "transports": [t for t in transports if isinstance(t, str)][:8],
-                "backedUp": verified.credential_backed_up}})
+    async with events.recorded(reg) as tx:  # the credential and its event: one transaction
+        stored = await reg.db.webauthn_credentials.create({
+            "id": str(uuid.uuid4()), "credential_id": credential_id, "user_id": user_id,
+            "public_key": b64url(verified.credential_public_key), "sign_count": verified.sign_count,
+            "name": row["doc"].get("name") or "Passkey",
+            "doc": {"displayName": row["doc"].get("displayName"), "aaguid": verified.aaguid, "fmt": verified.fmt,
+                    "transports": [t for t in transports if isinstance(t, str)][:8],
+                    "backedUp": verified.credential_backed_up}}, tx)
+        await events.emit(reg, events.USER_TWO_FACTOR_METHOD_ADD, user_id=user_id,
+                          payload={"method": {"id": stored["id"], "method": "webauthn", "name": stored["name"]}}, tx=tx)
     log.info("user %s registered passkey %s", user_id, stored["id"])
-    await events.emit(reg, events.USER_TWO_FACTOR_METHOD_ADD, user_id=user_id,
-                      payload={"method": {"id": stored["id"], "method": "webauthn", "name": stored["name"]}})
     return Passkey.of(stored)
 
 
@@ -218,11 +219,13 @@ async def authenticate(reg: Registry, credential: Any, kind: str = LOGIN) -> Ass
 
 
 async def remove(reg: Registry, user_id: str, passkey_id: str) -> bool:
-    removed = await reg.db.webauthn_credentials.remove(user_id, passkey_id)
+    async with events.recorded(reg) as tx:  # the removal and its event: one transaction
+        removed = await reg.db.webauthn_credentials.remove(user_id, passkey_id, tx)
+        if removed:
+            await events.emit(reg, events.USER_TWO_FACTOR_METHOD_REMOVE, user_id=user_id,
+                              payload={"method": {"id": passkey_id, "method": "webauthn"}}, tx=tx)
     if removed:
         log.info("user %s removed passkey %s", user_id, passkey_id)
-        await events.emit(reg, events.USER_TWO_FACTOR_METHOD_REMOVE, user_id=user_id,
-                          payload={"method": {"id": passkey_id, "method": "webauthn"}})
     return removed
 
 

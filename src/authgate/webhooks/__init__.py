@@ -115,29 +115,32 @@ async def _checked(reg: "Registry", webhook: dict[str, Any]) -> dict[str, Any]:
 async def create(reg: "Registry", webhook: dict[str, Any], webhook_id: str | None = None,
                  ctx: RequestContext | None = None) -> dict[str, Any]:
     doc = await _checked(reg, webhook)
-    row = await reg.db.webhooks.create(doc, webhook_id)
-    reg.webhooks.invalidate()
-    await events.emit(reg, events.WEBHOOK_CREATE, ctx, payload={"webhook": public(row)})
+    async with events.recorded(reg) as tx:  # the webhook and its event: one transaction
+        row = await reg.db.webhooks.create(doc, webhook_id, tx)
+        tx.after_commit(reg.webhooks.invalidate)
+        await events.emit(reg, events.WEBHOOK_CREATE, ctx, payload={"webhook": public(row)}, tx=tx)
     return row
 
 
 async def update(reg: "Registry", webhook_id: str, webhook: dict[str, Any],
                  ctx: RequestContext | None = None) -> dict[str, Any] | None:
     doc = await _checked(reg, webhook)
-    if not await reg.db.webhooks.replace(webhook_id, doc):
-        return None
-    reg.webhooks.invalidate()
-    row = await reg.db.webhooks.get(webhook_id)
-    if row is not None:
-        await events.emit(reg, events.WEBHOOK_UPDATE, ctx, payload={"webhook": public(row)})
+    async with events.recorded(reg) as tx:  # the change and its event: one transaction
+        if not await reg.db.webhooks.replace(webhook_id, doc, tx):
+            return None
+        tx.after_commit(reg.webhooks.invalidate)
+        row = await reg.db.webhooks.get(webhook_id, tx)
+        if row is not None:
+            await events.emit(reg, events.WEBHOOK_UPDATE, ctx, payload={"webhook": public(row)}, tx=tx)
     return row
 
 
 async def delete(reg: "Registry", webhook_id: str, ctx: RequestContext | None = None) -> bool:
-    if not await reg.db.webhooks.delete(webhook_id):
-        return False
-    reg.webhooks.invalidate()
-    await events.emit(reg, events.WEBHOOK_DELETE, ctx, payload={"webhookId": webhook_id})
+    async with events.recorded(reg) as tx:  # the removal and its event: one transaction
+        if not await reg.db.webhooks.delete(webhook_id, tx):
+            return False
+        tx.after_commit(reg.webhooks.invalidate)
+        await events.emit(reg, events.WEBHOOK_DELETE, ctx, payload={"webhookId": webhook_id}, tx=tx)
     return True
 
 

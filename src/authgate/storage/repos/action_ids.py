@@ -56,11 +56,11 @@ class ActionIds(Repo):
                 return None
             return first(await conn.execute(select(a).where(a.c.id_digest == digest(value))))
 
-    async def revoke_for_user(self, user_id: str, kind: str) -> int:
+    async def revoke_for_user(self, user_id: str, kind: str, tx: Tx | None = None) -> int:
         """Spend every live id of one kind of a user (a reset makes the other reset links void)."""
         now = clock.now_ms()
-        return await self._write(update(a).where(a.c.user_id == user_id, a.c.kind == kind,
-                                                 a.c.used_instant.is_(None)).values(used_instant=now))
+        return await self._change(update(a).where(a.c.user_id == user_id, a.c.kind == kind,
+                                                  a.c.used_instant.is_(None)).values(used_instant=now), tx)
 
 
 

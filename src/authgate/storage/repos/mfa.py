@@ -15,11 +15,13 @@ from authgate.storage.schema import mfa_challenges as ch
 from authgate.storage.schema import mfa_methods as mm
 from authgate.storage.schema import recovery_codes as rc
 from authgate.storage.schema import webauthn_credentials as wc
+from authgate.storage.transaction import Tx
 
 
 # Asked on every password login: one prepared statement (base.Repo's fast path), both tables.
 _HAS_FACTOR = select(literal(1).label("one")).where(
     exists().where(mm.c.user_id == bindparam("p_user")) | exists().where(wc.c.user_id == bindparam("p_user")))
+_COUNT_METHODS = select(func.count().label("n")).select_from(mm).where(mm.c.user_id == bindparam("p_user"))
 
 
 class MfaMethods(Repo):
@@ -29,11 +31,16 @@ class MfaMethods(Repo):
         """A TOTP method or a passkey: whether this user has any second factor."""
         return await self._one(_HAS_FACTOR, {"p_user": user_id}) is not None
 
-    async def create(self, values: dict[str, Any]) -> dict[str, Any]:
-        return await self._insert({**values, "insert_instant": clock.now_ms()})
+    async def create(self, values: dict[str, Any], tx: Tx | None = None) -> dict[str, Any]:
+        return await self._add({**values, "insert_instant": clock.now_ms()}, tx)
 
     async def for_user(self, user_id: str) -> list[dict[str, Any]]:
         return await self._all(select(mm).where(mm.c.user_id == user_id).order_by(mm.c.insert_instant))
+
+    async def count(self, user_id: str, tx: Tx) -> int:
+        """The user's TOTP methods, as `tx` sees them (its own writes included)."""
+        row = await tx.one(_COUNT_METHODS, {"p_user": user_id})
+        return int(row["n"]) if row else 0
 
     async def advance_step(self, method_id: str, step: int) -> bool:
         """Accept time step `step` for this method only if it is newer than the last one accepted
@@ -41,8 +48,8 @@ class MfaMethods(Repo):
         return await self._write(update(mm).where(mm.c.id == method_id, mm.c.last_step < step)
                                  .values(last_step=step)) == 1
 
-    async def remove(self, user_id: str, method_id: str) -> bool:
-        return await self._write(delete(mm).where(mm.c.id == method_id, mm.c.user_id == user_id)) == 1
+    async def remove(self, user_id: str, method_id: str, tx: Tx | None = None) -> bool:
+        return await self._change(delete(mm).where(mm.c.id == method_id, mm.c.user_id == user_id), tx) == 1
 
 
 def code_digest(user_id: str, code: str) -> str:
@@ -52,9 +59,15 @@ def code_digest(user_id: str, code: str) -> str:
 class RecoveryCodes(Repo):
     table = rc
 
-    async def replace(self, user_id: str, codes: list[str]) -> None:
-        """The user's codes become exactly these (old ones stop working), in one transaction."""
+    async def replace(self, user_id: str, codes: list[str], tx: Tx | None = None) -> None:
+        """The user's codes become exactly these (old ones stop working), in one transaction
+        (`tx`, when given)."""
         now = clock.now_ms()
+        if tx is not None:
+            await tx.execute(delete(rc).where(rc.c.user_id == user_id))
+            for code in codes:
+                await tx.insert(rc, {"code_digest": code_digest(user_id, code), "user_id": user_id, "insert_instant": now})
+            return
         async with self.engine.begin() as conn:
             await conn.execute(delete(rc).where(rc.c.user_id == user_id))
             for code in codes:
@@ -70,15 +83,15 @@ class RecoveryCodes(Repo):
         row = await self._one(select(func.count().label("n")).select_from(rc).where(rc.c.user_id == user_id))
         return int(row["n"]) if row else 0
 
-    async def clear(self, user_id: str) -> None:
-        await self._write(delete(rc).where(rc.c.user_id == user_id))
+    async def clear(self, user_id: str, tx: Tx | None = None) -> None:
+        await self._change(delete(rc).where(rc.c.user_id == user_id), tx)
 
 
 class WebAuthnCredentials(Repo):
     table = wc
 
-    async def create(self, values: dict[str, Any]) -> dict[str, Any]:
-        return await self._insert({**values, "insert_instant": clock.now_ms()})
+    async def create(self, values: dict[str, Any], tx: Tx | None = None) -> dict[str, Any]:
+        return await self._add({**values, "insert_instant": clock.now_ms()}, tx)
 
     async def for_user(self, user_id: str) -> list[dict[str, Any]]:
         return await self._all(select(wc).where(wc.c.user_id == user_id).order_by(wc.c.insert_instant))
@@ -98,8 +111,8 @@ class WebAuthnCredentials(Repo):
     async def rename(self, user_id: str, row_id: str, name: str) -> bool:
         return await self._write(update(wc).where(wc.c.id == row_id, wc.c.user_id == user_id).values(name=name)) == 1
 
-    async def remove(self, user_id: str, row_id: str) -> bool:
-        return await self._write(delete(wc).where(wc.c.id == row_id, wc.c.user_id == user_id)) == 1
+    async def remove(self, user_id: str, row_id: str, tx: Tx | None = None) -> bool:
+        return await self._change(delete(wc).where(wc.c.id == row_id, wc.c.user_id == user_id), tx) == 1
 
 
 class MfaChallenges(Repo):

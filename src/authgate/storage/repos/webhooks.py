@@ -51,26 +51,32 @@ def retention_bound(now: int, days: int) -> dict[str, int]:
     return {"p_webhook_cut": now - days * 86_400_000 if days else 0}
 
 
+_BY_ID = select(webhooks).where(webhooks.c.id == bindparam("p_id"))
+
+
 class Webhooks(Repo):
     table = webhooks
 
-    async def create(self, doc: dict[str, Any], webhook_id: str | None = None) -> dict[str, Any]:
+    async def create(self, doc: dict[str, Any], webhook_id: str | None = None, tx: Tx | None = None) -> dict[str, Any]:
         now = clock.now_ms()
-        return await self._insert({"id": webhook_id or new_id(), "doc": doc, "insert_instant": now,
-                                   "last_update_instant": now})
+        return await self._add({"id": webhook_id or new_id(), "doc": doc, "insert_instant": now,
+                                "last_update_instant": now}, tx)
 
-    async def get(self, webhook_id: str) -> dict[str, Any] | None:
-        return await self._one(select(webhooks).where(webhooks.c.id == bindparam("p_id")), {"p_id": webhook_id})
+    async def get(self, webhook_id: str, tx: Tx | None = None) -> dict[str, Any] | None:
+        """`tx`: read inside that transaction, its own writes included."""
+        if tx is not None:
+            return await tx.one(_BY_ID, {"p_id": webhook_id})
+        return await self._one(_BY_ID, {"p_id": webhook_id})
 
     async def list(self) -> list[dict[str, Any]]:
         return await self._all(select(webhooks).order_by(webhooks.c.insert_instant))
 
-    async def replace(self, webhook_id: str, doc: dict[str, Any]) -> bool:
+    async def replace(self, webhook_id: str, doc: dict[str, Any], tx: Tx | None = None) -> bool:
         stmt = update(webhooks).where(webhooks.c.id == webhook_id).values(doc=doc, last_update_instant=clock.now_ms())
-        return await self._write(stmt) == 1
+        return await self._change(stmt, tx) == 1
 
-    async def delete(self, webhook_id: str) -> bool:
-        return await self._write(delete(webhooks).where(webhooks.c.id == webhook_id)) == 1
+    async def delete(self, webhook_id: str, tx: Tx | None = None) -> bool:
+        return await self._change(delete(webhooks).where(webhooks.c.id == webhook_id), tx) == 1
 
 
 class Deliveries(Repo):
