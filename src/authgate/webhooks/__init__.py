@@ -146,12 +146,13 @@ async def delete(reg: "Registry", webhook_id: str, ctx: RequestContext | None = 
 
 async def resend(reg: "Registry", delivery_id: str) -> bool:
     """Queue a delivered or dead-lettered delivery again (the console's "resend")."""
-    done = await reg.db.webhook_deliveries.resend(delivery_id)
+    async with events.recorded(reg) as tx:
+        done = await reg.db.webhook_deliveries.resend(delivery_id, tx)
+        if done:  # no FusionAuth event type for it: a plain audit entry says who asked, with the change
+            await events.emit(reg, events.AUDIT_LOG_CREATE, message=f"Webhook delivery {delivery_id} queued again",
+                              payload={"deliveryId": delivery_id}, tx=tx)
     if done and reg.webhooks.deliverer is not None:
         reg.webhooks.deliverer.wake()
-    if done:  # no FusionAuth event type for it: a plain audit entry says who asked
-        await events.emit(reg, events.AUDIT_LOG_CREATE, message=f"Webhook delivery {delivery_id} queued again",
-                          payload={"deliveryId": delivery_id})
     return done
 
 

@@ -131,11 +131,11 @@ class Deliveries(Repo):
         a = webhook_attempts
         return await self._all(select(a).where(a.c.delivery_id == delivery_id).order_by(a.c.instant, a.c.id))
 
-    async def resend(self, delivery_id: str) -> bool:
+    async def resend(self, delivery_id: str, tx: Tx | None = None) -> bool:
         """Put a delivered or dead delivery back in the queue, due now (the console's "resend")."""
         stmt = update(d).where(d.c.id == delivery_id).values(state=PENDING, next_attempt_instant=clock.now_ms(),
                                                               done_instant=None)
-        return await self._write(stmt) == 1
+        return await self._change(stmt, tx) == 1
 
     async def counts(self, webhook_id: str) -> dict[str, int]:
         stmt = select(d.c.state, func.count()).where(d.c.webhook_id == webhook_id).group_by(d.c.state)
