@@ -201,7 +201,7 @@ async def test_second_factors_and_webhooks_that_cannot_be_recorded_are_not_store
     assert await registry.db.mfa_methods.for_user(user["id"]) == []
     assert await registry.db.recovery_codes.remaining(user["id"]) == 0  # the first method's codes went too
     fail_on(events.WEBHOOK_CREATE)
-    await _fails(webhooks.create(registry, {"url": "http://127.0.0.1:9/in", "global": True,
-                                            "eventsEnabled": {events.USER_CREATE: True}}))
+    await _fails(webhooks.create(registry, {"url": "http://127.0.0.1:9/in", "global": True, "connectTimeout": 1000,
+                                            "readTimeout": 1000, "eventsEnabled": {events.USER_CREATE: True}}))
     assert await registry.db.webhooks.list() == []
     assert await _types(registry) == []

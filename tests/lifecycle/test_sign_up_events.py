@@ -28,7 +28,8 @@ async def _sign_up(client, app: dict[str, Any], email: str):
 
 async def test_hosted_sign_up_is_audited_and_sent_to_webhooks_as_the_api_would(client, registry):
     app = await store_app(registry)
-    hook = await webhooks.create(registry, {"url": "http://127.0.0.1:9/hook", "global": True, "eventsEnabled": {
+    hook = await webhooks.create(registry, {"url": "http://127.0.0.1:9/hook", "global": True, "connectTimeout": 1000,
+                                            "readTimeout": 1000, "eventsEnabled": {
         events.USER_CREATE: True, events.USER_REGISTRATION_CREATE: True}})
     await _sign_up(client, app, "ada@example.com")
 
