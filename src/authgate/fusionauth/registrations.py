@@ -86,7 +86,7 @@ async def register(request: Request, user_id: uuid.UUID | None = None) -> Respon
 
 
 async def register_user(reg: Registry, registration: dict[str, Any], uid: str | None,
-                        user_obj: dict[str, Any] | None, *, skip_verification: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
+                        user_obj: dict[str, Any] | None, *, skip_verification: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
     """Register user `uid`, or create `user_obj` and register it; returns (user, registration).
     The API's POST and the admin console's "add registration" form."""
     errors = Errors()
