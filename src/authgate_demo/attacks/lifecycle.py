@@ -103,8 +103,10 @@ class LifecycleCtx:
         """Click the link in the demo inbox page, as the person reading their mail; returns the
         IdP's response to the page it opens."""
         await page.goto(self.stack.cfg.mail_url + "/")
-        async with page.expect_response(lambda r: r.url.split("?")[0] == url.split("?")[0]) as answer:
+        target = url.split("?")[0]
+        async with page.expect_response(lambda r: r.url.split("?")[0] == target) as answer:
             await page.get_by_role("link", name=url).first.click()
+        await page.wait_for_url(lambda u: u.split("?")[0] == target)  # loaded: its <h1> is the IdP's
         return await answer.value
 
 

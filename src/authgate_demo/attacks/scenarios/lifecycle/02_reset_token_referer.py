@@ -52,6 +52,7 @@ async def run(ctx) -> Cell:  # type: ignore[no-untyped-def]
     }""", [link, image])
     await page.wait_for_timeout(500)
     await page.click("#third-party")
+    await page.wait_for_load_state()
     got = await ctx.sink.wait_for(ID + "-link", 10)
     images = ctx.sink.received(ID + "-image")
     referers = [hit.get("referer") for hit in got + images]

@@ -36,6 +36,7 @@ async def _attacker_tries(ctx, url: str, password: str) -> tuple[bool, list[str]
         await page.get_by_label("New password", exact=True).fill(password)
         await page.get_by_label("Confirm new password").fill(password)
         await page.get_by_role("button", name="Change password").click()
+        await page.wait_for_load_state()
         after = await heading(page)
         evidence.append(f"attacker submits a new password: '{after}'")
         took = "changed" in after.lower()
@@ -60,6 +61,7 @@ async def run(ctx) -> Cell:  # type: ignore[no-untyped-def]
     await page.get_by_label("New password", exact=True).fill(new_password)
     await page.get_by_label("Confirm new password").fill(new_password)
     await page.get_by_role("button", name="Change password").click()
+    await page.get_by_role("heading", name="Your password was changed").wait_for()
     evidence.append(f"victim resets from the inbox in Chromium: '{await heading(page)}'")
     await ctx.forgot_in_browser(page, victim.email)  # a second link, never used by the victim
     second = await ctx.mails(victim.email, 2)
