@@ -89,3 +89,12 @@ def opaque_token(server: ServerProcess) -> str:
     )
     response.raise_for_status()
     return response.json()["access_token"]
+
+
+def refresh_tokens(server: ServerProcess, count: int) -> list[str]:
+    """`count` refresh tokens of the bench client, each of its own grant (server.mjs seeds them:
+    the authorization code flow that would issue them needs a browser session)."""
+    response = httpx.post(server.base_url + "/bench/refresh-tokens", params={"count": count}, timeout=30)
+    if response.status_code != 200:
+        raise RuntimeError(f"seeding refresh tokens: {response.status_code} {response.text[:300]}")
+    return response.json()["refresh_tokens"]

@@ -221,6 +221,18 @@ def peer_client_credentials(plan: Plan, peer: ServerProcess, auth: str) -> LoadR
                  body="grant_type=client_credentials&scope=api", content_type=FORM)
 
 
+def peer_refresh(plan: Plan, peer: ServerProcess, auth: str, seeds: list[str]) -> tuple[LoadResult, str]:
+    """node-oidc-provider's refresh_token grant, rotating: each connection carries on with the
+    token it got back, as authgate's rotating refresh phases do."""
+    def make(token: str) -> bytes:
+        return build_request("POST", "/token", headers={"Authorization": auth}, content_type=FORM,
+                             body=urlencode({"grant_type": "refresh_token", "refresh_token": token}).encode())
+
+    work = RotatingRefresh(seeds, make, "refresh_token")
+    result = _run_py(peer.base_url, work, plan.concurrency, plan.duration, plan.warmup, plan.cpu_probe)
+    return result, _rotation_note(work)
+
+
 def peer_introspection(plan: Plan, peer: ServerProcess, auth: str, token: str) -> LoadResult:
     return fixed(plan, peer.base_url, "POST", "/token/introspection", headers={"Authorization": auth},
                  body=urlencode({"token": token}), content_type=FORM)

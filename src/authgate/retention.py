@@ -40,6 +40,7 @@ def _bounds(settings: Settings) -> dict[str, int]:
     # record is kept (the one rule, revocation.record_ttl).
     horizon = record_ttl(settings)
     return {"p_now": now, "p_cut": now - GRACE_SECONDS * 1000, "p_horizon": now - horizon * 1000,
+            "p_replay_cut": now - rules.REPLAY_DAYS * 86_400_000,
             **retention_bounds(now, settings.audit_log_retention_days, settings.login_record_retention_days),
             **webhook_retention(now, settings.webhook_delivery_retention_days)}
 

@@ -13,7 +13,9 @@ REPO = Path(__file__).resolve().parents[2]
 ROWS = [
     "POST /api/login",
     "POST /api/jwt/refresh (OneTimeUse)",
+    "POST /api/jwt/refresh (OneTimeUse) vs the peer's refresh grant",
     "POST /oauth2/token refresh_token (rotating)",
+    "POST /oauth2/token refresh_token (rotating) vs the peer's refresh grant",
     "GET /api/jwt/validate",
     "POST /oauth2/introspect (JWT)",
     "Store GET /api/load-shopping-cart (JWT)",
@@ -42,6 +44,8 @@ def test_quick_run_without_peer_prints_every_row(tmp_path: Path) -> None:
     login = rows["POST /api/login"]
     assert login["reference_value"] > 0 and login["ratio"] > 0
     assert "peer skipped" in rows["POST /api/jwt/refresh (OneTimeUse)"]["reference"]
+    second = rows["POST /api/jwt/refresh (OneTimeUse) vs the peer's refresh grant"]
+    assert "peer skipped" in second["reference"] and second["goal"] == ">= 1.2x"
     memory = rows["RSS per 100k refresh tokens + SSO sessions"]
     assert math.isfinite(memory["value"]) and memory["unit"] == "MB"
     table = proc.stdout

@@ -142,6 +142,39 @@ async def test_the_family_goes_once_its_last_live_token_expires(registry: Regist
     assert await _count(registry, refresh_tokens) == 0
 
 
+async def test_a_spent_token_of_a_family_that_lives_on_goes_a_replay_window_after_its_expiry(registry: Registry) -> None:
+    """A family whose expiry slides with each use (SlidingWindow) may live for ever; its spent
+    tokens are kept for reuse detection for `REPLAY_DAYS` past their own expiry, then go."""
+    from authgate.storage import purge
+
+    user, app = await _world(registry)
+    now = clock.now_ms()
+    family = _id()
+    window = purge.REPLAY_DAYS * DAY
+    old = _refresh(user, app, expires=now - window - DAY, used=now - window - 2 * DAY, family=family)
+    recent = _refresh(user, app, expires=now - window + DAY, used=now - window, family=family)
+    live = _refresh(user, app, expires=now + DAY, family=family)
+    await _bulk(registry, refresh_tokens, [old, recent, live])
+    assert (await retention.purge(registry.db, registry.settings) or {})["refresh tokens"] == 1
+    assert await _ids(registry, refresh_tokens.c.id) == {recent["id"], live["id"]}
+
+
+async def test_the_sweep_walks_every_window_of_the_table(registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each statement looks at one window (SQLite rowids, PostgreSQL heap blocks); one sweep still
+    reaches every expired row of the table, and no live one, wherever they lie."""
+    from authgate.storage import purge
+
+    monkeypatch.setattr(purge, "WINDOW", 40)
+    monkeypatch.setattr(purge, "WINDOW_BLOCKS", 2)
+    user, _ = await _world(registry)
+    now = clock.now_ms()
+    rows = [_session(user, expires=now - 3_600_000 if i % 3 else now + DAY) for i in range(1500)]
+    await _bulk(registry, sso_sessions, rows)
+    deleted = await retention.purge(registry.db, registry.settings, batch=25)
+    assert deleted is not None and deleted["sso sessions"] == 1000
+    assert await _ids(registry, sso_sessions.c.id) == {r["id"] for i, r in enumerate(rows) if not i % 3}
+
+
 async def test_purged_tokens_and_codes_are_refused_as_before(client, registry: Registry) -> None:
     """What a user notices: an expired refresh token is refused before and after the purge alike."""
     app = await make_application(registry)

@@ -8,16 +8,20 @@ purpose; one batch deletes at most `batch` such rows in one short statement:
 
 so a batch never holds SQLite's write lock (shared with the group commit on the event loop,
 `inline.py`) or PostgreSQL row locks for long, and on PostgreSQL never waits for a row a request
-is updating (SKIP LOCKED; SQLite has no row locks and ignores the clause). On SQLite, where the
-statement runs on the event loop, each one also looks at one window of `WINDOW` rowids only:
-without an index on the expiry a statement that finds little would otherwise read the whole
-table, every sweep (the hot inserts are not given one more index to maintain). Deletes are
-idempotent: two nodes deleting the same rows only find fewer. On PostgreSQL a sweep also holds a
-session advisory lock, so one node sweeps while the others skip that round.
+is updating (SKIP LOCKED; SQLite has no row locks and ignores the clause). Each statement also
+looks at one window of the table only -- `WINDOW` rowids on SQLite, `WINDOW_BLOCKS` heap blocks
+(a TID range scan) on PostgreSQL -- and the sweep walks the windows once: without an index on
+the expiry a statement would otherwise read the whole table, and on PostgreSQL every batch of a
+backlog would restart that scan from the first block, over the dead rows of the batches before
+it until VACUUM (work growing with the square of the backlog). The hot inserts are not given one
+more index to maintain. Deletes are idempotent: two nodes deleting the same rows only find fewer.
+On PostgreSQL a sweep also holds a session advisory lock, so one node sweeps while the others
+skip that round.
 
 To purge a new table, append a `Rule` to `RULES` (or call `register`). The bound parameters a
 condition may use: `NOW` (the sweep's instant, epoch ms), `CUT` (`NOW` minus a grace period for
-clock skew between nodes) and `HORIZON` (`NOW` minus the longest an access token may live).
+clock skew between nodes), `HORIZON` (`NOW` minus the longest an access token may live) and
+`REPLAY_CUT` (`NOW` minus `REPLAY_DAYS`).
 """
 from __future__ import annotations
 
@@ -27,8 +31,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Integer, Table, and_, bindparam, delete, exists, func, literal_column, or_, select
+from sqlalchemy import Integer, Table, and_, bindparam, cast, delete, exists, func, literal, literal_column, or_, select
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import UserDefinedType
 from sqlalchemy.sql.expression import Alias
 
 from authgate.storage.schema import (
@@ -43,6 +48,9 @@ P_UPTO = bindparam("p_upto", type_=Integer)
 NOW = bindparam("p_now", type_=refresh_tokens.c.expires_instant.type)
 CUT = bindparam("p_cut", type_=refresh_tokens.c.expires_instant.type)
 HORIZON = bindparam("p_horizon", type_=refresh_tokens.c.expires_instant.type)
+REPLAY_CUT = bindparam("p_replay_cut", type_=refresh_tokens.c.expires_instant.type)
+# How long past its own expiry a spent refresh token still reveals a replay (revokes its family).
+REPLAY_DAYS = 7
 
 # Rows per statement. PostgreSQL deletes on the server while the loop serves requests; SQLite
 # deletes on the event loop itself (inline.py), where a row costs ~20-50 us (each of the table's
@@ -50,6 +58,29 @@ HORIZON = bindparam("p_horizon", type_=refresh_tokens.c.expires_instant.type)
 BATCH_POSTGRES = 1000
 BATCH_SQLITE = 100
 WINDOW = 5000  # SQLite: rowids a statement looks at (~1 ms of reading)
+WINDOW_BLOCKS = 1024  # PostgreSQL: heap blocks a statement looks at (8 MB, ~16k refresh tokens)
+
+
+class _Tid(UserDefinedType):
+    """PostgreSQL's `tid` (a row's physical address), for the block windows' bounds."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "tid"
+
+
+class _RegClass(UserDefinedType):
+    """A table name resolved through the search path (the schema of `DATABASE_SCHEMA`)."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "regclass"
+
+
+def _block(param: Any) -> Any:
+    return cast(func.format("(%s,0)", param), _Tid())  # the first row address of block `param`
 ADVISORY_LOCK = 7263515  # PostgreSQL: one sweeping node at a time (7263514 is the migrations' lock)
 
 
@@ -62,27 +93,37 @@ class Rule:
     expired: Callable[[Alias], ColumnElement[bool]]
     _statements: dict[tuple[int, bool], Any] = field(default_factory=dict, repr=False, compare=False)
 
-    def statement(self, batch: int, windowed: bool = False) -> Any:
+    def statement(self, batch: int, windowed: str | None = None) -> Any:
         """Built once per batch size: the fast paths prepare a statement once, keyed by identity.
-        `windowed` (SQLite): only rows with `P_AFTER < rowid <= P_UPTO`."""
+        `windowed`: only rows with `P_AFTER < rowid <= P_UPTO` ("rowid", SQLite), or in heap
+        blocks `P_AFTER <= block < P_UPTO` ("ctid", PostgreSQL)."""
         stmt = self._statements.get((batch, windowed))
         if stmt is None:
             (key,) = self.table.primary_key.columns  # one-column keys only: what IN (...) needs
             doomed = self.table.alias("doomed")
             condition = self.expired(doomed)
-            if windowed:
+            if windowed == "rowid":
                 rowid = literal_column("doomed.rowid", Integer)
                 condition = and_(rowid > P_AFTER, rowid <= P_UPTO, condition)
+            elif windowed == "ctid":
+                ctid = literal_column("doomed.ctid", _Tid())
+                condition = and_(ctid >= _block(P_AFTER), ctid < _block(P_UPTO), condition)
             ids = select(doomed.c[key.key]).where(condition).limit(batch).with_for_update(skip_locked=True)
             stmt = self._statements[(batch, windowed)] = delete(self.table).where(key.in_(ids))
         return stmt
 
-    @property
-    def last_rowid(self) -> Any:
-        stmt = self._statements.get((0, True))
+    def top(self, windowed: str) -> Any:
+        """Where the windows end: the largest rowid (SQLite), or the heap's block count (PostgreSQL)."""
+        stmt = self._statements.get((0, windowed))
         if stmt is None:
-            stmt = self._statements[(0, True)] = select(func.max(literal_column("rowid", Integer)).label("top")) \
-                .select_from(self.table)
+            if windowed == "rowid":
+                top = func.max(literal_column("rowid", Integer))
+                stmt = select(top.label("top")).select_from(self.table)
+            else:
+                blocks = func.pg_relation_size(cast(literal(self.table.name), _RegClass())) \
+                    / cast(func.current_setting("block_size"), Integer)
+                stmt = select(cast(blocks, Integer).label("top"))
+            self._statements[(0, windowed)] = stmt
         return stmt
 
 
@@ -106,9 +147,15 @@ RULES: list[Rule] = [
     Rule("nonces", used_nonces, lambda t: t.c.expires_instant < CUT),
     # Expired sessions: never found live again (revoked ones are kept until then, like FusionAuth).
     Rule("sso sessions", sso_sessions, lambda t: t.c.expires_instant < CUT),
-    # Expired refresh tokens, once no token of their family is usable any more.
-    Rule("refresh tokens", refresh_tokens, lambda t: and_(t.c.expires_instant < CUT,
-                                                          ~_live_refresh_token_of(t.c.family_id))),
+    # Expired refresh tokens, once no token of their family is usable any more -- and a spent
+    # (rotated-away) one also once it expired `REPLAY_DAYS` ago even if its family lives on: a
+    # family whose expiry slides with each use (SlidingWindow) may never expire, and would keep
+    # every token it ever rotated. Replaying such a token is refused either way (not found instead
+    # of revoking the family: a copy stolen that long ago had expired anyway).
+    Rule("refresh tokens", refresh_tokens, lambda t: and_(
+        t.c.expires_instant < CUT,
+        or_(and_(t.c.used_instant.is_not(None), t.c.expires_instant < REPLAY_CUT),
+            ~_live_refresh_token_of(t.c.family_id)))),
     # A revocation record outlives every access token carrying its grant id (`expires_instant`).
     Rule("revocation records", revoked_grants, lambda t: t.c.expires_instant < CUT),
     # Password-guess counters (authgate/lockout.py), unknown login ids' included: once their window
@@ -131,34 +178,31 @@ class Sweep:
 
     def __init__(self, run: Callable[[Any, dict[str, Any]], Any], size: int, db: "Database") -> None:
         self._run, self.size, self._db = run, size, db
-        self.windowed = db.pg is None
+        self.windowed, self.window = ("ctid", WINDOW_BLOCKS) if db.pg is not None else ("rowid", WINDOW)
 
     async def batch(self, rule: Rule, values: dict[str, int], batch: int | None = None,
-                    window: tuple[int, int] = (0, 2**62)) -> int:
-        """Delete at most `batch` rows of `rule` (on SQLite among the rowids of `window`);
-        returns how many went."""
-        extra = {"p_after": window[0], "p_upto": window[1]} if self.windowed else {}
+                    window: tuple[int, int] | None = None) -> int:
+        """Delete at most `batch` rows of `rule` among the rowids (SQLite) or heap blocks
+        (PostgreSQL) of `window` (by default the whole table); returns how many went."""
+        after, upto = window or (0, 2**62 if self.windowed == "rowid" else 2**31 - 1)
+        extra = {"p_after": after, "p_upto": upto}
         return int(await self._run(rule.statement(batch or self.size, self.windowed), {**values, **extra}))
+
+    async def _top(self, rule: Rule) -> int:
+        reader = self._db.pg if self._db.pg is not None else self._db.engine
+        return int((await reader.one(rule.top(self.windowed), {}) or {}).get("top") or 0)  # type: ignore[union-attr]
 
     async def drain(self, rule: Rule, values: dict[str, int], *, batch: int | None = None,
                     pause: float = 0.0) -> int:
-        """Batches until the rule finds nothing more; `pause` seconds after each batch that deleted."""
+        """One walk over the table's windows, each until it has no more to delete; `pause`
+        seconds after each batch that deleted."""
         batch = batch or self.size
-        total = 0
-        if not self.windowed:
-            while (count := await self.batch(rule, values, batch)) > 0:
-                total += count
-                if count < batch:
-                    break
-                await asyncio.sleep(pause)
-            return total
-        top = (await self._db.engine.one(rule.last_rowid, {}) or {}).get("top") or 0  # type: ignore[attr-defined]
-        after = 0
+        total, after, top = 0, 0, await self._top(rule)
         while after < top:
-            count = await self.batch(rule, values, batch, (after, after + WINDOW))
+            count = await self.batch(rule, values, batch, (after, after + self.window))
             total += count
             if count < batch:
-                after += WINDOW  # this window is done; a full batch means it may hold more
+                after += self.window  # this window is done; a full batch means it may hold more
             await asyncio.sleep(pause if count else 0)
         return total
 
