@@ -1,6 +1,6 @@
 """The account security page (/account/mfa) over HTTP on both databases: signed-in only, TOTP
 set-up with a server-side QR code and confirmation, recovery codes shown once, passkeys added,
-renamed and removed, every form CSRF-protected."""
+renamed and removed, every form CSRF-protected. What removing needs: test_account_fresh.py."""
 from __future__ import annotations
 
 import html
@@ -82,9 +82,15 @@ async def test_passkeys_added_renamed_removed(client: httpx.AsyncClient, world: 
                                 data={**action_form(page, f"{PAGE}/passkeys/{row['id']}/rename"), "name": "Phone"})
     assert renamed.status_code == 303
     replayed = await client.post(f"{PAGE}/passkeys", data={**fields, "webauthnResponse": json.dumps(key.register(options))})
-    assert replayed.status_code == 400  # the registration challenge was spent
+    assert replayed.status_code == 400  # the registration challenge was spent (and a second factor now takes a fresh one)
+    assert len(await world.reg.db.webauthn_credentials.for_user(world.user["id"])) == 1
     page = (await client.get(PAGE)).text
-    removed = await client.post(f"{PAGE}/passkeys/{row['id']}/remove", data=action_form(page, f"{PAGE}/passkeys/{row['id']}/remove"))
+    # removing it needs a fresh factor: here the passkey itself, answering the page's challenge
+    attrs, removal = next((a, f) for a, f in forms(page) if a.get("action") == f"{PAGE}/passkeys/{row['id']}/remove")
+    confirm = json.loads(html.unescape(str(attrs["data-options"])))
+    assert confirm["userVerification"] == "required" and [c["id"] for c in confirm["allowCredentials"]] == [row["credential_id"]]
+    removed = await client.post(f"{PAGE}/passkeys/{row['id']}/remove",
+                                data={**removal, "webauthnResponse": json.dumps(key.assert_(confirm))})
     assert removed.status_code == 303 and await world.reg.db.webauthn_credentials.for_user(world.user["id"]) == []
 
 

@@ -205,3 +205,92 @@ async def test_admin_api_refuses_an_unknown_login_policy(client: httpx.AsyncClie
     r = await client.post("/api/application", headers=admin, json={"application": {
         "name": "X", "multiFactorConfiguration": {"loginPolicy": "Required"}}})
     assert r.status_code == 200 and r.json()["application"]["multiFactorConfiguration"] == {"loginPolicy": "Required"}
+
+
+async def test_disable_with_a_recovery_code_removes_every_method(client: httpx.AsyncClient, registry: Registry,
+                                                                 admin: dict[str, str]) -> None:
+    """FusionAuth: "If a recovery code is provided, all methods are removed" -- here sent in a JSON
+    body (TwoFactorDisableRequest) rather than the query."""
+    _, _, user = await setup(registry)
+    _, codes = await enrol(client, admin, user["id"])
+    other = totp.new_secret()
+    r = await client.post(f"/api/user/two-factor/{user['id']}", headers=admin, json={
+        "method": "authenticator", "code": code_now(other), "secretBase32Encoded": totp.base32(other)})
+    assert r.status_code == 200 and "recoveryCodes" not in r.json()
+    first = (await registry.db.mfa_methods.for_user(user["id"]))[0]["id"]
+    for body, status in (({"methodId": first}, 400), ({"code": codes[0]}, 400), ({"methodId": first, "code": "ZZZZZ-ZZZZZ"}, 421)):
+        r = await client.request("DELETE", f"/api/user/two-factor/{user['id']}", headers=admin, json=body)
+        assert r.status_code == status, (body, r.text)
+    assert len(await registry.db.mfa_methods.for_user(user["id"])) == 2
+    r = await client.request("DELETE", f"/api/user/two-factor/{user['id']}", headers=admin,
+                             json={"methodId": first, "code": codes[0]})
+    assert r.status_code == 200
+    assert await registry.db.mfa_methods.for_user(user["id"]) == [] and await registry.db.recovery_codes.remaining(user["id"]) == 0
+
+
+async def test_a_stolen_access_token_cannot_strip_mfa(client: httpx.AsyncClient, registry: Registry,
+                                                      admin: dict[str, str]) -> None:
+    """The user's own JWT reaches the self-service two-factor APIs, but removing a method still
+    takes a fresh code, and passkeys and recovery codes are managed with an API key only (as in
+    FusionAuth)."""
+    app, _, user = await setup(registry)
+    stolen = {"Authorization": f"Bearer {(await password_login(client, app)).json()['token']}"}
+    secret, codes = await enrol(client, admin, user["id"])
+    key = SoftKey(RP_ID, IDP)
+    start = await client.post("/api/webauthn/register/start", headers=admin, json={"userId": user["id"]})
+    done = await client.post("/api/webauthn/register/complete", headers=admin,
+                             json={"userId": user["id"], "credential": key.register(start.json()["options"])})
+    passkey_id = done.json()["credential"]["id"]
+    method_id = (await registry.db.mfa_methods.for_user(user["id"]))[0]["id"]
+    spent = code_now(secret)  # the enrolment's
+    for params, status in (({"methodId": method_id}, 400), ({"methodId": method_id, "code": spent}, 421),
+                           ({"methodId": method_id, "code": "ZZZZZ-ZZZZZ"}, 421)):
+        r = await client.delete("/api/user/two-factor", headers=stolen, params=params)
+        assert r.status_code == status, (params, r.text)
+    assert (await client.delete(f"/api/webauthn/{passkey_id}", headers=stolen)).status_code == 401
+    assert (await client.post(f"/api/user/two-factor/recovery-code/{user['id']}", headers=stolen)).status_code == 401
+    assert len(await registry.db.mfa_methods.for_user(user["id"])) == 1
+    assert len(await registry.db.webauthn_credentials.for_user(user["id"])) == 1
+    assert await registry.db.recovery_codes.remaining(user["id"]) == 10
+    next_step()  # with a fresh code the same token may (the user is the caller)
+    r = await client.delete("/api/user/two-factor", headers=stolen, params={"methodId": method_id, "code": code_now(secret)})
+    assert r.status_code == 200 and await registry.db.mfa_methods.for_user(user["id"]) == []
+    assert await registry.db.recovery_codes.remaining(user["id"]) == 0 and len(codes) == 10  # gone with the last method
+
+
+async def test_webauthn_two_factor_ids_reused_expired_or_for_another_application(
+        client: httpx.AsyncClient, registry: Registry, admin: dict[str, str]) -> None:
+    """The passkey path of a 242 takes twoFactorIds like /api/two-factor/login does: 404 for one
+    spent, expired or issued to another application, and nothing is spent or moved."""
+    app, other, user = await setup(registry)
+    key = SoftKey(RP_ID, IDP)
+    start = await client.post("/api/webauthn/register/start", headers=admin, json={"userId": user["id"]})
+    await client.post("/api/webauthn/register/complete", headers=admin,
+                      json={"userId": user["id"], "credential": key.register(start.json()["options"])})
+
+    async def options_for(tfid: str, app_id: str) -> httpx.Response:
+        return await client.post("/api/webauthn/start", headers=admin, json={"applicationId": app_id, "twoFactorId": tfid})
+
+    async def counter() -> int:
+        return int((await registry.db.webauthn_credentials.for_user(user["id"]))[0]["sign_count"])
+
+    tfid = (await password_login(client, app)).json()["twoFactorId"]
+    assert (await options_for(tfid, other["id"])).status_code == 404
+    options = (await options_for(tfid, app["id"])).json()["options"]
+    answer = key.assert_(options)
+    for body in ({"twoFactorId": tfid, "applicationId": other["id"]}, {"twoFactorId": "made-up", "applicationId": app["id"]},
+                 {"twoFactorId": tfid}):
+        r = await client.post("/api/webauthn/login", json={"credential": answer, **body})
+        assert r.status_code in (400, 404) and "token" not in r.text, (body, r.text)
+    assert await counter() == 0
+    done = await client.post("/api/webauthn/login", json={"credential": answer, "twoFactorId": tfid, "applicationId": app["id"]})
+    assert done.status_code == 200 and await counter() == 1
+    again = await client.post("/api/webauthn/login", json={"credential": key.assert_(options), "twoFactorId": tfid,
+                                                           "applicationId": app["id"]})
+    assert again.status_code == 404 and await counter() == 1  # spent by its login
+    late = (await password_login(client, app)).json()["twoFactorId"]
+    options = (await options_for(late, app["id"])).json()["options"]
+    clock.advance(registry.settings.two_factor_ttl_seconds + 1)
+    r = await client.post("/api/webauthn/login", json={"credential": key.assert_(options), "twoFactorId": late,
+                                                       "applicationId": app["id"]})
+    assert r.status_code == 404 and await counter() == 1

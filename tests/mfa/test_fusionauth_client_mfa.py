@@ -1,6 +1,6 @@
 """FusionAuth's own Python client drives the TOTP path against a real `authgate serve`: generate a
 secret, enable two-factor, log in (242), finish with /api/two-factor/login, use a recovery code,
-regenerate the codes and disable the method."""
+regenerate the codes and disable the method (code in the query, then in a JSON body)."""
 from __future__ import annotations
 
 import base64
@@ -61,5 +61,7 @@ def test_fusionauth_client_two_factor_totp(server: str) -> None:  # noqa: F811
 
     method_id = client.login(login).success_response["methods"][0]["id"]
     assert client.disable_two_factor(user_id, method_id, recovery[1]).status == 421  # replaced by the new codes
-    assert client.disable_two_factor(user_id, method_id, fresh.success_response["recoveryCodes"][0]).status == 200
+    r = client.disable_two_factor_with_request(user_id, {"methodId": method_id,  # the code in a JSON body
+                                                         "code": fresh.success_response["recoveryCodes"][0]})
+    assert r.status == 200, r.error_response
     assert client.login(login).status == 200

@@ -157,3 +157,19 @@ async def test_second_factor_posts_without_a_first_factor_are_refused(client: ht
     no_csrf = await client.post("/oauth2/authorize", data={**fields, "csrf_token": "y" * 43, "code": code_now(secret)})
     assert no_csrf.status_code == 403
     assert (await client.post("/oauth2/authorize", data={**fields, "code": code_now(secret)})).status_code == 303
+
+
+async def test_a_passkey_answer_without_a_first_factor_is_refused(client: httpx.AsyncClient, world: World) -> None:
+    """The second-factor page's passkey form posted with a made-up or another application's
+    twoFactorId: no session, and the passkey's counter does not move."""
+    key = await enrol_passkey(world)
+    page = await login(client, authorize_params(world.store["id"], STORE_CB))
+    options, fields = passkey_form(page.text)
+    answer = json.dumps(key.assert_(options))
+    for forged in ({**fields, "twoFactorId": "made-up"}, {**fields, "twoFactorId": ""},
+                   {**fields, "client_id": world.forums["id"], "redirect_uri": "http://forums.authgate.localhost:8082/oauth-redirect",
+                    "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGjSstw-cM", "code_challenge_method": "S256"}):
+        r = await client.post("/oauth2/authorize", data={**forged, "webauthnResponse": answer})
+        assert r.status_code == 400 and client.cookies.get(SSO) is None, r.text[:300]
+    [row] = await world.reg.db.webauthn_credentials.for_user(world.user["id"])
+    assert row["sign_count"] == 0

@@ -132,3 +132,39 @@ async def test_bad_assertions_are_refused_and_change_nothing(registry: Registry,
     with pytest.raises(PasskeyRefused):
         await passkeys.authenticate(registry, bad)
     assert await stored_state(registry, user["id"]) == before
+
+
+
+def _malformed(good: dict[str, Any]) -> list[Any]:
+    """Structurally malformed responses around a good one: each required field missing, of the
+    wrong type, or not base64url; the whole thing not an object."""
+    out: list[Any] = [None, [], "credential", {"response": None}, {"response": []}]
+    for name in ("id", "rawId", "type"):
+        out += [{k: v for k, v in good.items() if k != name}, {**good, name: 7}, {**good, name: "*not base64*"}]
+    for name in [n for n in good["response"] if n != "transports"]:  # transports: a hint, not signed
+        if name != "userHandle":  # optional: a non-discoverable credential's assertion has none
+            out.append({**good, "response": {k: v for k, v in good["response"].items() if k != name}})
+        out += [{**good, "response": {**good["response"], name: {"x": 1}}},
+                {**good, "response": {**good["response"], name: "*not base64*"}}]
+    return out
+
+
+async def test_malformed_registration_and_assertion_shapes_are_refused(registry: Registry) -> None:
+    """Never a 500: every malformed shape is a PasskeyRefused (the APIs' 400), each against a live
+    challenge of its own so the parsing past the challenge runs too, and nothing is stored or moved."""
+    user = await make_user(registry)
+    key = SoftKey(RP_ID, ORIGIN)
+    shapes = len(_malformed(key.register(await passkeys.registration_options(registry, user, "x"))))
+    for i in range(shapes):
+        bad = _malformed(key.register(await passkeys.registration_options(registry, user, "Laptop")))[i]
+        with pytest.raises(PasskeyRefused):
+            await passkeys.register(registry, user["id"], bad)
+    assert await stored_state(registry, user["id"]) == []
+    await passkeys.register(registry, user["id"], key.register(await passkeys.registration_options(registry, user, "L")))
+    before = await stored_state(registry, user["id"])
+    for i in range(shapes):
+        options = await passkeys.authentication_options(registry, None, passwordless=True)
+        bad = _malformed(key.assert_(options, counter=key.counter + 1))[i]
+        with pytest.raises(PasskeyRefused):
+            await passkeys.authenticate(registry, bad)
+    assert await stored_state(registry, user["id"]) == before

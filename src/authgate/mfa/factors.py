@@ -119,21 +119,35 @@ async def _succeeded(reg: Registry, user_id: str) -> None:
         await reg.db.login_failures.reset(user_id)
 
 
-async def remove(reg: Registry, user_id: str, method_id: str, code: str) -> None:
-    """Remove a method; the caller proves possession with a fresh code (TOTP or recovery).
-    Removing the last method also removes the recovery codes (they belong to MFA as a whole)."""
-    if not any(m.id == method_id for m in await methods(reg, user_id)):
-        raise LookupError(method_id)
-    await check_code(reg, user_id, code)
-    await _remove(reg, user_id, method_id)
+async def remove(reg: Registry, user_id: str, method_id: str, code: str) -> list[str]:
+    """FusionAuth's disable: the caller proves possession with a fresh code. A TOTP code (of any
+    of the user's apps: a user who lost one app removes it with another) removes `method_id`; a
+    recovery code removes every method, as FusionAuth does (the user has lost their apps).
+    Returns the ids removed."""
+    await _known(reg, user_id, method_id)
+    return await remove_proven(reg, user_id, method_id, await check_code(reg, user_id, code))
+
+
+async def remove_proven(reg: Registry, user_id: str, method_id: str, factor: str) -> list[str]:
+    """Remove after `factor` was proven fresh for this change (mfa/fresh.py, or `remove`'s code):
+    "recovery" removes every method, anything else `method_id` alone."""
+    await _known(reg, user_id, method_id)
+    doomed = [m.id for m in await methods(reg, user_id)] if factor == "recovery" else [method_id]
+    for one in doomed:
+        await _remove(reg, user_id, one)
+    return doomed
 
 
 async def remove_by_admin(reg: Registry, user_id: str, method_id: str) -> None:
     """An administrator removes a method without a code (the user lost the device): the admin
     console's button. The console itself is behind the admin role and its own login."""
-    if not any(m.id == method_id for m in await methods(reg, user_id)):
-        raise LookupError(method_id)
+    await _known(reg, user_id, method_id)
     await _remove(reg, user_id, method_id)
+
+
+async def _known(reg: Registry, user_id: str, method_id: str) -> None:
+    if not any(row["id"] == method_id for row in await reg.db.mfa_methods.for_user(user_id)):
+        raise LookupError(method_id)
 
 
 async def _remove(reg: Registry, user_id: str, method_id: str) -> None:
@@ -146,7 +160,8 @@ async def _remove(reg: Registry, user_id: str, method_id: str) -> None:
 
 
 async def new_recovery_codes(reg: Registry, user_id: str) -> list[str]:
-    """Replace the user's recovery codes (the old ones stop working)."""
+    """Replace the user's recovery codes (the old ones stop working). The caller has checked who
+    asks: an API key, or on the security page a fresh second factor (mfa/fresh.py)."""
     codes = recovery.generate()
     await reg.db.recovery_codes.replace(user_id, codes)
     return codes

@@ -35,6 +35,7 @@ from authgate.registry import Registry
 
 log = logging.getLogger("authgate.passkeys")
 REGISTER, LOGIN = "webauthn.register", "webauthn.login"
+CONFIRM = "webauthn.confirm"  # a signed-in user confirming a change with a passkey (mfa/fresh.py)
 MAX_CLIENT_DATA_BYTES = 2048  # real clientDataJSON is ~250 bytes
 MAX_FIELD_CHARS = 16384  # attestation objects with certificate chains are a few KiB
 MAX_NAME_CHARS = 100
@@ -166,15 +167,17 @@ async def register(reg: Registry, user_id: str, credential: Any) -> Passkey:
     return Passkey.of(stored)
 
 
-async def authentication_options(reg: Registry, user_id: str | None, *, passwordless: bool) -> dict[str, Any]:
+async def authentication_options(reg: Registry, user_id: str | None, *, passwordless: bool,
+                                 kind: str = LOGIN) -> dict[str, Any]:
     """Options for navigator.credentials.get(). Without a user: a discoverable-credential request
-    (empty allowCredentials), for "Sign in with a passkey" and conditional UI."""
+    (empty allowCredentials), for "Sign in with a passkey" and conditional UI. `kind` keeps a
+    challenge to its ceremony: an assertion made to confirm a change cannot sign in, and back."""
     rp_id, _ = relying_party(reg)
     allow = [PublicKeyCredentialDescriptor(id=_unb64url(p.credential_id)) for p in await for_user(reg, user_id)] \
         if user_id else []
     # The user goes in the document, not the foreign key: a login id nobody has still gets options
     # (an empty allow list, so the answer does not reveal who exists) that no credential satisfies.
-    challenge = await _new_challenge(reg, LOGIN, None, {"passwordless": passwordless, "userId": user_id})
+    challenge = await _new_challenge(reg, kind, None, {"passwordless": passwordless, "userId": user_id})
     options = generate_authentication_options(
         rp_id=rp_id, challenge=challenge, timeout=reg.settings.webauthn_timeout_seconds * 1000,
         allow_credentials=allow,
@@ -182,10 +185,11 @@ async def authentication_options(reg: Registry, user_id: str | None, *, password
     return dict(json.loads(options_to_json(options)))
 
 
-async def authenticate(reg: Registry, credential: Any) -> Asserted:
-    """Verify an assertion against its stored challenge and credential; moves the counter."""
+async def authenticate(reg: Registry, credential: Any, kind: str = LOGIN) -> Asserted:
+    """Verify an assertion against its stored challenge (of this `kind`) and credential; moves
+    the counter."""
     challenge = _challenge_of(credential)
-    row = await reg.db.mfa_challenges.consume(challenge, LOGIN)
+    row = await reg.db.mfa_challenges.consume(challenge, kind)
     if row is None:
         raise PasskeyRefused("unknown, expired or spent authentication challenge")
     raw_id = credential.get("rawId") or credential.get("id")

@@ -1,7 +1,10 @@
 """The signed-in user's security page, `/account/mfa` (signed in = a live SSO session): set up an
 authenticator app (QR code rendered here with segno, no external service; a confirmation code
 proves the app works before anything is stored), see the recovery codes once, regenerate them,
-remove an app (with a fresh code), register, rename and remove passkeys.
+remove an app, register, rename and remove passkeys. Removing an app or a passkey, making new
+recovery codes, and adding a factor to an account that has one each need a fresh second factor
+(mfa/fresh.py: a code, a recovery code or a passkey, made for that change), so a stolen session
+cookie can neither strip the account's MFA nor add the thief's own passkey.
 
 Every form is CSRF-protected (ui/csrf.py, cookie scoped to /account); every change goes
 through the same core functions as the FusionAuth APIs (authgate/mfa/). A secret being set up
@@ -13,6 +16,8 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import segno
@@ -20,7 +25,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from authgate.errors import OAuthError
-from authgate.mfa import factors, passkeys, sealing, totp
+from authgate.mfa import factors, fresh, passkeys, sealing, totp
 from authgate.oauth2 import params as form_params
 from authgate.oauth2.params import Params
 from authgate.registry import Registry
@@ -36,12 +41,29 @@ log = logging.getLogger("authgate.ui.account_mfa")
 PATH = "/account/mfa"
 ENROL = "totp.enrol"
 ISSUER_LABEL = "authgate"
+MAX_ID_CHARS = 36  # method ids are 4 characters, passkey ids UUIDs
 
 
 class _Refused(Exception):
     def __init__(self, message: str, status: int = 403) -> None:
         super().__init__(message)
         self.message, self.status = message, status
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A form posted on the security page by a signed-in user, its CSRF token checked."""
+    request: Request
+    session: sso.SsoSession
+    form: Params
+
+    @property
+    def reg(self) -> Registry:
+        return registry(self.request)
+
+    @property
+    def user_id(self) -> str:
+        return str(self.session.user["id"])
 
 
 async def _signed_in(request: Request) -> sso.SsoSession:
@@ -65,6 +87,25 @@ async def _form(request: Request) -> Params:
     return params
 
 
+Handler = Callable[..., Awaitable[Response]]
+
+
+def _post(path: str) -> Callable[[Handler], Handler]:
+    """Route a form of this page: the handler runs only for a signed-in user whose form passed
+    the CSRF check, and gets `Posted` and the path's ids (cut to the longest id there is)."""
+    def register(handler: Handler) -> Handler:
+        async def endpoint(request: Request) -> Response:
+            try:
+                posted = Posted(request, await _signed_in(request), await _form(request))
+            except _Refused as exc:
+                return error_page(exc.message, exc.status)
+            return await handler(posted, **{k: str(v)[:MAX_ID_CHARS] for k, v in request.path_params.items()})
+        endpoint.__name__ = handler.__name__
+        router.post(path)(endpoint)
+        return handler
+    return register
+
+
 def _label(user: dict[str, Any]) -> str:
     return str(user.get("email") or user.get("username") or user["id"])
 
@@ -77,16 +118,15 @@ async def _page(request: Request, session: sso.SsoSession, *, template: str = "a
             for p in await passkeys.for_user(reg, user["id"])]
     with_form = template == "account_mfa.html"  # the page with "Add a passkey": a challenge for it
     options = await passkeys.registration_options(reg, user, "Passkey") if with_form else None
+    # One challenge for the page's "confirm with a passkey" buttons: one form is posted per view.
+    confirm = await fresh.passkey_options(reg, user["id"]) if with_form else None
     response = render(template, status=status, scripts=with_form, csrf_token=token, user_label=_label(user),
                       methods=await reg.db.mfa_methods.for_user(user["id"]), passkeys=keys,
                       remaining=await reg.db.recovery_codes.remaining(user["id"]),
-                      register_options=json.dumps(options), **extra)
+                      register_options=json.dumps(options), confirm_options=json.dumps(confirm) if confirm else "",
+                      **extra)
     csrf.set_cookie(request, response, token, "/account")
     return response
-
-
-def _refusal(exc: _Refused) -> Response:
-    return error_page(exc.message, exc.status)
 
 
 def _back(notice: str) -> Response:
@@ -94,7 +134,11 @@ def _back(notice: str) -> Response:
 
 
 NOTICES = {"totp-removed": "The authenticator app was removed.", "passkey-added": "Your passkey was added.",
+           "totp-all-removed": "You used a recovery code, so every authenticator app was removed, and the "
+                               "recovery codes with them.",
            "passkey-removed": "The passkey was removed.", "passkey-renamed": "The passkey was renamed."}
+NOT_FRESH = "{what} needs a current code from your authenticator app, a recovery code, or your passkey. Nothing was {done}."
+LOCKED = "Too many wrong codes: your account is locked for a while. Nothing was {done}."
 
 
 @router.get(PATH)
@@ -102,8 +146,19 @@ async def show(request: Request, done: str | None = None) -> Response:
     try:
         session = await _signed_in(request)
     except _Refused as exc:
-        return _refusal(exc)
+        return error_page(exc.message, exc.status)
     return await _page(request, session, notice=NOTICES.get(done or ""))
+
+
+async def _fresh_factor(post: Posted, what: str, done: str, assertion_field: str = "webauthnResponse") -> str | Response:
+    """The second factor the user just proved for this change (mfa/fresh.py), or the page again
+    with the reason nothing changed."""
+    try:
+        return await fresh.check(post.reg, post.user_id, code=post.form.get("code"),
+                                 assertion=post.form.get(assertion_field))
+    except fresh.NotFresh as exc:
+        message = (LOCKED if exc.locked else NOT_FRESH).format(what=what, done=done)
+        return await _page(post.request, post.session, status=400, error=message)
 
 
 def _qr_svg(uri: str) -> str:
@@ -112,23 +167,28 @@ def _qr_svg(uri: str) -> str:
                                                      svgclass="qr", title="QR code for your authenticator app"))
 
 
-async def _enrol_page(request: Request, session: sso.SsoSession, secret: bytes, enrol_id: str,
-                      error: str | None = None) -> Response:
-    uri = totp.provisioning_uri(secret, _label(session.user), ISSUER_LABEL)
-    return await _page(request, session, template="account_totp.html", status=400 if error else 200,
+async def _enrol_page(post: Posted, secret: bytes, enrol_id: str, error: str | None = None) -> Response:
+    uri = totp.provisioning_uri(secret, _label(post.session.user), ISSUER_LABEL)
+    return await _page(post.request, post.session, template="account_totp.html", status=400 if error else 200,
                        qr=_qr_svg(uri), secret_text=totp.base32(secret), enrol_id=enrol_id, error=error)
 
 
-@router.post(f"{PATH}/totp/start")
-async def totp_start(request: Request) -> Response:
-    try:
-        session = await _signed_in(request)
-        await _form(request)
-    except _Refused as exc:
-        return _refusal(exc)
-    reg, user_id = registry(request), session.user["id"]
+async def _may_add(post: Posted, assertion_field: str = "webauthnResponse") -> Response | None:
+    """Adding a factor to an account that has one takes a fresh one too: otherwise whoever holds
+    the session cookie adds their own passkey (which signs in alone) or app. None: go ahead."""
+    if not await factors.has_any(post.reg, post.user_id):
+        return None  # the first factor: the session is all there is to ask for
+    factor = await _fresh_factor(post, "Adding a second factor", "added", assertion_field)
+    return factor if isinstance(factor, Response) else None
+
+
+@_post(f"{PATH}/totp/start")
+async def totp_start(post: Posted) -> Response:
+    refused = await _may_add(post)
+    if refused is not None:
+        return refused
     secret = totp.new_secret()
-    return await _enrol_page(request, session, secret, await _new_enrolment(reg, user_id, secret))
+    return await _enrol_page(post, secret, await _new_enrolment(post.reg, post.user_id, secret))
 
 
 async def _new_enrolment(reg: Registry, user_id: str, secret: bytes) -> str:
@@ -149,95 +209,73 @@ async def _waiting_secret(reg: Registry, enrol_id: str | None, user_id: str) -> 
     return sealing.open_sealed(row["doc"]["secret"], user_id, reg.settings.mfa_secret_key)
 
 
-@router.post(f"{PATH}/totp")
-async def totp_confirm(request: Request) -> Response:
-    try:
-        session = await _signed_in(request)
-        form = await _form(request)
-    except _Refused as exc:
-        return _refusal(exc)
-    reg, user_id = registry(request), session.user["id"]
-    secret = await _waiting_secret(reg, form.get("enrolId"), user_id)
+@_post(f"{PATH}/totp")
+async def totp_confirm(post: Posted) -> Response:
+    reg, user_id = post.reg, post.user_id
+    secret = await _waiting_secret(reg, post.form.get("enrolId"), user_id)
     if secret is None:
         return error_page("This setup expired. Start again from your security page.", 400)
     try:
-        _, codes = await factors.enable_totp(reg, user_id, secret, (form.get("code") or "").strip())
+        _, codes = await factors.enable_totp(reg, user_id, secret, (post.form.get("code") or "").strip())
     except factors.BadCode:  # the same secret (the app already has it), under a new id
-        return await _enrol_page(request, session, secret, await _new_enrolment(reg, user_id, secret),
+        return await _enrol_page(post, secret, await _new_enrolment(reg, user_id, secret),
                                  "That code does not match. Enter the code your app shows now.")
-    return await _page(request, session, template="account_codes.html", codes=codes,
+    return await _page(post.request, post.session, template="account_codes.html", codes=codes,
                        notice="Your authenticator app is set up.")
 
 
-@router.post(f"{PATH}/totp/{{method_id}}/remove")
-async def totp_remove(request: Request, method_id: str) -> Response:
-    try:
-        session = await _signed_in(request)
-        form = await _form(request)
-    except _Refused as exc:
-        return _refusal(exc)
-    try:
-        await factors.remove(registry(request), session.user["id"], method_id[:36], form.get("code") or "")
-    except LookupError:
+@_post(f"{PATH}/totp/{{method_id}}/remove")
+async def totp_remove(post: Posted, method_id: str) -> Response:
+    if not any(m["id"] == method_id for m in await post.reg.db.mfa_methods.for_user(post.user_id)):
         return error_page("That authenticator app is not on your account.", 404)
-    except (factors.BadCode, factors.Locked):
-        return await _page(request, session, status=400, error="The code was not accepted, so nothing was removed.")
-    return _back("totp-removed")
+    factor = await _fresh_factor(post, "Removing an authenticator app", "removed")
+    if isinstance(factor, Response):
+        return factor
+    await factors.remove_proven(post.reg, post.user_id, method_id, factor)
+    return _back("totp-all-removed" if factor == "recovery" else "totp-removed")
 
 
-@router.post(f"{PATH}/recovery-codes")
-async def recovery_regenerate(request: Request) -> Response:
-    try:
-        session = await _signed_in(request)
-        await _form(request)
-    except _Refused as exc:
-        return _refusal(exc)
-    reg, user_id = registry(request), session.user["id"]
-    if not await reg.db.mfa_methods.for_user(user_id):
+@_post(f"{PATH}/recovery-codes")
+async def recovery_regenerate(post: Posted) -> Response:
+    if not await post.reg.db.mfa_methods.for_user(post.user_id):
         return error_page("Recovery codes come with an authenticator app; set one up first.", 400)
-    codes = await factors.new_recovery_codes(reg, user_id)
-    return await _page(request, session, template="account_codes.html", codes=codes,
+    factor = await _fresh_factor(post, "Making new recovery codes", "changed")
+    if isinstance(factor, Response):
+        return factor
+    codes = await factors.new_recovery_codes(post.reg, post.user_id)
+    return await _page(post.request, post.session, template="account_codes.html", codes=codes,
                        notice="Your old recovery codes no longer work.")
 
 
-@router.post(f"{PATH}/passkeys")
-async def passkey_add(request: Request) -> Response:
+@_post(f"{PATH}/passkeys")
+async def passkey_add(post: Posted) -> Response:
+    refused = await _may_add(post, "confirmResponse")  # webauthnResponse is the new passkey's
+    if refused is not None:
+        return refused
     try:
-        session = await _signed_in(request)
-        form = await _form(request)
-    except _Refused as exc:
-        return _refusal(exc)
-    reg, user_id = registry(request), session.user["id"]
-    try:
-        passkey = await passkeys.register(reg, user_id, json.loads(form.get("webauthnResponse") or ""))
+        passkey = await passkeys.register(post.reg, post.user_id, json.loads(post.form.get("webauthnResponse") or ""))
     except (ValueError, passkeys.PasskeyRefused) as exc:
-        log.info("account passkey registration refused for %s: %s", user_id, exc)
-        return await _page(request, session, status=400, error="The passkey could not be added. Try again.")
-    name = (form.get("name") or "").strip()
+        log.info("account passkey registration refused for %s: %s", post.user_id, exc)
+        return await _page(post.request, post.session, status=400, error="The passkey could not be added. Try again.")
+    name = (post.form.get("name") or "").strip()
     if name:
-        await passkeys.rename(reg, user_id, passkey.id, name)
+        await passkeys.rename(post.reg, post.user_id, passkey.id, name)
     return _back("passkey-added")
 
 
-@router.post(f"{PATH}/passkeys/{{passkey_id}}/rename")
-async def passkey_rename(request: Request, passkey_id: str) -> Response:
-    try:
-        session = await _signed_in(request)
-        form = await _form(request)
-    except _Refused as exc:
-        return _refusal(exc)
-    if not await passkeys.rename(registry(request), session.user["id"], passkey_id[:36], form.get("name") or ""):
+@_post(f"{PATH}/passkeys/{{passkey_id}}/rename")
+async def passkey_rename(post: Posted, passkey_id: str) -> Response:
+    if not await passkeys.rename(post.reg, post.user_id, passkey_id, post.form.get("name") or ""):
         return error_page("That passkey is not on your account, or the name was empty.", 400)
     return _back("passkey-renamed")
 
 
-@router.post(f"{PATH}/passkeys/{{passkey_id}}/remove")
-async def passkey_remove(request: Request, passkey_id: str) -> Response:
-    try:
-        session = await _signed_in(request)
-        await _form(request)
-    except _Refused as exc:
-        return _refusal(exc)
-    if not await passkeys.remove(registry(request), session.user["id"], passkey_id[:36]):
+@_post(f"{PATH}/passkeys/{{passkey_id}}/remove")
+async def passkey_remove(post: Posted, passkey_id: str) -> Response:
+    if not any(p.id == passkey_id for p in await passkeys.for_user(post.reg, post.user_id)):
         return error_page("That passkey is not on your account.", 404)
+    factor = await _fresh_factor(post, "Removing a passkey", "removed")
+    if isinstance(factor, Response):
+        return factor
+    await passkeys.remove(post.reg, post.user_id, passkey_id)  # may be the one that just confirmed it
     return _back("passkey-removed")

@@ -34,6 +34,7 @@ import httpx
 
 from authgate_demo.attacks import passkey
 from authgate_demo.attacks.matrix import Cell, Matrix, ScenarioInfo, not_applicable, not_run
+from authgate_demo.attacks.running import run_cell
 from authgate_demo.stack import STORE_ID, Stack, StackConfig
 
 SETUPS = ("password", "password+totp", "passkey")
@@ -214,32 +215,6 @@ def load(only: Sequence[str] | None = None) -> list[ModuleType]:
     return mods
 
 
-async def _one(mod: ModuleType, ctx: FactorCtx, timeout: float) -> Cell:
-    from authgate_demo.attacks.harness import NotRunnable
-
-    began = time.perf_counter()
-    try:
-        cell = await asyncio.wait_for(mod.run(ctx), timeout)
-    except NotRunnable as exc:
-        cell = not_run(str(exc))
-    except asyncio.TimeoutError:
-        cell = not_run(f"timed out after {timeout:.0f}s")
-    except Exception as exc:  # noqa: BLE001 - a failure is "not run" with the reason, never "blocked"
-        log.exception("factor scenario %s / %s failed", mod.ID, ctx.setup)
-        cell = not_run(f"error: {type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}")
-    finally:
-        for context in ctx.contexts:
-            with contextlib.suppress(Exception):
-                await context.close()
-        for cleanup in reversed(ctx.cleanups):
-            with contextlib.suppress(Exception):
-                res = cleanup()
-                if asyncio.iscoroutine(res):
-                    await res
-    cell.scenario, cell.mode, cell.seconds = mod.ID, ctx.setup, round(time.perf_counter() - began, 2)
-    return cell
-
-
 async def run_factor_matrix(browser: Any, browser_problem: str, data_root: Path, *, setups: Sequence[str] = SETUPS,
                             only: Sequence[str] | None = None, jwt_ttl: int = 8,
                             progress: Callable[[Cell], None] | None = None, scenario_timeout: float = 90.0,
@@ -284,7 +259,8 @@ async def run_factor_matrix(browser: Any, browser_problem: str, data_root: Path,
                     if why:
                         cell = _stamped(not_run(why), mod, setup)
                     else:
-                        cell = await _one(mod, FactorCtx(setup, mod.ID, stack, browser, flows), scenario_timeout)
+                        ctx = FactorCtx(setup, mod.ID, stack, browser, flows)
+                        cell = _stamped(await run_cell(mod, ctx, scenario_timeout, setup), mod, setup)
                     cells.append(cell)
                     if progress:
                         progress(cell)

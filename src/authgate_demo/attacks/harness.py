@@ -33,6 +33,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from authgate_demo.attacks.factors import SETUPS, run_factor_matrix
 from authgate_demo.attacks.matrix import NA, NOT_RUN, Cell, Matrix, ScenarioInfo, not_applicable, not_run
+from authgate_demo.attacks.running import NotRunnable, run_cell
 from authgate_demo.stack import DEMO_EMAIL, DEMO_PASSWORD, Stack, StackConfig
 
 MODES = ("implicit-localstorage", "implicit-cookie", "native-refresh-cookie", "code-pkce-cookie", "bff")
@@ -42,10 +43,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 DEFAULT_JWT_TTL = 8  # seconds: short, so "usable until exp" is measured, not assumed
 UI_TIMEOUT_MS = 15_000
 log = logging.getLogger("authgate_demo.attacks")
-
-
-class NotRunnable(Exception):
-    """A scenario cannot run here (missing endpoint, missing browser feature): reported as `not run`."""
 
 
 def free_port() -> int:
@@ -260,32 +257,6 @@ def scenario_info(mod: ModuleType) -> ScenarioInfo:
     return ScenarioInfo(mod.ID, mod.TITLE, (mod.__doc__ or "").strip())
 
 
-async def _run_one(mod: ModuleType, ctx: Ctx, timeout: float) -> Cell:
-    began = time.perf_counter()
-    try:
-        cell = await asyncio.wait_for(mod.run(ctx), timeout)
-    except NotRunnable as exc:
-        cell = not_run(str(exc))
-    except asyncio.TimeoutError:
-        cell = not_run(f"timed out after {timeout:.0f}s")
-    except Exception as exc:  # noqa: BLE001 - any failure is "not run", with the reason, never "blocked"
-        log.exception("scenario %s in %s failed", mod.ID, ctx.mode)
-        cell = not_run(f"error: {type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}")
-    finally:
-        for context in ctx.contexts:  # every scenario cleans up after itself
-            with contextlib.suppress(Exception):
-                await context.close()
-        ctx.contexts.clear()
-        for cleanup in reversed(ctx.cleanups):
-            with contextlib.suppress(Exception):
-                res = cleanup()
-                if asyncio.iscoroutine(res):
-                    await res
-        ctx.cleanups.clear()
-    cell.seconds = round(time.perf_counter() - began, 2)
-    return cell
-
-
 async def run_mode(mode: str, mods: list[ModuleType], browser: Any, sink: Sink, *, jwt_ttl: int,
                    data_root: Path, scenario_timeout: float = 60.0) -> list[Cell]:
     cells: list[Cell] = []
@@ -315,7 +286,7 @@ async def run_mode(mode: str, mods: list[ModuleType], browser: Any, sink: Sink, 
         async with httpx.AsyncClient(timeout=10, follow_redirects=False) as attacker:
             for mod in todo:
                 ctx = Ctx(mode=mode, stack=stack, browser=browser, sink=sink, attacker=attacker)
-                cells.append(_stamp(await _run_one(mod, ctx, scenario_timeout), mod, mode))
+                cells.append(_stamp(await run_cell(mod, ctx, scenario_timeout, mode), mod, mode))
     finally:
         await stack.stop()
     return cells

@@ -70,12 +70,23 @@ function wireGet(form) {
   }
 }
 
+// A form with data-confirm-options (adding a passkey to an account that has a factor) first
+// confirms with an existing passkey, unless the user typed a code into its code field.
+async function confirmFirst(form) {
+  const confirm = form.querySelector("input[name=confirmResponse]");
+  const code = form.querySelector("input[name=code]");
+  if (!confirm || !form.dataset.confirmOptions || (code && code.value.trim())) return;
+  const options = requestOptions(JSON.parse(form.dataset.confirmOptions));
+  confirm.value = JSON.stringify(credentialJSON(await navigator.credentials.get({ publicKey: options })));
+}
+
 function wireCreate(form) {
   const options = JSON.parse(form.dataset.options);
   form.addEventListener("submit", async (event) => {
     if (form.querySelector("input[name=webauthnResponse]").value) return; // already filled: post it
     event.preventDefault();
     try {
+      await confirmFirst(form);
       post(form, await navigator.credentials.create({ publicKey: creationOptions(options) }));
     } catch (err) {
       showError(form, err);

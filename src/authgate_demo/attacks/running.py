@@ -1,0 +1,52 @@
+"""Running one scenario for one cell, the same way for both matrices (harness.py's workflow
+modes, factors.py's login setups): a time limit, any failure reported as `not run` with its
+reason (never as blocked), and the scenario's browser contexts and cleanups undone afterwards."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any, Protocol
+
+from authgate_demo.attacks.matrix import Cell, not_run
+
+log = logging.getLogger("authgate_demo.attacks")
+
+
+class NotRunnable(Exception):
+    """A scenario cannot run here (missing endpoint, missing browser feature): reported as `not run`."""
+
+
+class ScenarioCtx(Protocol):
+    contexts: list[Any]
+    cleanups: list[Callable[[], Any]]
+
+
+async def run_cell(mod: ModuleType, ctx: ScenarioCtx, timeout: float, where: str) -> Cell:
+    """`mod.run(ctx)` as a cell (timed); `where` names the column in the log."""
+    began = time.perf_counter()
+    try:
+        cell: Cell = await asyncio.wait_for(mod.run(ctx), timeout)
+    except NotRunnable as exc:
+        cell = not_run(str(exc))
+    except asyncio.TimeoutError:
+        cell = not_run(f"timed out after {timeout:.0f}s")
+    except Exception as exc:  # noqa: BLE001 - any failure is "not run", with the reason, never "blocked"
+        log.exception("scenario %s in %s failed", mod.ID, where)
+        cell = not_run(f"error: {type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}")
+    finally:
+        for context in ctx.contexts:  # every scenario cleans up after itself
+            with contextlib.suppress(Exception):
+                await context.close()
+        ctx.contexts.clear()
+        for cleanup in reversed(ctx.cleanups):
+            with contextlib.suppress(Exception):
+                res = cleanup()
+                if asyncio.iscoroutine(res):
+                    await res
+        ctx.cleanups.clear()
+    cell.seconds = round(time.perf_counter() - began, 2)
+    return cell
