@@ -406,8 +406,9 @@ def attacks(mode: list[str] = typer.Option([], "--mode", help="Workflow mode to 
             jwt_ttl: int = typer.Option(8, "--jwt-ttl", help="Access token lifetime in seconds for the attacked stacks."),
             setup: list[str] = typer.Option([], "--setup", help="Login setup for the factor x attack matrix (repeatable; "
                                             "default: password, password+totp, passkey; 'none' skips it).")) -> None:
-    """Run every attack scenario in every workflow mode, and the attacks on the login against each
-    login setup (real Chromium, real servers), and write both matrices."""
+    """Run every attack scenario in every workflow mode, the attacks on the login against each
+    login setup, and the attacks on the emailed reset link (real Chromium, real servers), and write
+    the three matrices."""
     from authgate_demo.attacks.harness import MODES, SETUPS, run_matrix
     from authgate_demo.attacks.report import MARK, write
 
@@ -426,5 +427,5 @@ def attacks(mode: list[str] = typer.Option([], "--mode", help="Workflow mode to 
     matrix = asyncio.run(run_matrix(modes, scenario or None, jwt_ttl=jwt_ttl, progress=progress, setups=setups))
     for path in write(matrix, out, [f.strip() for f in format.split(",") if f.strip()]):
         typer.echo(f"wrote {path}")
-    factor_cells = len(matrix.factors.cells) if matrix.factors else 0
-    typer.echo(f"{len(matrix.cells) + factor_cells} cells in {matrix.seconds:.0f}s")
+    extra = sum(len(m.cells) for m in (matrix.factors, matrix.lifecycle) if m is not None)
+    typer.echo(f"{len(matrix.cells) + extra} cells in {matrix.seconds:.0f}s")

@@ -59,7 +59,7 @@ async def load(reg: Registry, user_id: str, app_id: str) -> dict[str, Any]:
 
 
 async def register_user(reg: Registry, registration: dict[str, Any], uid: str | None,
-                        user_obj: dict[str, Any] | None, *, skip_verification: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
+                        user_obj: dict[str, Any] | None, *, skip_verification: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
     """Register user `uid`, or create `user_obj` and register it; returns (user, registration).
     The API's POST and the admin console's "add registration" form. If the registration cannot
     be stored, a user created for it is removed again."""

@@ -66,6 +66,7 @@ def _sections(form: Form, current: dict[str, Any]) -> dict[str, Any]:
         "registrationConfiguration": {
             "enabled": form.checked("registrationConfiguration.enabled"),
             "confirmPassword": form.checked("registrationConfiguration.confirmPassword"),
+            "loginIdType": "username" if form.get("registrationConfiguration.loginIdType") == "username" else "email",
             **{name: {"enabled": form.checked(f"registrationConfiguration.{name}.enabled"),
                       "required": form.checked(f"registrationConfiguration.{name}.required")} for name in OPTIONAL_FIELDS},
         },
