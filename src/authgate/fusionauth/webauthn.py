@@ -1,6 +1,7 @@
 """FusionAuth's WebAuthn APIs over authgate/mfa/passkeys.py.
 
-- `POST /api/webauthn/register/start` (API key or the user's JWT): `{userId, displayName, name,
+- `POST /api/webauthn/register/start` (API key, as in FusionAuth: a passkey signs in alone, so
+  the user's access token, which may be stolen, cannot add one): `{userId, displayName, name,
   workflow}` -> `{options}` for navigator.credentials.create().
 - `POST /api/webauthn/register/complete`: `{userId, credential, origin, rpId}` -> `{credential}`.
 - `POST /api/webauthn/start` (API key): `{applicationId, loginId or userId, workflow}` ->
@@ -60,7 +61,11 @@ def _credential(body: dict[str, Any]) -> dict[str, Any]:
 @router.post("/api/webauthn/register/start", openapi_extra=WEBAUTHN_BODY)
 async def register_start(request: Request) -> Response:
     reg = registry(request)
+    if await api_key(request) is None:
+        raise unauthorized()
     body = await read_json_object(request)
+    if body.get("userId") is None:
+        raise field_error("userId", "blank", "You must specify the [userId] field.")
     user = await target_user(request, body.get("userId"))
     name, display = body.get("name"), body.get("displayName")
     options = await passkeys.registration_options(reg, user, name if isinstance(name, str) else "Passkey",
