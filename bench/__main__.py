@@ -116,14 +116,8 @@ def run(args: argparse.Namespace) -> Report:
     })
     _log(f"logs in {plan.log_dir}")
 
-    # Ceiling and peer first, on the otherwise idle server core.
-    hashes = None
-    if "login" in args.only:
-        try:
-            _log("raw argon2id ceiling")
-            hashes = ceiling.measure(plan.duration)
-        except Exception as exc:  # noqa: BLE001 - reported in the table
-            report.notes.append(f"argon2 ceiling failed: {exc}")
+    # The peer first, on the otherwise idle server core. (The argon2 ceiling is measured right
+    # before and after the login phase: see _login.)
     peer_cc = peer_intro = peer_refresh = None  # LoadResults
     if args.no_peer:
         peer_reason = "peer skipped (--no-peer)"
@@ -146,7 +140,7 @@ def run(args: argparse.Namespace) -> Report:
         else:
             plan.cpu_probe = server.cpu_seconds
             try:
-                provisioned = _measure_authgate(args, plan, report, server, api_key, hashes, peer_cc, peer_intro,
+                provisioned = _measure_authgate(args, plan, report, server, api_key, peer_cc, peer_intro,
                                                 peer_reason, peer_refresh)
                 if provisioned is not None:
                     extra.run_all(args, plan, report, server, provisioned, work, database_url)
@@ -226,7 +220,7 @@ def _node_version() -> str:
         return "?"
 
 
-def _measure_authgate(args, plan, report, server, api_key, hashes, peer_cc, peer_intro, peer_reason,
+def _measure_authgate(args, plan, report, server, api_key, peer_cc, peer_intro, peer_reason,
                       peer_refresh=None):
     """The empty-database phases; returns the provisioned application and users (None if that failed)."""
     try:
@@ -240,15 +234,7 @@ def _measure_authgate(args, plan, report, server, api_key, hashes, peer_cc, peer
     intro_rps, intro_cpu = (peer_intro.rps, peer_intro.server_cpu) if peer_intro else (None, None)
 
     if "login" in args.only:
-        _log("login")
-        ref = dict(reference="raw argon2id hashes/s, 1 core (m=19456,t=2,p=1)",
-                   reference_value=hashes["hashes_per_second"] if hashes else None,
-                   reference_cpu=hashes.get("cpu_share") if hashes else None,
-                   goal=">= 0.93x", goal_ratio=0.93)
-        try:
-            report.add(Row.from_load("POST /api/login", scenarios.login(plan, p), **ref))
-        except Exception as exc:  # noqa: BLE001
-            _failed(report, "POST /api/login", exc, **ref)
+        _login(plan, report, p)
     if "refresh" in args.only:
         _log("refresh")
         ref = dict(reference=peer_cc_name, reference_value=cc_rps, reference_cpu=cc_cpu, goal=">= 1.0x",
@@ -302,9 +288,43 @@ def _measure_authgate(args, plan, report, server, api_key, hashes, peer_cc, peer
     return p
 
 
+def _ceiling(report: Report, duration: float) -> dict | None:
+    try:
+        return ceiling.measure(duration)
+    except Exception as exc:  # noqa: BLE001 - reported in the table
+        report.notes.append(f"argon2 ceiling failed: {exc}")
+        return None
+
+
+def _login(plan: scenarios.Plan, report: Report, p) -> None:
+    """The login phase between two measurements of the raw argon2id ceiling, compared with their
+    mean: on a shared machine the hash rate itself drifts by 10-20 % within a minute (other
+    tenants' memory traffic through the shared L3), and a ceiling taken a minute earlier, before
+    the peer's phases, moved the login ratio by as much."""
+    _log("raw argon2id ceiling, then login, then the ceiling again")
+    before = _ceiling(report, plan.duration)
+    try:
+        result = scenarios.login(plan, p)
+    except Exception as exc:  # noqa: BLE001
+        result, failure = None, exc
+    after = _ceiling(report, plan.duration)
+    measured = [h for h in (before, after) if h]
+    ref = dict(reference="raw argon2id hashes/s, 1 core (m=19456,t=2,p=1)",
+               reference_value=sum(h["hashes_per_second"] for h in measured) / len(measured) if measured else None,
+               reference_cpu=sum(h["cpu_share"] for h in measured) / len(measured) if measured else None,
+               goal=">= 0.93x", goal_ratio=0.93)
+    if result is None:
+        _failed(report, "POST /api/login", failure, **ref)
+        return
+    row = report.add(Row.from_load("POST /api/login", result, **ref))
+    if measured:
+        row.note = "; ".join(n for n in (row.note, "ceiling before / after the phase: " + " / ".join(
+            f"{h['hashes_per_second']:.1f}" for h in measured) + " hashes/s (mean taken)") if n)
+
+
 def _measure_memory(args, plan, report, work: Path, api_key: str) -> None:
     metric = "RSS per 100k refresh tokens + SSO sessions"
-    ref = dict(unit="MB", reference="goal 50 MB", reference_value=50.0, goal="<= 50 MB", goal_ratio=1.0,
+    ref = dict(unit="MB", reference="goal 5 MB (issue 16)", reference_value=5.0, goal="<= 5 MB", goal_ratio=1.0,
                lower_is_better=True)
     database_url = _database_url(args, report)
     # Cheap argon2 for this server only, so that N logins fit the time bound; hashing memory is

@@ -1,11 +1,13 @@
 """A real HTTP webhook receiver for tests: `http.server` on a free loopback port, in a thread.
 
 `behaviour` decides each answer: a status (200, 500), a delay longer than the sender's timeout,
-or a redirect. Every request received is kept, raw body included, to verify signatures.
+or a redirect. Every request received is kept, raw body included, to verify signatures. With
+`tls` (a server `SSLContext`) it answers over https.
 """
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -31,11 +33,12 @@ class Receiver:
     location: str | None = None
     received: list[Received] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
+    tls: ssl.SSLContext | None = None
 
     @property
     def url(self) -> str:
         assert self.server is not None
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.server.server_address[1]}/hook"
 
     def start(self) -> "Receiver":
         receiver = self
@@ -57,6 +60,8 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        if self.tls is not None:  # handshakes happen in the handler threads (on first read), not in accept
+            self.server.socket = self.tls.wrap_socket(self.server.socket, server_side=True, do_handshake_on_connect=False)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 

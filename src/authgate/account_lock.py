@@ -8,17 +8,10 @@ active: the user keeps their registrations and can log in again once unlocked.
 """
 from __future__ import annotations
 
-from typing import Any
-
 from authgate import events, lockout, revocation
 from authgate.clock import clock
+from authgate.lock_state import FOREVER_MS
 from authgate.registry import Registry
-
-FOREVER_MS = 100 * 365 * 86_400_000
-
-
-def locked(failures: dict[str, Any] | None) -> bool:
-    return bool(failures and (failures["locked_until_instant"] or 0) > clock.now_ms())
 
 
 async def lock(reg: Registry, user_id: str) -> None:

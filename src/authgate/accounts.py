@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from authgate import events, lockout
+from authgate import events, lock_state, lockout
 from authgate.clock import clock
 from authgate.registry import Registry
 from authgate.storage.repos.login_failures import NOBODY
@@ -23,9 +23,9 @@ class LoginRefused(Exception):
     alike: no user enumeration) | locked (too many failed logins, or an administrator's lock) |
     inactive | expired. `detail` is for logs only."""
 
-    def __init__(self, reason: str, detail: str | None = None) -> None:
+    def __init__(self, reason: str, detail: str | None = None, event_reason: str | None = None) -> None:
         super().__init__(detail or reason)
-        self.reason, self.detail = reason, detail or reason
+        self.reason, self.detail, self.event_reason = reason, detail or reason, event_reason
 
 
 # For operators (the `user.login.failed` event), never for the client.
@@ -81,8 +81,10 @@ async def authenticate(reg: Registry, login_id: str, password: str) -> dict[str,
     if user is None:
         await reg.hasher.verify(None, password)
         raise LoginRefused("not_found")
-    if failures and (failures["locked_until_instant"] or 0) > clock.now_ms():
+    if lock_state.locked(failures):
         await reg.hasher.verify(None, password)
+        if lock_state.by_admin(failures):
+            raise LoginRefused("locked", f"user {user['id']} locked by an administrator", "locked by an administrator")
         raise LoginRefused("locked", f"user {user['id']} locked out")
     ok, needs_rehash = await reg.hasher.verify(user["password_hash"], password)
     if not ok:
@@ -107,7 +109,8 @@ async def authenticate_logged(reg: Registry, login_id: str, password: str, appli
     try:
         return await authenticate(reg, login_id, password)
     except LoginRefused as exc:
-        await events.login_failed(reg, login_id, _EVENT_REASONS.get(exc.reason, exc.reason), application_id)
+        await events.login_failed(reg, login_id, exc.event_reason or _EVENT_REASONS.get(exc.reason, exc.reason),
+                                 application_id)
         raise
 
 

@@ -1,11 +1,12 @@
 """Declared shapes of request bodies: one declaration checks the types and renders the schema.
 
-A handler's validator runs `SHAPE.problems(obj, "user")` (every field of the wrong JSON type, at
-any depth, FusionAuth style: `[invalid]user.email`), and the route publishes
-`request_body("user", SHAPE)` as its OpenAPI request body: the served document describes
-exactly what the handler checks, with no second table to drift (`web/openapi.py` adds only the
-error responses). Semantic rules (formats, uniqueness, enums with their own messages) stay in
-the validators; `enum` and `description` here only document them.
+A route declares its JSON body once, with `web/bodies.declares(Body(...))`; its handler reads the
+body with `web/bodies.read_body`, which runs the declaration (every field of the wrong JSON type,
+at any depth, FusionAuth style: `[invalid]user.email`), and the OpenAPI document publishes the
+same declaration's schema (web/openapi.py): the served document describes exactly what the
+handler checks, with no second table to drift (tests/security/test_openapi_bodies.py walks both).
+Semantic rules (formats, uniqueness, enums with their own messages) stay in the validators;
+`enum` and `description` here only document them. A `closed` shape also refuses unknown fields.
 """
 from __future__ import annotations
 
@@ -29,12 +30,18 @@ class Shape:
     required: tuple[str, ...] = ()
     enums: dict[str, tuple[str, ...]] = field(default_factory=dict)
     description: str = ""
+    closed: bool = False  # unknown fields are refused (the search endpoints), not ignored
+    max_chars: int | None = None  # of every text field at this level
 
     def problems(self, obj: Any, prefix: str | None) -> list[Problem]:
         """Wrong JSON types in `obj` (absent and null are fine here; `required` is the validator's)."""
         out: list[Problem] = []
         if not isinstance(obj, dict):
             return out
+        if self.closed:
+            for key in sorted(k for k in obj if k not in self.fields):
+                name = f"{prefix}.{key}" if prefix else key
+                out.append((name, "invalid", f"[{key}] is not a field here; use one of {', '.join(sorted(self.fields))}."))
         for key, kind in self.fields.items():
             value = obj.get(key)
             if value is None:
@@ -54,10 +61,14 @@ class Shape:
                             else out.append(_wrong(name))
             elif not is_kind(value, kind):
                 out.append(_wrong(name))
+            elif self.max_chars is not None and isinstance(value, str) and len(value) > self.max_chars:
+                out.append((name, "invalid", f"The [{name}] field is longer than {self.max_chars} characters."))
         return out
 
     def schema(self) -> dict[str, Any]:
         props = {k: _schema(kind) for k, kind in self.fields.items()}
+        if self.max_chars is not None:
+            props = {k: {**v, "maxLength": self.max_chars} if v.get("type") == "string" else v for k, v in props.items()}
         for key, values in self.enums.items():
             if key in props:
                 props[key] = {**props[key], "enum": list(values)}
@@ -66,6 +77,8 @@ class Shape:
             out["required"] = list(self.required)
         if self.description:
             out["description"] = self.description
+        if self.closed:
+            out["additionalProperties"] = False
         return out
 
 
@@ -90,6 +103,45 @@ def _schema(kind: Kind) -> dict[str, Any]:
     return {"type": types[0]} if len(types) == 1 else {"type": types}
 
 
+@dataclass(frozen=True)
+class Body:
+    """A route's JSON request body: `{wrapper: shape}` plus top-level `extra` fields, or the shape
+    itself (`wrapper` None).
+
+    `collected`: the handler's validator adds the wrapped shape's problems to its own errors, so a
+    request hears of every bad field at once (FusionAuth's way); reading then checks only `extra`.
+    Otherwise reading refuses every wrongly typed field before the handler looks at any.
+    `ids`: fields naming something (`twoFactorId`) whose wrongly typed value answers 404, as one
+    that names nothing does (FusionAuth's answer for an unknown id)."""
+    shape: Shape
+    wrapper: str | None = None
+    extra: dict[str, Kind] = field(default_factory=dict)
+    collected: bool = False
+    ids: tuple[str, ...] = ()
+    optional: bool = False  # the request may have no body at all (its fields may come in the query)
+
+    def problems(self, body: dict[str, Any], *, on_read: bool = False) -> list[Problem]:
+        out = Shape(dict(self.extra)).problems(body, None)
+        if on_read and self.collected:
+            return out
+        if self.wrapper is None:
+            return self.shape.problems(body, None) + out
+        return self.shape.problems(body.get(self.wrapper), self.wrapper) + out
+
+    def schema(self) -> dict[str, Any]:
+        if self.wrapper is None:
+            schema = self.shape.schema()
+            if self.extra:
+                schema = {**schema, "properties": {**schema["properties"], **{k: _schema(v) for k, v in self.extra.items()}}}
+            return schema
+        props = {self.wrapper: self.shape.schema(), **{k: _schema(v) for k, v in self.extra.items()}}
+        return {"type": "object", "required": [self.wrapper], "properties": props}
+
+    def openapi(self) -> dict[str, Any]:
+        """The operation's `requestBody` (JSON)."""
+        return {"required": not self.optional, "content": {"application/json": {"schema": self.schema()}}}
+
+
 # RFC 7009 section 2.1 and RFC 7662 section 2.1: the token, its hint, and client_secret_post credentials.
 TOKEN_HINT_FORM = Shape({"token": str, "token_type_hint": str, "client_id": str, "client_secret": str},
                         required=("token",))
@@ -98,17 +150,3 @@ TOKEN_HINT_FORM = Shape({"token": str, "token_type_hint": str, "client_id": str,
 def form_body(shape: Shape) -> dict[str, Any]:
     """`openapi_extra` for an endpoint that reads an `application/x-www-form-urlencoded` body (OAuth)."""
     return {"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": shape.schema()}}}}
-
-
-def pydantic_body(model: Any) -> dict[str, Any]:
-    """`openapi_extra` for a handler that validates its body with a pydantic model: the model's schema."""
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
-
-
-def request_body(wrapper: str | None, shape: Shape, *, extra: dict[str, Kind] | None = None) -> dict[str, Any]:
-    """`openapi_extra` for a route whose JSON body is `{wrapper: <shape>}` (or the shape itself)."""
-    schema = shape.schema() if wrapper is None else \
-        {"type": "object", "required": [wrapper], "properties": {wrapper: shape.schema()}}
-    for key, kind in (extra or {}).items():
-        schema["properties"][key] = _schema(kind)
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}

@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 from authgate.console import CONSOLE_APP_ID
 from authgate.web.app import create_app
 from tests.admin.conftest import ADMIN_EMAIL, Console, csrf_of, new_client, post, sign_in
-from tests.conftest import IDP
+from tests.conftest import API_KEY, IDP
 
 ANY_ID = "0b7e2a8c-6f1d-4c3a-9e5b-2d4f6a8c0e1f"
 OUTSIDE = ("/admin/callback", "/admin/static/{name}")  # the OAuth redirect URI and the stylesheet/script
@@ -128,8 +128,14 @@ async def test_html_in_every_field_is_rendered_inert(console: Console) -> None:
     assert r.status_code == 303
     user_page = r.headers["location"].split("?")[0]
     app = next(a for a in await console.reg.db.applications.list() if a["name"] == evil)
+    # What others type reaches the console too: login ids and user agents of logins, audit entries.
+    await console.anon.post("/api/login", json={"loginId": evil, "password": "x"}, headers={"User-Agent": evil})
+    await console.anon.post("/api/login", json={"loginId": "evil@example.com", "password": "a long password"},
+                            headers={"User-Agent": evil})
+    entry = {"auditLog": {"insertUser": evil, "message": evil, "reason": evil}}
+    assert (await console.anon.post("/api/system/audit-log", json=entry, headers={"Authorization": API_KEY})).status_code == 200
     for path in ("/admin/applications", f"/admin/applications/{app['id']}", "/admin/users?q=evil", user_page,
-                 f"/admin/users/{console.admin_user['id']}"):
+                 f"/admin/users/{console.admin_user['id']}", "/admin/", "/admin/logins", "/admin/audit"):
         page = (await console.admin.get(path)).text
         assert "<script>alert" not in page and "<img src=x" not in page, path
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page or path.endswith(console.admin_user["id"]), path

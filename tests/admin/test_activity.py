@@ -86,3 +86,21 @@ async def test_webhook_form_shows_the_apis_refusals(console: Console) -> None:
                    {"url": "http://10.1.2.3/hook", "connectTimeout": "0", "readTimeout": "1000"})
     assert r.status_code == 400 and 'aria-invalid="true"' in r.text
     assert await console.reg.db.webhooks.list() == []
+
+
+async def test_a_webhooks_tls_certificate_is_set_in_the_console(console: Console, receiver: Receiver, tmp_path) -> None:  # noqa: ANN001
+    from tests.fusionauth.test_webhook_https import self_signed
+
+    form = {"url": receiver.url.replace("http:", "https:"), "connectTimeout": "1000", "readTimeout": "1000", "global": "on"}
+    bad = await post(console.admin, "/admin/webhooks/new", "/admin/webhooks/new", {**form, "sslCertificate": "<b>not PEM</b>"})
+    assert bad.status_code == 400 and 'id="err-sslCertificate"' in bad.text and "<b>not PEM" not in bad.text
+    pem = self_signed(tmp_path, "receiver")[0]
+    r = await post(console.admin, "/admin/webhooks/new", "/admin/webhooks/new",
+                   {**form, "sslCertificate": pem.replace("\n", "\r\n")})  # as a textarea posts it
+    assert r.status_code == 303, r.text[:500]
+    [hook] = await console.reg.db.webhooks.list()
+    assert hook["doc"]["sslCertificate"] == pem
+    page = r.headers["location"].split("?")[0]
+    assert pem.splitlines()[1] in (await console.admin.get(page)).text
+    cleared = await post(console.admin, page, page, {**form, "sslCertificate": ""})
+    assert cleared.status_code == 303 and not (await console.reg.db.webhooks.get(hook["id"]))["doc"].get("sslCertificate")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from authgate.clock import clock
 from authgate.console import CONSOLE_APP_ID
 from authgate.storage.repos.events import AuditQuery
 from tests.admin.conftest import PASSWORD, USER_EMAIL, Console, post
@@ -103,8 +104,19 @@ async def test_create_lock_unlock_deactivate_and_edit_a_user(console: Console) -
     assert await _login_status(console, "new@example.com") == 200
 
     assert (await post(console.admin, page, f"{page}/state", {"action": "lock"})).status_code == 303
-    assert "locked" in (await console.admin.get(page)).text
-    assert await _login_status(console, "new@example.com") == 409
+    shown = await console.admin.get(page)
+    # A lock without end says so; nothing calls it temporary (here, at the login API or the hosted page).
+    assert "locked by an administrator" in shown.text and "temporar" not in shown.text.lower()
+    refused = await console.anon.post("/api/login", json={"loginId": "new@example.com", "password": PASSWORD})
+    assert refused.status_code == 409 and "by an administrator" in refused.text
+    audit_failures = [e for e in (await console.reg.db.audit_log.search(AuditQuery(limit=5)))[1]
+                      if e["event_type"] == "user.login.failed"]
+    assert "locked by an administrator" in str(audit_failures[0]["data"])
+    assert (await post(console.admin, page, f"{page}/state", {"action": "unlock"})).status_code == 303
+    assert await _login_status(console, "new@example.com") == 200
+    # A lockout after wrong second-factor codes (the same row, with an end): the page says when it ends.
+    await console.reg.db.login_failures.lock(user["id"], clock.now_ms() + 180_000)
+    assert "locked until" in (shown := (await console.admin.get(page)).text) and "by an administrator" not in shown
     assert (await post(console.admin, page, f"{page}/state", {"action": "unlock"})).status_code == 303
     assert await _login_status(console, "new@example.com") == 200
 

@@ -52,10 +52,11 @@ async def test_request_only_endpoints_are_served_by_the_front_door(registry):
 async def test_no_endpoint_behind_an_api_key_is_served_by_the_front_door(registry, client):
     served = _plain(create_app(registry.settings, registry))
     assert served, "nothing installed"
-    # Public under /api/user: a change-password id or the user's own JWT is the credential (an API
-    # key is only one of the ways in), so the front door may serve them.
-    public = {"/api/user/change-password"}
+    # Public under /api/user: a change-password id, a verification id or the user's own JWT is the
+    # credential (an API key is only one of the ways in), so the front door may serve them.
+    public = {"/api/user/change-password", "/api/user/verify-email"}
     assert not [p for p in served if p.startswith(ADMIN_PREFIXES) and p not in public], sorted(served)
+    assert served["/api/user/verify-email"] == {"POST"}  # PUT (re-send) is behind the API key
     # Same path, two guards: POST /api/jwt/refresh is public, GET lists tokens for an API key.
     assert served["/api/jwt/refresh"] == {"POST"}
     assert (await client.get("/api/jwt/refresh")).status_code == 401

@@ -1,9 +1,10 @@
 """The admin console in Chromium: an administrator signs in through the hosted login (the console
 is an OAuth client of authgate), creates an application and a user, locks and unlocks the user,
 ends a user's session and watches the Store log out at its next refresh, rotates a signing key,
-adds a webhook and sees its delivery; a non-admin gets 403. Every page is also checked for
-script errors (a CSP violation would be one) and drawn at 1280x720 and phone width; the
-screenshots land in test-artifacts/admin-console/ (docs/screenshots/ keeps copies).
+adds a webhook and sees its delivery, makes an API key and reads the login records; a non-admin
+gets 403 on every page. Every page is also checked for script errors (a CSP violation would be
+one) and drawn at 1280x720 and phone width; the screenshots land in test-artifacts/admin-console/
+(docs/screenshots/ keeps copies). On SQLite and on PostgreSQL.
 """
 from __future__ import annotations
 
@@ -18,11 +19,15 @@ from authgate_demo.stack import ADMIN_EMAIL
 from tests.receiver import Receiver
 
 from .harness import EXPECT_TIMEOUT, Shots, claims, fill_hosted_login, jar, running_stack, until, wait_past
+from .test_account_lifecycle import idp_database  # noqa: F401 - fixture: SQLite, or a fresh PostgreSQL schema
 
 pytestmark = pytest.mark.e2e
 expect.set_options(timeout=EXPECT_TIMEOUT)
 STORE = "store.authgate.localhost"
 DESKTOP, PHONE = {"width": 1280, "height": 720}, {"width": 390, "height": 844}
+# Every page of the console (GET); a signed-in non-administrator gets 403 on each.
+PAGES = ("/admin/", "/admin/applications", "/admin/applications/new", "/admin/users", "/admin/users/new", "/admin/keys",
+         "/admin/api-keys", "/admin/audit", "/admin/logins", "/admin/webhooks", "/admin/webhooks/new")
 
 
 async def sign_in(page: Any, console_url: str, email: str, password: str) -> None:
@@ -40,12 +45,12 @@ def watch(page: Any, problems: list[str]) -> None:
     page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))  # the data-confirm prompts
 
 
-async def test_admin_console_end_to_end(browser, tmp_path):  # type: ignore[no-untyped-def]
-    shot = Shots("admin-console")
+async def test_admin_console_end_to_end(browser, tmp_path, backend, idp_database):  # type: ignore[no-untyped-def]
+    shot = Shots("admin-console" if backend == "sqlite" else f"admin-console-{backend}")
     receiver = Receiver().start()
     try:
         async with running_stack(tmp_path, "code-pkce-cookie",
-                                 idp_overrides={"webhook_allowed_networks": "127.0.0.0/8"}) as stack:
+                                 idp_overrides={"webhook_allowed_networks": "127.0.0.0/8", **idp_database}) as stack:
             await _drive(browser, stack, shot, receiver)
     finally:
         receiver.stop()
@@ -159,6 +164,24 @@ async def _drive(browser: Any, stack: Any, shot: Shots, receiver: Receiver) -> N
     await expect(page.locator("tr.delivery").first).to_contain_text("200")
     await shot(page, "webhook-deliveries")
 
+    # An API key: its value is shown once, and it works.
+    await page.get_by_role("link", name="API keys").click()
+    await page.get_by_label("Description").fill("reporting <script>")
+    await page.get_by_role("button", name="Create API key").click()
+    await expect(page.get_by_role("heading", name="API key created")).to_be_visible()
+    value = (await page.locator("#secret-value").text_content() or "").strip()
+    async with stack.http("idp") as idp:
+        assert (await idp.get("/api/webhook", headers={"Authorization": value})).status_code == 200
+    await page.get_by_role("link", name="Done").click()
+    await expect(page.locator("table")).to_contain_text("reporting <script>")  # text, not markup
+    assert value not in await page.content()
+
+    # The login records list the logins above (Clerk's, through the Login API).
+    await page.get_by_role("link", name="Logins", exact=True).click()
+    await expect(page.get_by_role("heading", name="Login records")).to_be_visible()
+    await expect(page.locator("table")).to_contain_text("clerk@example.com")
+    await shot(page, "login-records")
+
     # The audit log names the administrator for what was done here.
     await page.get_by_role("link", name="Audit log").click()
     await expect(page.locator("table")).to_contain_text(f"admin:{ADMIN_EMAIL}")
@@ -177,8 +200,9 @@ async def _drive(browser: Any, stack: Any, shot: Shots, receiver: Receiver) -> N
     other = await visitor.new_page()
     await sign_in(other, console_url, "richard@example.com", "password")
     await expect(other.get_by_role("heading", name="Not an administrator")).to_be_visible()
-    response = await other.goto(cfg.idp_url + "/admin/users")
-    assert response is not None and response.status == 403
+    for path in PAGES:
+        response = await other.goto(cfg.idp_url + path)
+        assert response is not None and response.status == 403, path
     await shot(other, "non-admin-403")
 
     assert not problems, problems

@@ -106,7 +106,7 @@ async def test_the_hosted_page_says_the_same_for_unknown_and_existing_ids(client
         pages = [await login(client, params, login_id=who, password="wrong") for _ in range(6)]
         texts[who] = [(p.status_code, re.findall(r'id="login-error">([^<]*)<', p.text)) for p in pages]
     assert texts["richard@example.com"] == texts["nobody@example.com"]
-    assert "temporarily locked" in texts["nobody@example.com"][-1][1][0]
+    assert "try again later" in texts["nobody@example.com"][-1][1][0]
 
 
 async def test_the_lock_hurts_the_attackers_address_not_the_owners(registry):

@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from authgate import account_lock, events, revocation
+from authgate import account_lock, events, lock_state, revocation
 from authgate.admin.forms import PAGE, api_errors, start_of
 from authgate.admin.render import render
 from authgate.admin.session import Admin, Form, missing, require_admin, require_admin_form, see_other
@@ -28,7 +28,7 @@ from authgate.mfa import factors, passkeys
 router = APIRouter()
 
 PROFILE = ("email", "username", "firstName", "lastName")
-NOTICES = {"created": "User created.", "saved": "Changes saved.", "locked": "User locked; their sessions ended.",
+NOTICES = {"created": "User created.", "saved": "Changes saved.", "locked": "User locked until an administrator unlocks them; their sessions ended.",
            "unlocked": "User unlocked.", "deactivated": "User deactivated; their sessions ended.",
            "reactivated": "User reactivated.", "deleted": "User deleted.", "registered": "Registration added.",
            "roles": "Roles saved.", "unregistered": "Registration removed.", "session": "Session ended.",
@@ -88,9 +88,11 @@ async def _detail(admin: Admin, row: dict[str, Any], errors: dict[str, list[str]
                       "application_id": r["application_id"], "insert_instant": r["insert_instant"]} for r in regs]
     registered = {r["application_id"] for r in regs}
     tokens = await db.refresh_tokens.live_for_user(row["id"])
+    failures = await db.login_failures.get(row["id"])
     return render("user.html", status=status, admin=admin, section="users", csrf_token=admin.csrf_token,
                   user=user_json(row), values=values or user_json(row), errors=errors or {}, notice=notice,
-                  locked=account_lock.locked(await db.login_failures.get(row["id"])),
+                  locked=lock_state.locked(failures), locked_by_admin=lock_state.by_admin(failures),
+                  locked_until=lock_state.locked_until(failures),
                   registrations=registrations, unregistered=[a for a in apps.values() if a["id"] not in registered],
                   sessions=await db.sso_sessions.live_for_user(row["id"]),
                   tokens=[{**t, "app": apps.get(t["application_id"])} for t in tokens],

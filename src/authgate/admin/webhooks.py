@@ -22,7 +22,8 @@ NOTICES = {"created": "Webhook created.", "saved": "Changes saved.", "deleted": 
 
 def _from_form(form: Form, current: dict[str, Any]) -> dict[str, Any]:
     key = form.get("signingKeyId")
-    return {**current,
+    certificate = form.get("sslCertificate").replace("\r\n", "\n").strip()  # a textarea posts CRLF
+    return {**current, "sslCertificate": certificate + "\n" if certificate else None,
             "url": form.get("url"), "description": form.get("description") or None,
             "connectTimeout": number(form.get("connectTimeout")), "readTimeout": number(form.get("readTimeout")),
             "global": form.checked("global"), "applicationIds": form.getlist("applicationIds"),

@@ -24,9 +24,9 @@ from authgate.fusionauth.present import application_json
 from authgate.mfa import policy as mfa_policy
 from authgate.registry import Registry
 from authgate.storage.repos import Conflict
-from authgate.shapes import ListOf, Shape, request_body
+from authgate.shapes import Body, ListOf, Shape
 from authgate.tokens.grant_types import DEFAULT_GRANTS, GRANT_TYPES
-from authgate.web.errors import read_json_object
+from authgate.web.bodies import declares, read_body
 from authgate.web.middleware import OriginRegistry
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
@@ -186,10 +186,14 @@ async def _load(reg: Registry, app_id: str) -> dict[str, Any]:
     return row
 
 
-@router.post("/api/application", openapi_extra=request_body(P, APPLICATION))
-@router.post("/api/application/{app_id:uuid}", openapi_extra=request_body(P, APPLICATION))
+_BODY = Body(APPLICATION, P, collected=True)  # the validator reports wrong types with everything else
+
+
+@router.post("/api/application")
+@router.post("/api/application/{app_id:uuid}")
+@declares(_BODY)
 async def create(request: Request, app_id: uuid.UUID | None = None) -> Response:
-    app = object_field(await read_json_object(request), P)
+    app = object_field(await read_body(request), P)
     return _respond(await create_application(registry(request), app, str(app_id) if app_id else None, origins(request)))
 
 
@@ -246,18 +250,20 @@ async def update_application(reg: Registry, app_id: str, change: Any, origins: O
     raise conflict()
 
 
-@router.put("/api/application/{app_id:uuid}", openapi_extra=request_body(P, APPLICATION))
+@router.put("/api/application/{app_id:uuid}")
+@declares(_BODY)
 async def replace(request: Request, app_id: uuid.UUID, reactivate: bool = False) -> Response:
     reg = registry(request)
     if reactivate:  # FusionAuth: PUT ?reactivate=true with no body brings a soft-deleted application back
         return _respond(await update_application(reg, str(app_id), lambda doc: {**doc, "active": True}, origins(request)))
-    app = object_field(await read_json_object(request), P)
+    app = object_field(await read_body(request), P)
     return _respond(await update_application(reg, str(app_id), lambda _doc: app, origins(request)))
 
 
-@router.patch("/api/application/{app_id:uuid}", openapi_extra=request_body(P, APPLICATION))
+@router.patch("/api/application/{app_id:uuid}")
+@declares(_BODY)
 async def patch(request: Request, app_id: uuid.UUID) -> Response:
-    app = object_field(await read_json_object(request), P)
+    app = object_field(await read_body(request), P)
     return _respond(await update_application(registry(request), str(app_id), lambda doc: merge_patch(doc, app),
                                              origins(request)))
 
@@ -285,9 +291,10 @@ async def delete_application(reg: Registry, aid: str, *, hard: bool, origins: Or
     await events.emit(reg, events.APPLICATION_DELETE, application_id=aid, payload={"hardDelete": False})
 
 
-@router.post("/api/application/{app_id:uuid}/role", openapi_extra=request_body("role", ROLE))
+@router.post("/api/application/{app_id:uuid}/role")
+@declares(Body(ROLE, "role"))
 async def create_role(request: Request, app_id: uuid.UUID) -> Response:
-    role = object_field(await read_json_object(request), "role")
+    role = object_field(await read_body(request), "role")
     name = role.get("name")
     if not isinstance(name, str) or not name.strip():
         raise field_error("role.name", "blank", "You must specify the [name] field.")

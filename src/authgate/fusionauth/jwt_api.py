@@ -12,13 +12,13 @@ from authgate.clock import clock
 from authgate.errors import ApiError, InvalidToken, field_error, not_found
 from authgate.fusionauth.auth import api_key, registry, require_api_key
 from authgate.registry import Registry
-from authgate.shapes import Shape, request_body
+from authgate.shapes import Body, Shape
 from authgate.tokens import jwt
 from authgate.tokens.policy import token_policy
 from authgate.tokens.refresh import RefreshError, exchange
 from authgate.tokens.validation import validate_access_token
 from authgate.web import cookies, cross_site
-from authgate.web.errors import read_json_object
+from authgate.web.bodies import declares, read_body
 
 router = APIRouter()
 
@@ -35,8 +35,8 @@ _REFRESH_MESSAGES = {
 
 
 # The bodies these handlers read (both also take the refresh token from the refresh_token cookie).
-REFRESH = Shape({"refreshToken": str})
-LOGOUT = Shape({"refreshToken": str, "global": bool})
+REFRESH = Body(Shape({"refreshToken": str}))
+LOGOUT = Body(Shape({"refreshToken": str, "global": bool}))
 
 
 def refresh_error(exc: RefreshError) -> ApiError:
@@ -45,11 +45,12 @@ def refresh_error(exc: RefreshError) -> ApiError:
                     detail=f"refresh refused: {exc.reason}")
 
 
-@router.post("/api/jwt/refresh", openapi_extra=request_body(None, REFRESH))
+@router.post("/api/jwt/refresh")
+@declares(REFRESH)
 async def refresh_jwt(request: Request) -> Response:
     reg = registry(request)
     await cross_site.guard(request, sets_cookies=True)
-    body = await read_json_object(request)
+    body = await read_body(request)
     token = cookies.read(request, cookies.REFRESH_TOKEN) or body.get("refreshToken")
     if not token or not isinstance(token, str):
         raise field_error("refreshToken", "blank", "You must specify the [refreshToken] in the body or the refresh_token cookie.")
@@ -177,12 +178,13 @@ async def public_key(request: Request, applicationId: str | None = None, kid: st
     return JSONResponse({"publicKeys": {k.kid: k.row["public_pem"] for k in keys if k is not None}})
 
 
-@router.post("/api/logout", openapi_extra=request_body(None, LOGOUT))
+@router.post("/api/logout")
+@declares(LOGOUT)
 async def logout(request: Request, refreshToken: str | None = None, global_: bool = False) -> Response:
     reg = registry(request)
     # Clearing cookies the request did not carry changes nothing: only a call with them is checked.
     await cross_site.guard(request, sets_cookies=False)
-    body = await read_json_object(request)
+    body = await read_body(request)
     token = cookies.read(request, cookies.REFRESH_TOKEN) or body.get("refreshToken") or refreshToken
     is_global = bool(body.get("global")) or global_ or request.query_params.get("global") == "true"
     if isinstance(token, str) and token:

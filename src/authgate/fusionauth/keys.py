@@ -19,9 +19,9 @@ from authgate.fusionauth.auth import registry, require_api_key
 from authgate.keys import ALGORITHMS
 from authgate.registry import Registry
 from authgate.storage.repos import Conflict
-from authgate.shapes import Shape, request_body
+from authgate.shapes import Body, Shape
 from authgate.tokens.policy import token_policy
-from authgate.web.errors import read_json_object
+from authgate.web.bodies import declares, read_body
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
 
@@ -58,11 +58,12 @@ async def retrieve(request: Request, key_id: uuid.UUID) -> Response:
     return JSONResponse({"key": key_json(row)})
 
 
-@router.post("/api/key/generate", openapi_extra=request_body("key", KEY))
-@router.post("/api/key/generate/{key_id:uuid}", openapi_extra=request_body("key", KEY))
+@router.post("/api/key/generate")
+@router.post("/api/key/generate/{key_id:uuid}")
+@declares(Body(KEY, "key", collected=True))  # checked below, with the other problems
 async def generate(request: Request, key_id: uuid.UUID | None = None) -> Response:
     reg = registry(request)
-    key = object_field(await read_json_object(request), "key")
+    key = object_field(await read_body(request), "key")
     errors = Errors()
     errors.extend(KEY.problems(key, "key"))
     algorithm, name, length = (key.get(k) if f"key.{k}" not in errors.fields else None for k in ("algorithm", "name", "length"))

@@ -13,7 +13,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
 
 from authgate import events
 from authgate.accounts import LoginRefused, authenticate_logged, record_login
@@ -21,14 +20,13 @@ from authgate.clock import clock
 from authgate.errors import ApiError, field_error, general_error
 from authgate.fusionauth.auth import api_key, registry
 from authgate.fusionauth.present import user_json
-from authgate.fusionauth.schemas import LoginRequest
 from authgate.mfa import amr, factors, passkeys, pending
 from authgate.registry import Registry
 from authgate.tokens import access, refresh
 from authgate.tokens.policy import token_policy
-from authgate.shapes import pydantic_body
+from authgate.shapes import Body, Shape
 from authgate.web import cookies, cross_site
-from authgate.web.errors import read_json_object, validation_to_api_error
+from authgate.web.bodies import declares, read_body
 
 router = APIRouter()
 log = logging.getLogger("authgate.login")
@@ -39,7 +37,7 @@ LOGIN_FAILED = ApiError(404, empty_body=True, detail="invalid credentials")
 def login_error(exc: LoginRefused) -> ApiError:
     """The Login API's answer to a refused login: 404 for unknown user and wrong password alike."""
     if exc.reason == "locked":
-        return general_error(409, "[UserLockedException]", "The user is locked because of too many failed login attempts.",
+        return general_error(409, "[UserLockedException]", "The user is locked, after too many failed attempts or by an administrator.",
                              detail=exc.detail)
     if exc.reason == "inactive":
         return general_error(423, "[UserLockedException]", "The user account is locked.")
@@ -48,21 +46,26 @@ def login_error(exc: LoginRefused) -> ApiError:
     return LOGIN_FAILED
 
 
-@router.post("/api/login", openapi_extra=pydantic_body(LoginRequest))
+# FusionAuth's Login API request (unknown fields tolerated; texts capped before any hashing).
+LOGIN = Body(Shape({"loginId": str, "password": str, "applicationId": str, "noJWT": bool, "ipAddress": str,
+                    "metaData": dict}, required=("loginId", "password"), max_chars=4096))
+
+
+@router.post("/api/login")
+@declares(LOGIN)
 async def login(request: Request) -> Response:
     reg = registry(request)
     await cross_site.guard(request, sets_cookies=True)
-    try:
-        body = LoginRequest.model_validate(await read_json_object(request))
-    except ValidationError as exc:
-        raise validation_to_api_error(list(exc.errors())) from None
-    if not body.loginId or not body.loginId.strip():
+    body = await read_body(request)
+    login_id, password, app_id = body.get("loginId"), body.get("password"), body.get("applicationId")
+    no_jwt, meta = body.get("noJWT") is True, body.get("metaData")
+    if not login_id or not login_id.strip():
         raise field_error("loginId", "blank", "You must specify the [loginId] field.")
-    if not body.password:
+    if not password:
         raise field_error("password", "blank", "You must specify the [password] field.")
     app = None
-    if body.applicationId is not None:
-        app = await reg.apps.get(body.applicationId)
+    if app_id is not None:
+        app = await reg.apps.get(app_id)
         if app is None or not app["active"]:
             raise field_error("applicationId", "invalid", "The [applicationId] does not identify an active application.")
         # FusionAuth's default is true: only an application that opts out (a SPA posting its own
@@ -70,12 +73,12 @@ async def login(request: Request) -> Response:
         if (app["doc"].get("loginConfiguration") or {}).get("requireAuthentication", True) and await api_key(request) is None:
             raise ApiError(401, general_errors=[{"code": "[Unauthorized]", "message": "This application requires an API key to log in."}])
     try:
-        user = await authenticate_logged(reg, body.loginId, body.password, app["id"] if app else None)
+        user = await authenticate_logged(reg, login_id, password, app["id"] if app else None)
     except LoginRefused as exc:
         raise login_error(exc) from None
     if await factors.second_factor_needed(reg, user["id"], app):
-        return await two_factor_required(reg, user, app, no_jwt=body.noJWT, meta=body.metaData)
-    return await complete(request, reg, user, app, no_jwt=body.noJWT, meta=body.metaData, amr=amr.PASSWORD)
+        return await two_factor_required(reg, user, app, no_jwt=no_jwt, meta=meta)
+    return await complete(request, reg, user, app, no_jwt=no_jwt, meta=meta, amr=amr.PASSWORD)
 
 
 async def two_factor_required(reg: Registry, user: dict[str, Any], app: dict[str, Any] | None, *, no_jwt: bool,

@@ -21,8 +21,8 @@ from authgate.fusionauth.users import USER, create_user
 from authgate.lifecycle.app_settings import verify_email
 from authgate.registry import Registry
 from authgate.storage.repos import Conflict
-from authgate.shapes import ListOf, Shape, request_body
-from authgate.web.errors import read_json_object
+from authgate.shapes import Body, ListOf, Shape
+from authgate.web.bodies import declares, read_body
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
 P = "registration"
@@ -57,7 +57,10 @@ async def _validate(reg: Registry, registration: dict[str, Any], errors: Errors,
     return app, doc
 
 
-_BODY = request_body(P, REGISTRATION, extra={"user": USER})  # the combined create may carry a new user
+# `_validate` reports the registration's wrong types with its other problems (collected); the
+# combined create may carry a new user.
+CREATE = Body(REGISTRATION, P, extra={"user": USER, "skipVerification": bool}, collected=True)
+UPDATE = Body(REGISTRATION, P, collected=True)
 
 
 async def _load(reg: Registry, user_id: str, app_id: str) -> dict[str, Any]:
@@ -67,11 +70,12 @@ async def _load(reg: Registry, user_id: str, app_id: str) -> dict[str, Any]:
     return row
 
 
-@router.post("/api/user/registration", openapi_extra=_BODY)
-@router.post("/api/user/registration/{user_id:uuid}", openapi_extra=_BODY)
+@router.post("/api/user/registration")
+@router.post("/api/user/registration/{user_id:uuid}")
+@declares(CREATE)
 async def register(request: Request, user_id: uuid.UUID | None = None) -> Response:
     reg = registry(request)
-    body = await read_json_object(request)
+    body = await read_body(request)
     registration = object_field(body, P)
     user_obj = body.get("user")
     if user_obj is not None and not isinstance(user_obj, dict):
@@ -123,7 +127,7 @@ async def retrieve(request: Request, user_id: uuid.UUID, app_id: uuid.UUID) -> R
 
 
 async def _update(request: Request, user_id: str, app_id: str, patch: bool) -> Response:
-    registration = object_field(await read_json_object(request), P)
+    registration = object_field(await read_body(request), P)
     updated = await update_registration(registry(request), user_id, app_id, registration, patch=patch)
     return JSONResponse({"registration": registration_json(updated)})
 
@@ -146,12 +150,14 @@ async def update_registration(reg: Registry, user_id: str, app_id: str, registra
     return updated
 
 
-@router.put("/api/user/registration/{user_id:uuid}/{app_id:uuid}", openapi_extra=request_body(P, REGISTRATION))
+@router.put("/api/user/registration/{user_id:uuid}/{app_id:uuid}")
+@declares(UPDATE)
 async def replace(request: Request, user_id: uuid.UUID, app_id: uuid.UUID) -> Response:
     return await _update(request, str(user_id), str(app_id), patch=False)
 
 
-@router.patch("/api/user/registration/{user_id:uuid}/{app_id:uuid}", openapi_extra=request_body(P, REGISTRATION))
+@router.patch("/api/user/registration/{user_id:uuid}/{app_id:uuid}")
+@declares(UPDATE)
 async def patch(request: Request, user_id: uuid.UUID, app_id: uuid.UUID) -> Response:
     return await _update(request, str(user_id), str(app_id), patch=True)
 

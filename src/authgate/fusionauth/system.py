@@ -22,29 +22,33 @@ from authgate import events
 from authgate.errors import ApiError, not_found
 from authgate.fusionauth._admin import Errors, object_field
 from authgate.fusionauth.auth import registry, require_api_key
-from authgate.shapes import Shape, request_body
+from authgate.shapes import Body, Shape
 from authgate.storage.repos.events import MAX_PAGE, AuditQuery, LoginQuery
 from authgate.web.context import context
-from authgate.web.errors import read_json_object
+from authgate.web.bodies import declares, read_body
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
 
 MAX_START_ROW = 10_000
 MAX_TEXT = 256
 MAX_INSTANT = 2**53  # epoch ms; JSON numbers beyond this are not exact anyway
-# The search fields, declared once: the validators below accept exactly these keys, and the
-# OpenAPI document publishes them (numbers may come as text in a GET query).
-_WINDOW = {"start": int, "end": int, "numberOfResults": int, "startRow": int}
-AUDIT_SEARCH = Shape({"message": str, "user": str, **_WINDOW, "orderBy": str}, enums={"orderBy": ("insertInstant DESC", "insertInstant ASC")})
-LOGIN_SEARCH = Shape({"userId": str, "applicationId": str, **_WINDOW, "retrieveTotal": bool})
+# The search fields, declared once: the validators below run these shapes (closed: any other
+# field is refused) for the API's GET and POST and the console, and the OpenAPI document
+# publishes them. Numbers may come as text (a GET query); their ranges are checked below.
+_NUMBER = (int, str)
+_WINDOW = {"start": _NUMBER, "end": _NUMBER, "numberOfResults": _NUMBER, "startRow": _NUMBER}
+AUDIT_SEARCH = Shape({"message": str, "user": str, **_WINDOW, "orderBy": str}, closed=True,
+                     enums={"orderBy": ("insertInstant DESC", "insertInstant ASC")},
+                     description=f"numberOfResults 1-{MAX_PAGE} (default 25), startRow 0-{MAX_START_ROW}, texts up to {MAX_TEXT} characters.")
+LOGIN_SEARCH = Shape({"userId": str, "applicationId": str, **_WINDOW, "retrieveTotal": bool}, closed=True,
+                     description=f"numberOfResults 1-{MAX_PAGE} (default 25), startRow 0-{MAX_START_ROW}.")
 AUDIT_ENTRY = Shape({"insertUser": str, "message": str, "reason": str, "data": dict}, required=("insertUser", "message"))
-_AUDIT_KEYS, _LOGIN_KEYS = set(AUDIT_SEARCH.fields), set(LOGIN_SEARCH.fields)
 _ORDERS = {"insertInstant DESC": True, "insertInstant ASC": False, "insertInstant desc": True, "insertInstant asc": False}
 
 
 def _int(errors: Errors, search: dict[str, Any], key: str, default: int | None, low: int, high: int) -> int | None:
     raw = search.get(key)
-    if raw is None or raw == "":
+    if raw is None or raw == "" or f"search.{key}" in errors.fields:  # absent, or the shape said so already
         return default
     try:
         value = int(raw) if not isinstance(raw, (bool, float)) else None
@@ -57,7 +61,7 @@ def _int(errors: Errors, search: dict[str, Any], key: str, default: int | None, 
 
 def _text(errors: Errors, search: dict[str, Any], key: str) -> str | None:
     raw = search.get(key)
-    if raw is None or raw == "":
+    if raw is None or raw == "" or f"search.{key}" in errors.fields:
         return None
     if not isinstance(raw, str) or len(raw) > MAX_TEXT or "\x00" in raw:
         errors.add(f"search.{key}", "invalid", f"[{key}] must be text of at most {MAX_TEXT} characters.")
@@ -65,9 +69,9 @@ def _text(errors: Errors, search: dict[str, Any], key: str) -> str | None:
     return raw
 
 
-def _known(errors: Errors, search: dict[str, Any], keys: set[str]) -> None:
-    for key in sorted(set(search) - keys):
-        errors.add(f"search.{key}", "invalid", f"[{key}] is not a search field here; use one of {', '.join(sorted(keys))}.")
+def _known(errors: Errors, search: dict[str, Any], shape: Shape) -> None:
+    """Unknown fields and wrong types, by the declared shape."""
+    errors.extend(shape.problems(search, "search"))
 
 
 def _window(errors: Errors, search: dict[str, Any]) -> tuple[int | None, int | None, int, int]:
@@ -81,10 +85,10 @@ def _window(errors: Errors, search: dict[str, Any]) -> tuple[int | None, int | N
 def audit_query(search: dict[str, Any]) -> AuditQuery:
     """The audit search criteria, validated; shared by the API and the admin console."""
     errors = Errors()
-    _known(errors, search, _AUDIT_KEYS)
+    _known(errors, search, AUDIT_SEARCH)
     start, end, limit, row = _window(errors, search)
     order = search.get("orderBy")
-    if order is not None and order not in _ORDERS:
+    if order is not None and "search.orderBy" not in errors.fields and order not in _ORDERS:
         errors.add("search.orderBy", "invalid", "[orderBy] must be [insertInstant DESC] or [insertInstant ASC].")
     message, user = _text(errors, search, "message"), _text(errors, search, "user")
     errors.raise_if_any()
@@ -94,11 +98,11 @@ def audit_query(search: dict[str, Any]) -> AuditQuery:
 
 def login_query(search: dict[str, Any], retrieve_total: bool = False) -> LoginQuery:
     errors = Errors()
-    _known(errors, search, _LOGIN_KEYS)
+    _known(errors, search, LOGIN_SEARCH)
     start, end, limit, row = _window(errors, search)
     user_id, app_id = _text(errors, search, "userId"), _text(errors, search, "applicationId")
     total = search.get("retrieveTotal", retrieve_total)
-    if not isinstance(total, bool):
+    if not isinstance(total, bool) and "search.retrieveTotal" not in errors.fields:
         errors.add("search.retrieveTotal", "invalid", "[retrieveTotal] must be true or false.")
     errors.raise_if_any()
     return LoginQuery(user_id=user_id, application_id=app_id, start=start, end=end, start_row=row, limit=limit,
@@ -125,9 +129,10 @@ async def _search(request: Request, search: dict[str, Any]) -> Response:
     return JSONResponse({"auditLogs": [audit_json(r) for r in rows], "total": total})
 
 
-@router.post("/api/system/audit-log", openapi_extra=request_body("auditLog", AUDIT_ENTRY))
+@router.post("/api/system/audit-log")
+@declares(Body(AUDIT_ENTRY, "auditLog", collected=True))  # checked below, with the blank fields
 async def create(request: Request) -> Response:
-    entry = object_field(await read_json_object(request), "auditLog")
+    entry = object_field(await read_body(request), "auditLog")
     errors = Errors()
     errors.extend(AUDIT_ENTRY.problems(entry, "auditLog"))
     insert_user, message, data, reason = (entry.get(k) if f"auditLog.{k}" not in errors.fields else None
@@ -154,9 +159,10 @@ async def search_get(request: Request) -> Response:
     return await _search(request, dict(request.query_params))
 
 
-@router.post("/api/system/audit-log/search", openapi_extra=request_body("search", AUDIT_SEARCH))
+@router.post("/api/system/audit-log/search")
+@declares(Body(AUDIT_SEARCH, "search", collected=True))  # audit_query runs it, for the GET's query too
 async def search_post(request: Request) -> Response:
-    return await _search(request, object_field(await read_json_object(request), "search"))
+    return await _search(request, object_field(await read_body(request), "search"))
 
 
 @router.get("/api/system/audit-log/{entry_id}")
@@ -167,13 +173,11 @@ async def retrieve(request: Request, entry_id: str) -> Response:
     return JSONResponse({"auditLog": audit_json(row)})
 
 
-@router.post("/api/system/login-record/search", openapi_extra=request_body("search", LOGIN_SEARCH, extra={"retrieveTotal": bool}))
+@router.post("/api/system/login-record/search")
+@declares(Body(LOGIN_SEARCH, "search", extra={"retrieveTotal": bool}, collected=True))  # login_query runs it
 async def login_search(request: Request) -> Response:
-    body = await read_json_object(request)
+    body = await read_body(request)
     retrieve_total = body.get("retrieveTotal", False)
-    if not isinstance(retrieve_total, bool):
-        raise ApiError(400, field_errors={"retrieveTotal": [{"code": "[invalid]retrieveTotal",
-                                                             "message": "[retrieveTotal] must be true or false."}]})
     reg = registry(request)
     total, rows = await reg.db.login_records.search(login_query(object_field(body, "search"), retrieve_total))
     names: dict[str, str | None] = {}

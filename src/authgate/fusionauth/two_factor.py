@@ -30,22 +30,22 @@ from authgate.fusionauth.auth import registry
 from authgate.fusionauth.callers import key_or_bearer, target_user
 from authgate.fusionauth.login import complete
 from authgate.mfa import amr, factors, pending, totp
-from authgate.shapes import Shape, request_body
+from authgate.shapes import Body, Shape
 from authgate.web import cross_site
-from authgate.web.errors import read_json_object
+from authgate.web.bodies import declares, read_body
 
-# The bodies of the two-factor endpoints, as the OpenAPI document publishes them.
-TWO_FACTOR_BODY = request_body(None, Shape({"method": str, "code": str, "secret": str, "secretBase32Encoded": str}))
-TWO_FACTOR_DISABLE_BODY = request_body(None, Shape({"methodId": str, "code": str, "applicationId": str}))
-TWO_FACTOR_DISABLE_BODY["requestBody"]["required"] = False  # FusionAuth's clients also send both in the query
-TWO_FACTOR_LOGIN_BODY = request_body(None, Shape({"twoFactorId": str, "code": str, "applicationId": str},
-                                                 required=("twoFactorId", "code")))
+# The bodies of the two-factor endpoints: what the handlers read, and what OpenAPI publishes.
+TWO_FACTOR_BODY = Body(Shape({"method": str, "code": str, "secret": str, "secretBase32Encoded": str}, required=("code",)))
+# FusionAuth's TwoFactorDisableRequest; its clients also send both in the query, which wins.
+TWO_FACTOR_DISABLE_BODY = Body(Shape({"methodId": str, "code": str, "applicationId": str}), optional=True)
+TWO_FACTOR_LOGIN_BODY = Body(Shape({"twoFactorId": str, "code": str, "applicationId": str, "noJWT": bool},
+                                   required=("twoFactorId", "code")), ids=("twoFactorId",))
 
 router = APIRouter()
 log = logging.getLogger("authgate.two_factor")
 
 BAD_CODE = ApiError(421, empty_body=True, detail="two-factor code refused")
-LOCKED = general_error(409, "[UserLockedException]", "The user is locked because of too many failed login attempts.")
+LOCKED = general_error(409, "[UserLockedException]", "The user is locked, after too many failed attempts or by an administrator.")
 MAX_CODE_CHARS = 64
 
 
@@ -84,7 +84,7 @@ async def secret(request: Request) -> Response:
 async def _enable(request: Request, user_id: str | None) -> Response:
     reg = registry(request)
     user = await target_user(request, user_id)
-    body = await read_json_object(request)
+    body = await read_body(request)
     if body.get("method", factors.AUTHENTICATOR) != factors.AUTHENTICATOR:
         raise field_error("method", "invalid", "Only the [authenticator] method is supported.")
     code, secret_bytes = _code(body), _secret(body)
@@ -98,12 +98,14 @@ async def _enable(request: Request, user_id: str | None) -> Response:
     return JSONResponse(result)
 
 
-@router.post("/api/user/two-factor/{user_id}", openapi_extra=TWO_FACTOR_BODY)
+@router.post("/api/user/two-factor/{user_id}")
+@declares(TWO_FACTOR_BODY)
 async def enable_for_user(request: Request, user_id: str) -> Response:
     return await _enable(request, user_id)
 
 
-@router.post("/api/user/two-factor", dependencies=[Depends(key_or_bearer)], openapi_extra=TWO_FACTOR_BODY)  # checked before the body is read
+@router.post("/api/user/two-factor", dependencies=[Depends(key_or_bearer)])  # checked before the body is read
+@declares(TWO_FACTOR_BODY)
 async def enable_self(request: Request) -> Response:
     return await _enable(request, None)
 
@@ -111,7 +113,7 @@ async def enable_self(request: Request) -> Response:
 async def _disable(request: Request, user_id: str | None, method_id: str | None, code: str | None) -> Response:
     reg = registry(request)
     user = await target_user(request, user_id)
-    body = await read_json_object(request)  # FusionAuth's TwoFactorDisableRequest; the query wins
+    body = await read_body(request)  # the query wins
     method_id = method_id if method_id is not None else body.get("methodId")
     code = code if code is not None else body.get("code")
     if not isinstance(method_id, str) or not method_id or len(method_id) > 36:
@@ -128,12 +130,14 @@ async def _disable(request: Request, user_id: str | None, method_id: str | None,
     return Response(status_code=200)
 
 
-@router.delete("/api/user/two-factor/{user_id}", openapi_extra=TWO_FACTOR_DISABLE_BODY)
+@router.delete("/api/user/two-factor/{user_id}")
+@declares(TWO_FACTOR_DISABLE_BODY)
 async def disable_for_user(request: Request, user_id: str, methodId: str | None = None, code: str | None = None) -> Response:
     return await _disable(request, user_id, methodId, code)
 
 
-@router.delete("/api/user/two-factor", openapi_extra=TWO_FACTOR_DISABLE_BODY)
+@router.delete("/api/user/two-factor")
+@declares(TWO_FACTOR_DISABLE_BODY)
 async def disable_self(request: Request, methodId: str | None = None, code: str | None = None) -> Response:
     return await _disable(request, None, methodId, code)
 
@@ -147,11 +151,12 @@ async def new_recovery_codes(request: Request, user_id: str) -> Response:
     return JSONResponse({"recoveryCodes": await factors.new_recovery_codes(reg, user["id"])})
 
 
-@router.post("/api/two-factor/login", openapi_extra=TWO_FACTOR_LOGIN_BODY)
+@router.post("/api/two-factor/login")
+@declares(TWO_FACTOR_LOGIN_BODY)
 async def two_factor_login(request: Request) -> Response:
     reg = registry(request)
     await cross_site.guard(request, sets_cookies=True)  # it finishes a login: the token cookies
-    body = await read_json_object(request)
+    body = await read_body(request)
     app_id = body.get("applicationId")
     found = await pending.find(reg, body.get("twoFactorId"), app_id if isinstance(app_id, str) else None)
     if found is None:

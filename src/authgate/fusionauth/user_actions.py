@@ -28,10 +28,21 @@ from authgate.lifecycle.change_password import change_with_current
 from authgate.accounts import usable
 from authgate.registry import Registry
 from authgate.tokens import jwt
-from authgate.web.errors import read_json_object
+from authgate.shapes import Body, Shape
+from authgate.web.bodies import declares, read_body
 
 router = APIRouter()
 MAX_LOGIN_ID = 320
+
+# What each handler reads; also what OpenAPI publishes.
+FORGOT = Body(Shape({"loginId": str, "email": str, "username": str, "applicationId": str,
+                     "sendForgotPasswordEmail": bool, "sendForgotPasswordMessage": bool},
+                    description="loginId (or email, or username) names the user."))
+NEW_PASSWORD = Body(Shape({"password": str}, required=("password",)))
+CHANGE = Body(Shape({"changePasswordId": str, "loginId": str, "currentPassword": str, "password": str},
+                    required=("password",),
+                    description="With changePasswordId; or currentPassword with the user's JWT; or loginId and currentPassword with an API key."))
+VERIFY = Body(Shape({"verificationId": str}, required=("verificationId",)))
 
 
 def _refused(exc: Refused) -> ApiError:
@@ -60,9 +71,10 @@ def _string(body: dict[str, Any], *names: str) -> str | None:
 # Behind the API-key dependency (not a check inside the handler), so OpenAPI declares the key and
 # the front door (web/fastlane.py), which serves only request-only endpoints, leaves it to FastAPI.
 @router.post("/api/user/forgot-password", dependencies=[Depends(require_api_key)])
+@declares(FORGOT)
 async def forgot_password(request: Request) -> Response:
     reg = registry(request)
-    body = await read_json_object(request)
+    body = await read_body(request)
     login_id = _string(body, "loginId", "email", "username")
     if login_id is None:
         raise field_error("loginId", "blank", "You must specify the [loginId] field.")
@@ -94,14 +106,16 @@ async def _with_id(reg: Registry, change_password_id: Any, body: dict[str, Any])
 
 
 @router.post("/api/user/change-password/{change_password_id}")
+@declares(NEW_PASSWORD)
 async def change_password_with_id(request: Request, change_password_id: str) -> Response:
-    return await _with_id(registry(request), change_password_id, await read_json_object(request))
+    return await _with_id(registry(request), change_password_id, await read_body(request))
 
 
 @router.post("/api/user/change-password")
+@declares(CHANGE)
 async def change_password(request: Request) -> Response:
     reg = registry(request)
-    body = await read_json_object(request)
+    body = await read_body(request)
     if body.get("changePasswordId") is not None:
         return await _with_id(reg, body.get("changePasswordId"), body)
     header = request.headers.get("authorization", "")
@@ -129,16 +143,23 @@ async def change_password(request: Request) -> Response:
     return JSONResponse({})
 
 
-@router.post("/api/user/verify-email")
-@router.post("/api/user/verify-email/{verification_id}")
-async def verify(request: Request, verification_id: str | None = None) -> Response:
-    reg = registry(request)
-    body = await read_json_object(request) if verification_id is None else {}
+async def _verify(reg: Registry, verification_id: Any) -> Response:
     try:
-        await verify_email.complete(reg, verification_id or body.get("verificationId"))
+        await verify_email.complete(reg, verification_id)
     except Refused as exc:
         raise _refused(exc) from None
     return Response(status_code=200)
+
+
+@router.post("/api/user/verify-email")
+@declares(VERIFY)
+async def verify(request: Request) -> Response:
+    return await _verify(registry(request), (await read_body(request)).get("verificationId"))
+
+
+@router.post("/api/user/verify-email/{verification_id}")
+async def verify_with_id(request: Request, verification_id: str) -> Response:
+    return await _verify(registry(request), verification_id)
 
 
 @router.put("/api/user/verify-email", dependencies=[Depends(require_api_key)])

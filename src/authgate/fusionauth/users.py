@@ -21,9 +21,9 @@ from authgate.fusionauth.auth import registry, require_api_key
 from authgate.fusionauth.present import user_json
 from authgate.lifecycle import verify_email
 from authgate.registry import Registry
-from authgate.shapes import ListOf, Shape, request_body
+from authgate.shapes import Body, ListOf, Shape
 from authgate.storage.repos import Conflict
-from authgate.web.errors import read_json_object
+from authgate.web.bodies import declares, read_body
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
 
@@ -135,11 +135,17 @@ async def _respond(reg: Registry, row: dict[str, Any], status: int = 200) -> Res
     return JSONResponse({"user": user_json(row, regs)}, status_code=status)
 
 
-@router.post("/api/user", openapi_extra=request_body("user", USER))
-@router.post("/api/user/{user_id:uuid}", openapi_extra=request_body("user", USER))
+# `validate_user` reports the user's wrong types with everything else wrong (collected).
+CREATE = Body(USER, "user", extra={"skipVerification": bool}, collected=True)
+UPDATE = Body(USER, "user", collected=True)
+
+
+@router.post("/api/user")
+@router.post("/api/user/{user_id:uuid}")
+@declares(CREATE)
 async def create(request: Request, user_id: uuid.UUID | None = None) -> Response:
     reg = registry(request)
-    body = await read_json_object(request)
+    body = await read_body(request)
     user = object_field(body, "user")
     row = await create_user(reg, user, _path_id(user_id), Errors(),
                             verify=reg.settings.verify_email and body.get("skipVerification") is not True)
@@ -215,19 +221,21 @@ async def _emit_update(reg: Registry, before: dict[str, Any], after: dict[str, A
         await events.emit(reg, events.USER_PASSWORD_UPDATE, user_id=after["id"], payload={"user": user_json(after)})
 
 
-@router.put("/api/user/{user_id:uuid}", openapi_extra=request_body("user", USER))
+@router.put("/api/user/{user_id:uuid}")
+@declares(UPDATE)
 async def replace(request: Request, user_id: uuid.UUID, reactivate: bool = False) -> Response:
     reg = registry(request)
     if reactivate:  # FusionAuth: `PUT ?reactivate=true` without a body re-enables a deactivated user
         return await _respond(reg, await update_user(reg, str(user_id), {"active": True}, patch=True))
-    user = object_field(await read_json_object(request), "user")
+    user = object_field(await read_body(request), "user")
     return await _respond(reg, await update_user(reg, str(user_id), user, patch=False))
 
 
-@router.patch("/api/user/{user_id:uuid}", openapi_extra=request_body("user", USER))
+@router.patch("/api/user/{user_id:uuid}")
+@declares(UPDATE)
 async def patch(request: Request, user_id: uuid.UUID) -> Response:
     reg = registry(request)
-    user = object_field(await read_json_object(request), "user")
+    user = object_field(await read_body(request), "user")
     return await _respond(reg, await update_user(reg, str(user_id), user, patch=True))
 
 
@@ -281,9 +289,10 @@ async def search_get(request: Request) -> Response:
     return await _search(request, params)
 
 
-@router.post("/api/user/search", openapi_extra=request_body("search", SEARCH))
+@router.post("/api/user/search")
+@declares(Body(SEARCH, "search", collected=True))  # `_search` runs SEARCH on the GET's query too
 async def search_post(request: Request) -> Response:
-    return await _search(request, object_field(await read_json_object(request), "search"))
+    return await _search(request, object_field(await read_body(request), "search"))
 
 
 # Last, because the import module builds on the validators above.

@@ -19,10 +19,10 @@ from authgate.fusionauth._admin import Errors
 from authgate.fusionauth.auth import registry
 from authgate.fusionauth.present import user_json
 from authgate.fusionauth.users import USER, check_unique, validate_user
-from authgate.shapes import ListOf, Shape, request_body
+from authgate.shapes import Body, ListOf, Shape
 from authgate.passwords import BCRYPT_SCHEME, PBKDF2_SCHEME, encode_pbkdf2
 from authgate.storage.repos import Conflict
-from authgate.web.errors import read_json_object
+from authgate.web.bodies import declares, read_body
 
 router = APIRouter()
 MAX_IMPORT = 10_000
@@ -65,10 +65,11 @@ def _stored_hash(user: dict[str, Any], errors: Errors, prefix: str) -> str | Non
 IMPORT = Shape({"users": ListOf(USER)}, required=("users",))
 
 
-@router.post("/api/user/import", openapi_extra=request_body(None, IMPORT))
+@router.post("/api/user/import")
+@declares(Body(IMPORT, collected=True))  # each user is checked by validate_user, with its index
 async def import_users(request: Request) -> Response:
     reg = registry(request)
-    users = (await read_json_object(request)).get("users")
+    users = (await read_body(request)).get("users")
     if not isinstance(users, list) or not users:
         raise ApiError(400, field_errors={"users": [{"code": "[blank]users", "message": "You must specify a list of [users]."}]})
     if len(users) > MAX_IMPORT:

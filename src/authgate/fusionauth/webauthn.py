@@ -28,14 +28,18 @@ from authgate.fusionauth.callers import target_user
 from authgate.fusionauth.login import complete
 from authgate.mfa import amr, passkeys, pending
 from authgate.registry import Registry
-from authgate.shapes import Shape, request_body
+from authgate.shapes import Body, Shape
 from authgate.web import cross_site
-from authgate.web.errors import read_json_object
+from authgate.web.bodies import declares, read_body
 
-# The bodies of the WebAuthn endpoints, as the OpenAPI document publishes them.
-WEBAUTHN_BODY = request_body(None, Shape({"userId": str, "applicationId": str, "loginId": str, "name": str,
-                                          "displayName": str, "twoFactorId": str, "workflow": str, "credential": dict,
-                                          "origin": str, "rpId": str}))
+# The bodies of the WebAuthn endpoints: what each handler reads, and what OpenAPI publishes.
+_RP = {"origin": str, "rpId": str}
+REGISTER_START = Body(Shape({"userId": str, "name": str, "displayName": str, "workflow": str}, required=("userId",)))
+REGISTER_COMPLETE = Body(Shape({"userId": str, "credential": dict, **_RP}, required=("credential",)))
+START = Body(Shape({"userId": str, "applicationId": str, "loginId": str, "twoFactorId": str, "workflow": str}),
+             ids=("twoFactorId",))
+LOGIN = Body(Shape({"credential": dict, "applicationId": str, "twoFactorId": str, "noJWT": bool, **_RP},
+                   required=("credential",)), ids=("twoFactorId",))
 
 router = APIRouter()
 log = logging.getLogger("authgate.webauthn")
@@ -58,14 +62,13 @@ def _credential(body: dict[str, Any]) -> dict[str, Any]:
     return credential
 
 
-@router.post("/api/webauthn/register/start", openapi_extra=WEBAUTHN_BODY)
+@router.post("/api/webauthn/register/start")
+@declares(REGISTER_START)
 async def register_start(request: Request) -> Response:
     reg = registry(request)
     if await api_key(request) is None:
         raise unauthorized()
-    body = await read_json_object(request)
-    if body.get("userId") is None:
-        raise field_error("userId", "blank", "You must specify the [userId] field.")
+    body = await read_body(request)
     user = await target_user(request, body.get("userId"))
     name, display = body.get("name"), body.get("displayName")
     options = await passkeys.registration_options(reg, user, name if isinstance(name, str) else "Passkey",
@@ -73,10 +76,11 @@ async def register_start(request: Request) -> Response:
     return JSONResponse({"options": options})
 
 
-@router.post("/api/webauthn/register/complete", openapi_extra=WEBAUTHN_BODY)
+@router.post("/api/webauthn/register/complete")
+@declares(REGISTER_COMPLETE)
 async def register_complete(request: Request) -> Response:
     reg = registry(request)
-    body = await read_json_object(request)
+    body = await read_body(request)
     user = await target_user(request, body.get("userId"))
     _check_rp(reg, body)
     try:
@@ -87,12 +91,13 @@ async def register_complete(request: Request) -> Response:
     return JSONResponse({"credential": passkey.public()})
 
 
-@router.post("/api/webauthn/start", openapi_extra=WEBAUTHN_BODY)
+@router.post("/api/webauthn/start")
+@declares(START)
 async def start(request: Request) -> Response:
     reg = registry(request)
     if await api_key(request) is None:
         raise unauthorized()
-    body = await read_json_object(request)
+    body = await read_body(request)
     user_id = body.get("userId")
     login_id = body.get("loginId")
     two_factor = body.get("twoFactorId")
@@ -110,11 +115,12 @@ async def start(request: Request) -> Response:
     return JSONResponse({"options": options})
 
 
-@router.post("/api/webauthn/login", openapi_extra=WEBAUTHN_BODY)
+@router.post("/api/webauthn/login")
+@declares(LOGIN)
 async def login(request: Request) -> Response:
     reg = registry(request)
     await cross_site.guard(request, sets_cookies=True)  # it finishes a login: the token cookies
-    body = await read_json_object(request)
+    body = await read_body(request)
     _check_rp(reg, body)
     app_id = body.get("applicationId")
     app = None

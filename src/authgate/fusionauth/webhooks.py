@@ -20,15 +20,15 @@ from authgate import webhooks
 from authgate.errors import ApiError, field_error, not_found
 from authgate.fusionauth._admin import merge_patch, object_field
 from authgate.fusionauth.auth import registry, require_api_key
-from authgate.shapes import request_body
+from authgate.shapes import Body
 from authgate.storage.repos import Conflict
 from authgate.storage.repos.webhooks import DEAD, DELIVERED, PENDING
 from authgate.web.context import context
 from authgate.webhooks.model import WEBHOOK
-from authgate.web.errors import read_json_object
+from authgate.web.bodies import declares, read_body
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
-_BODY = request_body("webhook", WEBHOOK)
+_BODY = Body(WEBHOOK, "webhook")
 
 
 def _invalid(exc: webhooks.InvalidWebhook) -> ApiError:
@@ -45,11 +45,12 @@ async def _load(request: Request, webhook_id: uuid.UUID) -> dict[str, Any]:
     return row
 
 
-@router.post("/api/webhook", openapi_extra=_BODY)
-@router.post("/api/webhook/{webhook_id:uuid}", openapi_extra=_BODY)
+@router.post("/api/webhook")
+@router.post("/api/webhook/{webhook_id:uuid}")
+@declares(_BODY)
 async def create(request: Request, webhook_id: uuid.UUID | None = None) -> Response:
     reg = registry(request)
-    body = object_field(await read_json_object(request), "webhook")
+    body = object_field(await read_body(request), "webhook")
     wid = str(webhook_id) if webhook_id else None
     if wid and await reg.db.webhooks.get(wid) is not None:
         raise field_error("webhookId", "duplicate", "A webhook with this id already exists.")
@@ -75,7 +76,7 @@ async def retrieve(request: Request, webhook_id: uuid.UUID) -> Response:
 
 async def _update(request: Request, webhook_id: uuid.UUID, patch: bool) -> Response:
     reg = registry(request)
-    body = object_field(await read_json_object(request), "webhook")
+    body = object_field(await read_body(request), "webhook")
     current = await _load(request, webhook_id)
     try:
         row = await webhooks.update(reg, current["id"], merge_patch(current["doc"], body) if patch else body,
@@ -87,12 +88,14 @@ async def _update(request: Request, webhook_id: uuid.UUID, patch: bool) -> Respo
     return JSONResponse({"webhook": webhooks.public(row)})
 
 
-@router.put("/api/webhook/{webhook_id:uuid}", openapi_extra=_BODY)
+@router.put("/api/webhook/{webhook_id:uuid}")
+@declares(_BODY)
 async def replace(request: Request, webhook_id: uuid.UUID) -> Response:
     return await _update(request, webhook_id, patch=False)
 
 
-@router.patch("/api/webhook/{webhook_id:uuid}", openapi_extra=_BODY)
+@router.patch("/api/webhook/{webhook_id:uuid}")
+@declares(_BODY)
 async def patch(request: Request, webhook_id: uuid.UUID) -> Response:
     return await _update(request, webhook_id, patch=True)
 

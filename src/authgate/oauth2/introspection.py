@@ -59,7 +59,7 @@ async def _refresh_token(reg: Registry, client: Client, token: str) -> dict[str,
 @router.post("/oauth2/introspect", openapi_extra=form_body(TOKEN_HINT_FORM))
 async def introspect(request: Request) -> JSONResponse:
     reg = registry(request)
-    params = await oauth_params.read(request, query=False)
+    params = await oauth_params.read(request, query=False, declared=TOKEN_HINT_FORM)
     params.check_all()
     client = (await client_auth.authenticate(reg, request, params, allow_public=False)).client
     token = params.get("token")

@@ -39,7 +39,7 @@ async def _grant_of(reg: Registry, token: str) -> tuple[str | None, str | None]:
 @router.post("/oauth2/revoke", openapi_extra=form_body(TOKEN_HINT_FORM))
 async def revoke(request: Request) -> Response:
     reg = registry(request)
-    params = await oauth_params.read(request, query=False)
+    params = await oauth_params.read(request, query=False, declared=TOKEN_HINT_FORM)
     params.check_all()
     client = (await client_auth.authenticate(reg, request, params)).client
     token = params.get("token")

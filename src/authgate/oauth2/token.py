@@ -39,7 +39,7 @@ TOKEN_FORM = Shape({"grant_type": str, "code": str, "redirect_uri": str, "code_v
 @router.post("/oauth2/token", openapi_extra=form_body(TOKEN_FORM))
 async def token(request: Request) -> JSONResponse:
     reg = registry(request)
-    params = await oauth_params.read(request, query=False)
+    params = await oauth_params.read(request, query=False, declared=TOKEN_FORM)
     params.check_all()
     grant_type = params.get("grant_type")
     if grant_type is None:

@@ -32,6 +32,7 @@ from authgate.oauth2.clients import Client, find_client
 from authgate.oauth2.responses import REDIRECT_HEADERS
 from authgate.registry import Registry
 from authgate.sessions import sso
+from authgate.shapes import Shape, form_body
 from authgate.tokens import access, jwt
 from authgate.ui import csrf
 from authgate.ui.pages import error_page, render
@@ -79,11 +80,16 @@ def _target(client: Client | None, uri: str | None) -> str | None:
     return uri
 
 
+# OpenID Connect RP-Initiated Logout 1.0 section 2, and the confirmation form's own fields.
+LOGOUT_FORM = Shape({"id_token_hint": str, "client_id": str, "post_logout_redirect_uri": str, "state": str,
+                     "confirm": str, csrf.FIELD: str})
+
+
 @router.get("/oauth2/logout")
-@router.post("/oauth2/logout")
+@router.post("/oauth2/logout", openapi_extra=form_body(LOGOUT_FORM))
 async def logout(request: Request) -> Response:
     reg = registry(request)
-    params = await oauth_params.read(request)
+    params = await oauth_params.read(request, declared=LOGOUT_FORM)
     try:
         params.check_all()
         client, hint = await _client(reg, params.get("client_id"), params.get("id_token_hint"))

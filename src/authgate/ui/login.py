@@ -31,7 +31,9 @@ MAX_PASSWORD_CHARS = 1024
 
 BAD_CREDENTIALS = "Invalid login credentials."
 MESSAGES = {  # by LoginRefused.reason; an unknown user and a wrong password both get BAD_CREDENTIALS
-    "locked": "Your account is temporarily locked after too many failed login attempts. Try again later.",
+    # One text for a lockout after failed attempts (it ends) and an administrator's lock (it does
+    # not): telling them apart would say to anyone typing the login id which accounts exist.
+    "locked": "Your account is locked. After too many failed attempts, try again later; otherwise contact your administrator.",
     "expired": "Your account has expired.",
     "inactive": "Your account is locked. Contact your administrator.",
 }

@@ -29,7 +29,7 @@ FIELD = "twoFactorId"
 PASSKEY_FIELD = "webauthnResponse"
 BAD_CODE = "That code is not valid. Check your authenticator app and try again."
 BAD_PASSKEY = "That passkey could not be used. Try again or use a code."
-LOCKED = "Your account is temporarily locked after too many failed attempts. Try again later."
+LOCKED = "Your account is locked. After too many failed attempts, try again later; otherwise contact your administrator."
 EXPIRED = "Your sign-in took too long or was already completed. Go back to the application and log in again."
 
 

@@ -1,10 +1,12 @@
 """The served OpenAPI document (`/openapi.json`), completed with what FastAPI cannot infer.
 
 Most handlers read their JSON or form body themselves (FusionAuth tolerates unknown fields and
-reports every bad field at once). Their request bodies are declared beside them, on the route
-(`openapi_extra`), from the same shape their validator checks (authgate/shapes.py, or the
-pydantic model /api/login validates with); the API-key security scheme comes from the API-key
-dependency (fusionauth/auth.py). This module adds what is common: tags with descriptions,
+reports every bad field at once). A JSON body is declared once, on its endpoint
+(web/bodies.declares), and read through that declaration (web/bodies.read_body): this module
+publishes the declaration as the operation's request body, so the document shows what the
+handler checks. OAuth form bodies are declared on the route (`openapi_extra`) from the shape
+whose fields the handler reads. The API-key security scheme comes from the API-key dependency
+(fusionauth/auth.py). This module also adds what is common: tags with descriptions,
 FusionAuth's `{fieldErrors, generalErrors}` on `/api`, RFC 6749 section 5.2's
 `{error, error_description}` on `/oauth2`, and the responses without a body. Clients, `/docs` and the schemathesis suite in tests/security read the result.
 """
@@ -12,8 +14,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from collections.abc import Iterator
+
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+
+from authgate.shapes import Body
+from authgate.web.bodies import declared
 
 _ERROR = {"type": "object", "required": ["code", "message"],
           "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}
@@ -101,11 +109,34 @@ def _complete(method: str, path: str, op: dict[str, Any]) -> None:
             responses[status] = _EMPTY
 
 
+def api_routes(routes: list[Any]) -> Iterator[APIRoute]:
+    """Every APIRoute, also inside included routers that FastAPI keeps nested."""
+    for route in routes:
+        nested = getattr(route, "original_router", None)
+        if nested is not None:
+            yield from api_routes(nested.routes)
+        elif isinstance(route, APIRoute):
+            yield route
+
+
+def declared_bodies(app: FastAPI) -> dict[tuple[str, str], Body]:
+    """(method, path as in the document) -> the JSON body its endpoint declares and reads."""
+    out: dict[tuple[str, str], Body] = {}
+    for route in api_routes(app.routes):
+        body = declared(route.endpoint)
+        if body is not None and route.include_in_schema:
+            for method in route.methods:
+                out[(method.lower(), route.path_format)] = body
+    return out
+
+
 def install(app: FastAPI) -> None:
     """Serve the completed document at the app's `openapi_url`."""
     def document() -> dict[str, Any]:
         if app.openapi_schema is None:
             doc = get_openapi(title=app.title, version=app.version, routes=app.routes)
+            for (method, path), body in declared_bodies(app).items():
+                doc["paths"][path][method]["requestBody"] = body.openapi()
             for path, ops in doc.get("paths", {}).items():
                 for method, op in ops.items():
                     _complete(method, path, op)

@@ -11,12 +11,17 @@
   bounded by its webhook's connect and read timeouts (and a total deadline), on their own tasks:
   a slow receiver occupies a delivery slot, never a request handler.
 - **No redirects**, no response body read, and the SSRF check (`ssrf.py`) on every attempt.
+- **TLS** to an https receiver is verified against the system's CAs and the host name in the URL
+  (sent as SNI, although we connect to the checked address); a webhook's own `sslCertificate`
+  replaces the system's CAs for that receiver (a self-signed or private-CA certificate).
 """
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import random
+import ssl
 import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -35,6 +40,7 @@ log = logging.getLogger("authgate.webhooks")
 BACKOFF_SECONDS = 10.0
 MAX_BACKOFF_SECONDS = 3600.0
 USER_AGENT = "authgate-webhooks"
+MAX_PINNED_CLIENTS = 64  # one connection pool per distinct `sslCertificate`; beyond, a client per delivery
 
 
 def backoff_ms(attempts: int) -> int:
@@ -64,14 +70,32 @@ class Deliverer:
         self._inflight: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._client: httpx.AsyncClient | None = None
+        self._pinned: dict[str, httpx.AsyncClient] = {}
+
+    def _new_client(self, verify: ssl.SSLContext | bool = True) -> httpx.AsyncClient:
+        # No proxies from the environment, no redirects, a connection pool as big as our concurrency.
+        return httpx.AsyncClient(follow_redirects=False, trust_env=False, verify=verify,
+                                 limits=httpx.Limits(max_connections=self.concurrency))
 
     @property
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
-            # No proxies from the environment, no redirects, a connection pool as big as our concurrency.
-            self._client = httpx.AsyncClient(follow_redirects=False, trust_env=False,
-                                             limits=httpx.Limits(max_connections=self.concurrency))
+            self._client = self._new_client()
         return self._client
+
+    def _pinned_client(self, pem: str) -> tuple[httpx.AsyncClient, bool]:
+        """(client trusting only `pem`, whether the caller must close it)."""
+        key = hashlib.sha256(pem.encode()).hexdigest()
+        client = self._pinned.get(key)
+        if client is not None:
+            return client, False
+        context = ssl.create_default_context(cadata=pem)  # these certificates only, not the system's
+        context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN  # a pinned leaf certificate is an anchor too
+        client = self._new_client(context)
+        if len(self._pinned) >= MAX_PINNED_CLIENTS:
+            return client, True
+        self._pinned[key] = client
+        return client, False
 
     def start(self) -> None:
         if self._task is None:
@@ -84,9 +108,10 @@ class Deliverer:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        for client in (self._client, *self._pinned.values()):
+            if client is not None:
+                await client.aclose()
+        self._client, self._pinned = None, {}
 
     def wake(self) -> None:
         self._wake.set()
@@ -160,16 +185,24 @@ class Deliverer:
                 headers[signing.HEADER] = await signing.signature(self.reg.keys, body, sig.get("signingKeyId"))
             extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
             timeout = httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
-            async with asyncio.timeout(connect + read + 1):
-                async with self.client.stream("POST", url, content=body, headers=headers, timeout=timeout,
-                                              extensions=extensions) as response:
-                    status = response.status_code
+            pem = doc.get("sslCertificate") if target.scheme == "https" else None
+            client, one_off = self._pinned_client(pem) if pem else (self.client, False)
+            try:
+                async with asyncio.timeout(connect + read + 1):
+                    async with client.stream("POST", url, content=body, headers=headers, timeout=timeout,
+                                             extensions=extensions) as response:
+                        status = response.status_code
+            finally:
+                if one_off:
+                    await client.aclose()
         except ssrf.Refused as exc:
             return None, f"refused: {exc}"
         except (httpx.TimeoutException, TimeoutError):
             return None, "timed out"
         except httpx.HTTPError as exc:
             return None, f"{type(exc).__name__}: {exc}"[:512]
+        except ssl.SSLError as exc:  # a certificate that is not PEM after all (stored before the check)
+            return None, f"TLS: {exc}"[:512]
         if 200 <= status < 300:
             return status, None
         if 300 <= status < 400:

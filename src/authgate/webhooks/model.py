@@ -1,7 +1,9 @@
 """What a webhook is: FusionAuth's Webhook object, checked once for the API and the console.
 
 `{url, connectTimeout, readTimeout, global, applicationIds, eventsEnabled, headers,
-signatureConfiguration: {enabled, signingKeyId}, description, data}`. Timeouts are in
+signatureConfiguration: {enabled, signingKeyId}, sslCertificate, description, data}`.
+`sslCertificate` (FusionAuth's, for a receiver with a self-signed certificate): PEM certificates
+that an https receiver's certificate must chain to, instead of the system's trusted CAs. Timeouts are in
 milliseconds, as in FusionAuth; *ours*: each at most 20 s (so a delivery fits in its lease),
 event names must be known, and headers may not replace the ones the delivery sets itself.
 """
@@ -10,11 +12,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from cryptography import x509
+
 from authgate.events import EVENT_TYPES
 from authgate.shapes import ListOf, Shape
 
 MAX_TIMEOUT_MS = 20_000
 MAX_HEADERS = 20
+MAX_CERTIFICATE_CHARS = 16_384
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$")  # RFC 9110 section 5.6.2
 _RESERVED_HEADERS = {"host", "content-length", "content-type", "transfer-encoding", "connection",
                      "x-fusionauth-signature-jwt"}
@@ -25,7 +30,7 @@ P = "webhook"
 WEBHOOK = Shape({
     "url": str, "connectTimeout": int, "readTimeout": int, "global": bool, "applicationIds": ListOf(str),
     "eventsEnabled": dict, "headers": dict, "signatureConfiguration": Shape({"enabled": bool, "signingKeyId": str}),
-    "description": str, "data": dict,
+    "sslCertificate": str, "description": str, "data": dict,
 }, required=("url", "connectTimeout", "readTimeout"), description="Timeouts in milliseconds (1-20000).")
 
 
@@ -35,6 +40,18 @@ def _int_ms(webhook: dict[str, Any], key: str, problems: list[Problem]) -> None:
         problems.append((f"{P}.{key}", "blank", f"You must specify the [{key}] field (milliseconds)."))
     elif isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_TIMEOUT_MS:
         problems.append((f"{P}.{key}", "invalid", f"[{key}] must be a number of milliseconds from 1 to {MAX_TIMEOUT_MS}."))
+
+
+def _certificate(pem: Any, problems: list[Problem]) -> None:
+    if pem is None or pem == "":
+        return
+    try:
+        ok = isinstance(pem, str) and len(pem) <= MAX_CERTIFICATE_CHARS and bool(x509.load_pem_x509_certificates(pem.encode()))
+    except ValueError:
+        ok = False
+    if not ok:
+        problems.append((f"{P}.sslCertificate", "invalid",
+                         f"[sslCertificate] must be X.509 certificates in PEM form, at most {MAX_CERTIFICATE_CHARS} characters."))
 
 
 def validate(webhook: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
@@ -79,6 +96,7 @@ def validate(webhook: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
         elif sig.get("enabled") and not sig.get("signingKeyId"):
             problems.append((f"{P}.signatureConfiguration.signingKeyId", "blank",
                              "You must specify the [signingKeyId] when signing is enabled."))
+    _certificate(webhook.get("sslCertificate"), problems)
     description = webhook.get("description")
     if description is not None and (not isinstance(description, str) or len(description) > 255):
         problems.append((f"{P}.description", "invalid", "[description] must be text of at most 255 characters."))
