@@ -69,6 +69,8 @@ async def register_start(request: Request) -> Response:
     if await api_key(request) is None:
         raise unauthorized()
     body = await read_body(request)
+    if body.get("userId") is None:  # an API key names the user (the declaration's types allow it absent)
+        raise field_error("userId", "blank", "You must specify the [userId] field.")
     user = await target_user(request, body.get("userId"))
     name, display = body.get("name"), body.get("displayName")
     options = await passkeys.registration_options(reg, user, name if isinstance(name, str) else "Passkey",
