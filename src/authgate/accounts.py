@@ -4,7 +4,7 @@ answer of /oauth2/authorize, the password grant, /api/login, userinfo.
 
 FusionAuth's `oauthConfiguration.requireRegistration`: when true, a user must be registered for
 the application to get its tokens (issue 15 finding 4). New applications get it on unless they
-set it (fusionauth/applications.py); a stored application without the key keeps FusionAuth's
+set it (applications.py); a stored application without the key keeps FusionAuth's
 default, off. /api/login is stricter by its own contract: with an `applicationId` and no
 registration it answers 202 without a token whatever the flag says.
 """

@@ -187,8 +187,8 @@ def user_create(email: str, password: str = typer.Option(..., prompt=True, hide_
     from authgate import events, password_policy
     from authgate.console import make_admin
     from authgate.errors import ApiError
-    from authgate.fusionauth._admin import Errors
-    from authgate.fusionauth.users import create_user
+    from authgate.field_errors import Errors
+    from authgate.users import create_user
 
     async def work(reg: Any) -> dict[str, Any] | str:
         # Check everything before writing anything: a failed command leaves no half-made user.
@@ -221,7 +221,7 @@ def user_create(email: str, password: str = typer.Option(..., prompt=True, hide_
 def user_list(as_json: bool = typer.Option(False, "--json", help="One JSON document: FusionAuth's user objects."),
               data_dir: Optional[Path] = DataDir) -> None:
     """List users (every one, a page at a time)."""
-    from authgate.fusionauth.present import user_json
+    from authgate.present import user_json
 
     async def work(reg: Any) -> list[dict[str, Any]]:
         users: list[dict[str, Any]] = []
@@ -246,7 +246,7 @@ def user_delete(user: str = typer.Argument(..., help="User id, email or username
                                           "without it the user is deactivated (FusionAuth's soft delete)."),
                 data_dir: Optional[Path] = DataDir) -> None:
     """Deactivate a user (their sessions and refresh tokens end), or remove them with --hard."""
-    from authgate.fusionauth.users import delete_user
+    from authgate.users import delete_user
 
     async def work(reg: Any) -> str:
         uid = await _user_id(reg, user)
@@ -285,7 +285,7 @@ def app_create(name: str, redirect_url: list[str] = typer.Option([], help="Autho
         "loginConfiguration": {"generateRefreshTokens": True}}
 
     async def work(reg: Any) -> dict[str, Any]:
-        from authgate.fusionauth.applications import create_application
+        from authgate.applications import create_application
 
         return await create_application(reg, doc, None, None)  # validated and audited like the API's
 
@@ -322,7 +322,7 @@ def app_delete(app_id: str = typer.Argument(..., help="Application id (the clien
                                          "without it the application is deactivated (FusionAuth's soft delete)."),
                data_dir: Optional[Path] = DataDir) -> None:
     """Deactivate an application (its refresh tokens are revoked), or remove it with --hard."""
-    from authgate.fusionauth.applications import delete_application
+    from authgate.applications import delete_application
 
     async def work(reg: Any) -> None:
         await delete_application(reg, app_id, hard=hard, origins=None)
@@ -337,7 +337,8 @@ def api_key_create(description: str = typer.Option("", help="What the key is for
                                                       "'/api/user:GET,POST' (repeatable); none: a superuser key."),
                    data_dir: Optional[Path] = DataDir) -> None:
     """Create an API key and print it once (only its digest is stored)."""
-    from authgate.fusionauth.api_keys import api_key_json, create_api_key
+    from authgate.api_keys import create_api_key
+    from authgate.present import api_key_json
 
     endpoints: dict[str, list[str]] = {}
     for item in endpoint:
@@ -356,7 +357,7 @@ def api_key_create(description: str = typer.Option("", help="What the key is for
 def api_key_list(as_json: bool = typer.Option(False, "--json", help="FusionAuth's API key objects, without values."),
                  data_dir: Optional[Path] = DataDir) -> None:
     """List API keys (their values are never shown again)."""
-    from authgate.fusionauth.api_keys import api_key_json
+    from authgate.present import api_key_json
 
     async def work(reg: Any) -> list[dict[str, Any]]:
         return [api_key_json(r) for r in await reg.db.api_keys.list()]
@@ -376,7 +377,7 @@ def api_key_list(as_json: bool = typer.Option(False, "--json", help="FusionAuth'
 def api_key_delete(key_id: str = typer.Argument(..., help="The key's id (see `authgate api-key list`)."),
                    data_dir: Optional[Path] = DataDir) -> None:
     """Delete an API key: requests with it are refused at once."""
-    from authgate.fusionauth.api_keys import delete_api_key
+    from authgate.api_keys import delete_api_key
 
     async def work(reg: Any) -> None:
         await delete_api_key(reg, key_id)
@@ -405,8 +406,9 @@ def attacks(mode: list[str] = typer.Option([], "--mode", help="Workflow mode to 
             jwt_ttl: int = typer.Option(8, "--jwt-ttl", help="Access token lifetime in seconds for the attacked stacks."),
             setup: list[str] = typer.Option([], "--setup", help="Login setup for the factor x attack matrix (repeatable; "
                                             "default: password, password+totp, passkey; 'none' skips it).")) -> None:
-    """Run every attack scenario in every workflow mode, and the attacks on the login against each
-    login setup (real Chromium, real servers), and write both matrices."""
+    """Run every attack scenario in every workflow mode, the attacks on the login against each
+    login setup, and the attacks on the emailed reset link (real Chromium, real servers), and write
+    the three matrices."""
     from authgate_demo.attacks.harness import MODES, SETUPS, run_matrix
     from authgate_demo.attacks.report import MARK, write
 
@@ -425,5 +427,5 @@ def attacks(mode: list[str] = typer.Option([], "--mode", help="Workflow mode to 
     matrix = asyncio.run(run_matrix(modes, scenario or None, jwt_ttl=jwt_ttl, progress=progress, setups=setups))
     for path in write(matrix, out, [f.strip() for f in format.split(",") if f.strip()]):
         typer.echo(f"wrote {path}")
-    factor_cells = len(matrix.factors.cells) if matrix.factors else 0
-    typer.echo(f"{len(matrix.cells) + factor_cells} cells in {matrix.seconds:.0f}s")
+    extra = sum(len(m.cells) for m in (matrix.factors, matrix.lifecycle) if m is not None)
+    typer.echo(f"{len(matrix.cells) + extra} cells in {matrix.seconds:.0f}s")

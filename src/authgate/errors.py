@@ -52,6 +52,16 @@ def not_found(what: str = "resource") -> ApiError:
     return ApiError(404, general_errors=[{"code": "[NotFound]", "message": f"The {what} was not found."}])
 
 
+# Optimistic read-modify-write (compare-and-set on `version`): retries before answering `conflict()`.
+MAX_UPDATE_ATTEMPTS = 5
+
+
+def conflict() -> ApiError:
+    """A 409: another request kept changing the object while this one tried to."""
+    return ApiError(409, general_errors=[{"code": "[ConcurrentModification]",
+                                          "message": "The object was modified by another request; retry."}])
+
+
 def unauthorized() -> ApiError:
     return ApiError(401, general_errors=[{"code": "[Unauthorized]", "message": "A valid API key is required."}])
 

@@ -73,7 +73,10 @@ class Registry:
         self.apps = AppCache(self.db)
         self.limiter = (Limiter(settings.rate_limit_storage, settings.rate_limit_login, settings.rate_limit_email)
                         if settings.rate_limit_storage else None)
-        self.mail = Sender(self.db, settings)  # started by the app's lifespan
+        from authgate.lifecycle import reset_password  # (here: lifecycle's modules import this one)
+
+        # Started by the app's lifespan; runs the jobs requests queue (lifecycle/reset_password.py).
+        self.mail = Sender(self.db, settings, jobs={reset_password.REQUEST: lambda row: reset_password.resolve(self, row)})
         self.mail_templates = Templates(settings.mail_templates_dir)
         self.webhooks = WebhookService(self)  # started by the app's lifespan (web/app.py)
 

@@ -56,7 +56,7 @@ def matrix(request, tmp_path_factory):  # type: ignore[no-untyped-def]
         overrides = {"database_url": PG_URL, "database_schema": schema}
     try:
         m = asyncio.run(run_matrix((), data_dir=tmp_path_factory.mktemp("factors"), setups=SETUPS,
-                                   factor_idp_overrides=overrides))
+                                   factor_idp_overrides=overrides, lifecycle=False))
     finally:
         if schema:
             asyncio.run(_pg_exec(f"DROP SCHEMA {schema} CASCADE"))

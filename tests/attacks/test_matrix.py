@@ -56,8 +56,9 @@ def matrix(tmp_path_factory):  # type: ignore[no-untyped-def]
     problem = chromium_problem()
     if problem:
         pytest.skip(problem)
-    # the factor x attack matrix has its own module (test_factor_matrix.py)
-    return asyncio.run(run_matrix(MODES, data_dir=tmp_path_factory.mktemp("attacks"), setups=()))
+    # the factor x attack matrix and the lifecycle attacks have their own modules (test_factor_matrix.py,
+    # test_lifecycle_matrix.py)
+    return asyncio.run(run_matrix(MODES, data_dir=tmp_path_factory.mktemp("attacks"), setups=(), lifecycle=False))
 
 
 def test_every_cell_matches_the_expected_table(matrix) -> None:  # type: ignore[no-untyped-def]

@@ -25,3 +25,10 @@ def test_missing_chromium_leaves_the_factor_matrix_not_run(monkeypatch, tmp_path
     assert matrix.factors.cell("f4-stolen-recovery-code", "password").status == NA
     assert matrix.factors.cell("f1-leaked-password-replay", "passkey").status == NOT_RUN
     assert all("Chromium not found" in c.reason for c in matrix.factors.cells if c.status == NOT_RUN)
+
+
+def test_missing_chromium_leaves_the_lifecycle_attacks_not_run(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(harness, "CHROMIUM", str(tmp_path / "no-chromium"))
+    matrix = asyncio.run(harness.run_matrix([], data_dir=tmp_path, setups=()))
+    assert matrix.lifecycle is not None and matrix.lifecycle.cells
+    assert all(c.status == NOT_RUN and "Chromium not found" in c.reason for c in matrix.lifecycle.cells)

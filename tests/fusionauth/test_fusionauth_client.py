@@ -86,7 +86,9 @@ def test_fusionauth_python_client_end_to_end(server: str) -> None:
     app_id = r.success_response["application"]["id"]
     assert r.success_response["application"]["oauthConfiguration"]["clientId"] == app_id
 
-    r = client.create_user({"user": {"email": "ada@example.com", "password": "correct horse", "firstName": "Ada"}})
+    # An account made by the administrator: verified (without skipVerification, /api/login would answer 212).
+    r = client.create_user({"user": {"email": "ada@example.com", "password": "correct horse", "firstName": "Ada"},
+                            "skipVerification": True})
     assert r.was_successful(), r.error_response
     user_id = r.success_response["user"]["id"]
     assert "password" not in r.success_response["user"]
@@ -150,7 +152,25 @@ def test_fusionauth_python_client_account_lifecycle(server: str) -> None:
     r = client.register({"user": {"email": "eve@example.com", "password": "tangerine orbit 42"},
                          "registration": {"applicationId": app_id}})
     assert r.was_successful(), r.error_response
-    assert r.success_response["user"]["verified"] is False  # verification is on by default
+    assert r.success_response["user"]["verified"] is False  # verification is on by default (skipVerification: false)
+    # FusionAuth's 212: the password is right, the email not verified; this application lets such users in.
+    early = client.login({"loginId": "eve@example.com", "password": "tangerine orbit 42", "applicationId": app_id})
+    assert early.status == 212 and early.was_successful() and early.success_response["token"]
+    assert early.success_response["user"]["verified"] is False
+
+    r = client.create_application({"application": {"name": "Gated", "emailConfiguration": {
+        "verifyEmail": True, "unverified": {"behavior": "Gated"}}}})
+    gated_id = r.success_response["application"]["id"]
+    r = client.register({"user": {"email": "gil@example.com", "password": "tangerine orbit 42"},
+                         "registration": {"applicationId": gated_id}})
+    assert r.was_successful() and r.success_response["user"]["verified"] is False
+    gated = client.login({"loginId": "gil@example.com", "password": "tangerine orbit 42", "applicationId": gated_id})
+    assert gated.status == 212 and "token" not in gated.success_response  # Gated: no token until verified
+    r = client.register({"user": {"email": "sam@example.com", "password": "tangerine orbit 42"},
+                         "registration": {"applicationId": gated_id}, "skipVerification": True})
+    assert r.was_successful() and r.success_response["user"]["verified"] is True
+    assert client.login({"loginId": "sam@example.com", "password": "tangerine orbit 42",
+                         "applicationId": gated_id}).status == 200
 
     r = client.resend_email_verification("eve@example.com")
     assert r.was_successful(), r.error_response

@@ -1,5 +1,5 @@
 """Console: the audit log and the login records, with the filters of their FusionAuth search APIs
-(`fusionauth/system.py`'s audit_query / login_query validate the criteria for both)."""
+(`audit.py`'s audit_query / login_query validate the criteria for both)."""
 from __future__ import annotations
 
 import datetime
@@ -12,8 +12,9 @@ from fastapi.responses import Response
 from authgate.admin.forms import api_errors
 from authgate.admin.render import render
 from authgate.admin.session import Admin, require_admin
+from authgate.audit import audit_query, login_query
 from authgate.errors import ApiError
-from authgate.fusionauth.system import audit_json, audit_query, login_json, login_query
+from authgate.present import audit_json, login_json
 
 router = APIRouter()
 PAGE = 50

@@ -1,7 +1,7 @@
 """Console: applications (OAuth clients). List, create, edit, rotate the client secret, deactivate,
-delete -- each through the function the FusionAuth Application API calls
-(`fusionauth/applications.py`: create_application, update_application, delete_application), so
-validation, defaults, caches and audit events are the API's own.
+delete -- each through the core function the FusionAuth Application API calls too
+(`applications.py`: create_application, update_application, delete_application), so validation,
+defaults, caches and audit events are the API's own.
 
 The form edits the fields an operator changes (redirect URIs, grants, token lifetimes, refresh
 policy, CORS origins, registration and MFA settings, roles); every other field of the stored
@@ -19,13 +19,12 @@ from fastapi.responses import Response
 from authgate.admin.forms import api_errors, number, pagination
 from authgate.admin.render import render
 from authgate.admin.session import Admin, Form, missing, require_admin, require_admin_form, see_other
+from authgate.applications import GRANTS, create_application, delete_application, update_application
 from authgate.console import ADMIN_ROLE, CONSOLE_APP_ID
 from authgate.errors import ApiError
-from authgate.fusionauth.applications import (
-    GRANTS, create_application, delete_application, origins, update_application,
-)
-from authgate.fusionauth.present import application_json
 from authgate.lifecycle.app_settings import LABELS, OPTIONAL_FIELDS
+from authgate.present import application_json
+from authgate.web.context import origins
 
 router = APIRouter()
 
@@ -67,6 +66,7 @@ def _sections(form: Form, current: dict[str, Any]) -> dict[str, Any]:
         "registrationConfiguration": {
             "enabled": form.checked("registrationConfiguration.enabled"),
             "confirmPassword": form.checked("registrationConfiguration.confirmPassword"),
+            "loginIdType": "username" if form.get("registrationConfiguration.loginIdType") == "username" else "email",
             **{name: {"enabled": form.checked(f"registrationConfiguration.{name}.enabled"),
                       "required": form.checked(f"registrationConfiguration.{name}.required")} for name in OPTIONAL_FIELDS},
         },

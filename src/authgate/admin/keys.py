@@ -1,5 +1,6 @@
 """Console: signing keys (list, rotate, the JWKS as published) and API keys (list, create with
-the value shown once, delete) -- through the FusionAuth Key and API Key handlers' functions."""
+the value shown once, delete) -- through the core functions the FusionAuth Key and API Key APIs
+call too (signing_keys.py, api_keys.py)."""
 from __future__ import annotations
 
 import json
@@ -11,10 +12,10 @@ from fastapi.responses import Response
 from authgate.admin.forms import api_errors
 from authgate.admin.render import render
 from authgate.admin.session import Admin, Form, require_admin, require_admin_form, see_other
+from authgate.api_keys import ENDPOINTS, METHODS, create_api_key, delete_api_key
 from authgate.errors import ApiError
-from authgate.fusionauth.api_keys import METHODS, api_key_json, create_api_key, delete_api_key
-from authgate.fusionauth.auth import ENDPOINTS
-from authgate.fusionauth.keys import key_json, rotate_key
+from authgate.present import api_key_json, key_json
+from authgate.signing_keys import rotate_key
 
 router = APIRouter()
 ROTATABLE = ("RS256", "ES256")

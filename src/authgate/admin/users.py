@@ -1,9 +1,9 @@
 """Console: users. Search, create, edit, lock/unlock, deactivate/reactivate, delete; their
 registrations and roles, SSO sessions and refresh tokens.
 
-Every change calls what the FusionAuth API calls (`fusionauth/users.py`, `registrations.py`,
-`jwt_api.py`) or the core (`account_lock.py`, `revocation.py`), so rules and audit events are
-the API's own.
+Every change calls the core operation the FusionAuth API calls too (`users.py`,
+`registrations.py`, `refresh_tokens.py`, `account_lock.py`, `revocation.py`), so rules and audit
+events are the API's own.
 """
 from __future__ import annotations
 
@@ -12,18 +12,17 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from authgate import account_lock, events, lock_state, revocation
+from authgate import account_lock, events, lock_state, refresh_tokens, revocation
 from authgate.admin.forms import PAGE, api_errors, start_of
 from authgate.admin.render import render
 from authgate.admin.session import Admin, Form, missing, require_admin, require_admin_form, see_other
 from authgate.errors import ApiError
-from authgate.fusionauth._admin import Errors
-from authgate.fusionauth.jwt_api import revoke_refresh_token
-from authgate.fusionauth.present import user_json
-from authgate.fusionauth.registrations import delete_registration, register_user, update_registration
-from authgate.fusionauth.users import create_user, delete_user, update_user
+from authgate.field_errors import Errors
 from authgate.lifecycle import reset_password
 from authgate.mfa import factors, passkeys
+from authgate.present import user_json
+from authgate.registrations import delete_registration, register_user, update_registration
+from authgate.users import create_user, delete_user, update_user
 
 router = APIRouter()
 
@@ -198,7 +197,7 @@ async def revoke_token(user_id: str, posted: tuple[Admin, Form] = Depends(requir
     token = await admin.reg.db.refresh_tokens.get(form.get("tokenId")[:36])
     if not _of(row, token):
         return await _refuse(admin, row, "No such refresh token.")
-    await revoke_refresh_token(admin.reg, token["id"])
+    await refresh_tokens.revoke_by_id(admin.reg, token["id"])
     return see_other(f"/admin/users/{row['id']}", "token")
 
 

@@ -1,7 +1,6 @@
 """API key authentication for the admin APIs (`Authorization: <key>`, FusionAuth style).
 
-A key with no `permissions.endpoints` is a superuser key; otherwise it may call only the
-listed endpoints with the listed methods.
+What a key may call is authgate/api_keys.py's `permits`.
 """
 from __future__ import annotations
 
@@ -10,28 +9,9 @@ from typing import Any
 from fastapi import Request, Security
 from fastapi.security import APIKeyHeader
 
+from authgate.api_keys import permits
 from authgate.errors import unauthorized
 from authgate.web.context import api_key_actor, registry, set_actor  # registry: re-exported for the handlers
-
-# Endpoint roots that permissions name; a request belongs to the longest one that prefixes it.
-ENDPOINTS = (
-    "/api/api-key", "/api/application", "/api/jwt/refresh", "/api/jwt/validate", "/api/key", "/api/login",
-    "/api/logout", "/api/user", "/api/user/registration", "/api/user/search", "/api/user/import",
-    "/api/two-factor", "/api/user/two-factor", "/api/webauthn",
-    "/api/system/audit-log", "/api/system/login-record", "/api/webhook",
-)
-
-
-def _endpoint_of(path: str) -> str:
-    matches = [e for e in ENDPOINTS if path == e or path.startswith(e + "/")]
-    return max(matches, key=len) if matches else path
-
-
-def permits(key_doc: dict[str, Any], method: str, path: str) -> bool:
-    endpoints = (key_doc.get("permissions") or {}).get("endpoints") or {}
-    if not endpoints:
-        return True
-    return method.upper() in [m.upper() for m in endpoints.get(_endpoint_of(path), [])]
 
 
 async def api_key(request: Request) -> dict[str, Any] | None:

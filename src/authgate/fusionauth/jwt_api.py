@@ -7,11 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from authgate import events, revocation
+from authgate import refresh_tokens
 from authgate.clock import clock
 from authgate.errors import ApiError, InvalidToken, field_error, not_found
 from authgate.fusionauth.auth import api_key, registry, require_api_key
-from authgate.registry import Registry
 from authgate.shapes import Body, Shape
 from authgate.tokens import jwt
 from authgate.tokens.policy import token_policy
@@ -102,36 +101,18 @@ async def revoke_refresh_tokens(request: Request, token_id: str | None = None, t
     token_id = token_id or tokenId
     if token:
         # Holding the token proves the right to revoke it; no API key needed (RFC 7009 in spirit).
-        row = await reg.db.refresh_tokens.find_by_token(token)
-        if row is not None:
-            await revocation.revoke_refresh_token(reg, row)
-            await events.emit(reg, events.REFRESH_TOKEN_REVOKE, user_id=row["user_id"],
-                              application_id=row["application_id"], payload={"refreshTokenId": row["id"]})
+        await refresh_tokens.revoke_by_value(reg, token)
         return Response(status_code=200)
     if await api_key(request) is None:
         raise ApiError(401, general_errors=[{"code": "[Unauthorized]", "message": "A valid API key is required."}])
     if token_id:
-        await revoke_refresh_token(reg, token_id)
-        return Response(status_code=200)
-    if userId:
-        await revocation.revoke_user_tokens(reg, userId, application_id=applicationId)
-    elif applicationId:
-        await revocation.revoke_application(reg, applicationId)
+        await refresh_tokens.revoke_by_id(reg, token_id)
+    elif userId or applicationId:
+        await refresh_tokens.revoke_for(reg, userId, applicationId)
     else:
         raise ApiError(400, general_errors=[{"code": "[missing]parameter",
                                              "message": "Specify one of tokenId, token, userId or applicationId."}])
-    await events.emit(reg, events.REFRESH_TOKEN_REVOKE, user_id=userId, application_id=applicationId, payload={})
     return Response(status_code=200)
-
-
-async def revoke_refresh_token(reg: Registry, token_id: str) -> None:
-    """Revoke one refresh token by id, with its grant (the API's DELETE ?tokenId= and the admin console)."""
-    row = await reg.db.refresh_tokens.get(token_id)
-    if row is None:
-        raise not_found("refresh token")
-    await revocation.revoke_refresh_token(reg, row)
-    await events.emit(reg, events.REFRESH_TOKEN_REVOKE, user_id=row["user_id"], application_id=row["application_id"],
-                      payload={"refreshTokenId": token_id})
 
 
 @router.get("/api/jwt/validate")
@@ -188,14 +169,7 @@ async def logout(request: Request, refreshToken: str | None = None, global_: boo
     token = cookies.read(request, cookies.REFRESH_TOKEN) or body.get("refreshToken") or refreshToken
     is_global = bool(body.get("global")) or global_ or request.query_params.get("global") == "true"
     if isinstance(token, str) and token:
-        row = await reg.db.refresh_tokens.find_by_token(token)
-        if row is not None:
-            if is_global:  # every session of the user, and every access token, not only this one's
-                await revocation.revoke_user_tokens(reg, row["user_id"])
-            else:
-                await revocation.revoke_grant(reg, row["family_id"])
-            await events.emit(reg, events.REFRESH_TOKEN_REVOKE, user_id=row["user_id"], application_id=row["application_id"],
-                              payload={"refreshTokenId": row["id"], "global": is_global, "reason": "logout"})
+        await refresh_tokens.logout(reg, token, everywhere=is_global)
     response = Response(status_code=200)
     cookies.clear_cookie(request, response, cookies.ACCESS_TOKEN)
     cookies.clear_cookie(request, response, cookies.REFRESH_TOKEN)

@@ -1,7 +1,10 @@
 """`POST /api/login` (FusionAuth Login API): credentials in, JWT + refresh token out.
 
 Status codes: 200 ok; 202 authenticated but not registered for the application (no token);
-242 a second factor is needed (authgate/mfa/, finished at /api/two-factor/login);
+212 the user's email is not verified and the application verifies email (FusionAuth's code: with
+tokens when unverified users may log in, `Allow`; without, and a fresh verification link sent,
+when the application is `Gated`); 242 a second factor is needed (authgate/mfa/, finished at
+/api/two-factor/login);
 404 unknown user or wrong password -- identical response and the same argon2 cost, so the two
 cannot be told apart; 409 locked after too many failures; 410 user expired; 423 user locked by an
 administrator (`active: false`); 400 validation; 401 when the application requires an API key.
@@ -19,12 +22,14 @@ from authgate.accounts import LoginRefused, authenticate_logged, record_login
 from authgate.clock import clock
 from authgate.errors import ApiError, field_error, general_error
 from authgate.fusionauth.auth import api_key, registry
-from authgate.fusionauth.present import user_json
+from authgate.lifecycle.app_settings import is_verified, verify_email
 from authgate.mfa import amr, factors, passkeys, pending
+from authgate.present import user_json
 from authgate.registry import Registry
 from authgate.tokens import access, refresh
 from authgate.tokens.policy import token_policy
 from authgate.shapes import Body, Shape
+from authgate.ui.gated import must_verify_first
 from authgate.web import cookies, cross_site
 from authgate.web.bodies import declares, read_body
 
@@ -95,7 +100,8 @@ async def two_factor_required(reg: Registry, user: dict[str, Any], app: dict[str
 async def complete(request: Request, reg: Registry, user: dict[str, Any], app: dict[str, Any] | None, *, no_jwt: bool,
                    meta: dict[str, Any] | None, amr: tuple[str, ...], auth_type: str = "PASSWORD") -> Response:
     """The end of every API login (password, two-factor, passkey): 200 with tokens and cookies,
-    or 202 when the user is not registered for the application."""
+    202 when the user is not registered for the application (no token), 212 when the user's email
+    is not verified and the application verifies email (no token either if it is `Gated`)."""
     user = await record_login(reg, user)
     await events.login_succeeded(reg, user, app["id"] if app else None)
     registrations = await reg.db.registrations.for_user(user["id"])
@@ -103,7 +109,10 @@ async def complete(request: Request, reg: Registry, user: dict[str, Any], app: d
     registration = next((r for r in registrations if app and r["application_id"] == app["id"]), None)
     if app is not None and registration is None:
         return JSONResponse(result, status_code=202)
-    response = JSONResponse(result)
+    status = 200 if is_verified(user) or not verify_email(app["doc"] if app else None, reg.settings) else 212
+    if status == 212 and app is not None and await must_verify_first(reg, app, user):
+        return JSONResponse(result, status_code=212)  # Gated: the user object only, a fresh link by email
+    response = JSONResponse(result, status_code=status)
     if not no_jwt:
         now = int(clock.now())
         policy = token_policy(reg, app)
@@ -116,7 +125,7 @@ async def complete(request: Request, reg: Registry, user: dict[str, Any], app: d
         result["token"], result["tokenExpirationInstant"], _ = await access.issue(
             reg, user=user, app=app, registration=registration, auth_type=auth_type, auth_time=now, sid=sid,
             grant_id=sid, amr=amr)
-        response = JSONResponse(result)
+        response = JSONResponse(result, status_code=status)
         cookies.set_cookie(request, response, cookies.ACCESS_TOKEN, result["token"], max_age=None)
         if refresh_row is not None:
             max_age = (refresh_row["expires_instant"] - clock.now_ms()) // 1000

@@ -15,13 +15,13 @@ from fastapi import APIRouter, Request, Response
 
 from authgate import events
 from authgate.errors import ApiError
-from authgate.fusionauth._admin import Errors
+from authgate.field_errors import Errors
 from authgate.fusionauth.auth import registry
-from authgate.fusionauth.present import user_json
-from authgate.fusionauth.users import USER, check_unique, validate_user
+from authgate.present import user_json
 from authgate.shapes import Body, ListOf, Shape
 from authgate.passwords import BCRYPT_SCHEME, PBKDF2_SCHEME, encode_pbkdf2
 from authgate.storage.repos import Conflict
+from authgate.users import USER, check_unique, validate_user
 from authgate.web.bodies import declares, read_body
 
 router = APIRouter()

@@ -18,8 +18,9 @@ from fastapi.responses import JSONResponse
 
 from authgate import webhooks
 from authgate.errors import ApiError, field_error, not_found
-from authgate.fusionauth._admin import merge_patch, object_field
+from authgate.fusionauth._admin import object_field
 from authgate.fusionauth.auth import registry, require_api_key
+from authgate.merge_patch import merge_patch
 from authgate.shapes import Body
 from authgate.storage.repos import Conflict
 from authgate.storage.repos.webhooks import DEAD, DELIVERED, PENDING

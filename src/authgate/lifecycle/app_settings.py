@@ -2,8 +2,9 @@
 settings as defaults:
 
 - `registrationConfiguration` (FusionAuth's basic self-service registration): `enabled`,
-  `type: "basic"`, `loginIdType: "email"`, and per optional field `{enabled, required}` for
-  firstName, middleName, lastName, fullName, mobilePhone, plus `confirmPassword`;
+  `type: "basic"`, `loginIdType` ("email", the default, or "username"), and per optional field
+  `{enabled, required}` for firstName, middleName, lastName, fullName, mobilePhone, plus
+  `confirmPassword`;
 - `emailConfiguration.verifyEmail` and `emailConfiguration.unverified.behavior` ("Allow" or
   "Gated"), tenant settings in FusionAuth, per application here (default:
   `AUTHGATE_VERIFY_EMAIL`, `AUTHGATE_UNVERIFIED_BEHAVIOR`).
@@ -25,6 +26,7 @@ class RegistrationForm:
     enabled: bool
     fields: tuple[tuple[str, bool], ...]  # (name, required) of the enabled optional fields, in order
     confirm_password: bool
+    login_id_type: str = "email"  # "email" | "username": what the form asks for as the login id
 
 
 def _obj(doc: dict[str, Any] | None, key: str) -> dict[str, Any]:
@@ -40,7 +42,8 @@ def registration_form(app_doc: dict[str, Any] | None) -> RegistrationForm:
         if field.get("enabled") is True:
             fields.append((name, field.get("required") is True))
     return RegistrationForm(enabled=cfg.get("enabled") is True and cfg.get("type", "basic") == "basic",
-                            fields=tuple(fields), confirm_password=cfg.get("confirmPassword") is True)
+                            fields=tuple(fields), confirm_password=cfg.get("confirmPassword") is True,
+                            login_id_type="username" if cfg.get("loginIdType") == "username" else "email")
 
 
 def verify_email(app_doc: dict[str, Any] | None, settings: Settings) -> bool:

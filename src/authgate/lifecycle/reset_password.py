@@ -1,23 +1,27 @@
 """Forgot password: a single-use link by email (FusionAuth's changePasswordId), valid
 `AUTHGATE_CHANGE_PASSWORD_ID_TTL_SECONDS` (10 minutes), stored as a digest.
 
-`request` is what the hosted page calls: it answers nothing, so the page says the same for an
-address that has an account and one that has not; both paths render an email and make two
-database writes (the unknown one never-sent outbox rows), so they also cost the same.
+`request` is what the hosted page calls. It does not look the address up: it queues a job
+(`REQUEST`, one outbox row holding what was typed) and returns, so the request does the same work,
+in the same statements, for an address with an account and one without -- nothing to measure
+(CWE-204, CWE-208; tests/lifecycle/test_enumeration.py). The mail sender runs the job (`resolve`)
+moments later: it finds the account and, if there is one, makes the id and queues the email.
 """
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 from typing import TYPE_CHECKING, Any
 
 from authgate import events
 from authgate.accounts import usable
+from authgate.clock import clock
 from authgate.lifecycle import Refused, event_user, links
 from authgate.lifecycle.change_password import check_new_password, set_password
 from authgate.mail import templates
 from authgate.mail.outbox import enqueue
-from authgate.storage.db import digest
+from authgate.mail.sender import JOB_PREFIX
 from authgate.storage.repos.action_ids import PASSWORD
 
 if TYPE_CHECKING:
@@ -43,22 +47,27 @@ async def start(reg: "Registry", user: dict[str, Any], client_id: str | None, *,
     return value
 
 
+REQUEST = JOB_PREFIX + "forgot-password"  # the outbox row's `template`: a job for the sender, never mailed
+
+
 async def request(reg: "Registry", login_id: str, client_id: str | None, app_name: str = "authgate") -> None:
-    """The hosted "Forgot password?" form: email a link if the account exists; same cost if not."""
-    user = await reg.db.users.find_by_login_id(login_id)
-    if user is not None and usable(user) and user["doc"].get("email"):
-        await start(reg, user, client_id, app_name=app_name)
+    """The hosted "Forgot password?" form: queue the job that emails a link if the account exists.
+    The same write whatever `login_id` is."""
+    await reg.db.outbox.add(login_id, "", json.dumps({"clientId": client_id, "appName": app_name}), None, REQUEST)
+    reg.mail.wake()
+
+
+async def resolve(reg: "Registry", row: dict[str, Any]) -> None:
+    """The job `request` queued, run by the mail sender: a link for the account, if there is one."""
+    params = json.loads(row["body_text"] or "{}")
+    if clock.now_ms() - row["insert_instant"] > reg.settings.change_password_id_ttl_seconds * 1000:
+        log.info("forgot-password request older than a reset link's lifetime (no mail server then?): dropped")
         return
-    # Rehearse the other path (CWE-208): a new id and its digest, one render, two writes (in place
-    # of the id and the message). tests/lifecycle/test_enumeration.py measures the two paths.
-    value = secrets.token_urlsafe(32)
-    digest(value)
-    reg.mail_templates.render(templates.FORGOT_PASSWORD, issuer=reg.issuer, app_name=app_name, name="",
-                              email=login_id, link=links.change_password(reg.issuer, value, client_id),
-                              valid_for=_valid_for(reg.settings.change_password_id_ttl_seconds))
-    for _ in range(2):
-        await reg.db.outbox.add_suppressed(templates.FORGOT_PASSWORD)
-    log.info("forgot-password for an unknown or unusable login id: no email")
+    user = await reg.db.users.find_by_login_id(row["recipient"])
+    if user is None or not usable(user) or not user["doc"].get("email"):
+        log.info("forgot-password for an unknown or unusable login id: no email")
+        return
+    await start(reg, user, params.get("clientId"), app_name=params.get("appName") or "authgate")
 
 
 async def find(reg: "Registry", change_password_id: Any) -> dict[str, Any] | None:

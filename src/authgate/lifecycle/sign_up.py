@@ -9,6 +9,11 @@ they cost the same (CWE-204, CWE-208).
 
 Only the form's fields are taken: email, password and the optional fields the application
 enables. Roles, `verified`, ids, tenants or anything else a crafted POST adds are ignored.
+
+An application whose `registrationConfiguration.loginIdType` is "username" asks for a username
+instead of an email address (FusionAuth's choice): there is no address to confirm, so the account
+is ready at once, and a username that is taken is refused beside the field -- the person must
+pick another, so such a form cannot hide which usernames exist (FusionAuth's does not either).
 """
 from __future__ import annotations
 
@@ -37,11 +42,17 @@ MAX_FIELD_CHARS = 255
 
 def validate(reg: "Registry", app: dict[str, Any], email: Any, password: Any, confirm: Any,
              fields: dict[str, Any]) -> dict[str, Any]:
-    """The user document the form describes, or Invalid with every field's problem."""
+    """The user document the form describes, or Invalid with every field's problem. `email` is
+    the login id the form asks for: a username when the application's loginIdType says so."""
     form = registration_form(app["doc"])
     errors: list[Refused] = []
     email = email.strip() if isinstance(email, str) else ""
-    if not email:
+    if form.login_id_type == "username":
+        if not email:
+            errors.append(Refused("username", "blank", "Choose a username."))
+        elif len(email) > MAX_FIELD_CHARS:
+            errors.append(Refused("username", "tooLong", "The username is too long."))
+    elif not email:
         errors.append(Refused("email", "blank", "Enter your email address."))
     elif not is_email(email):
         errors.append(Refused("email", "invalid", "Enter a valid email address."))
@@ -49,7 +60,7 @@ def validate(reg: "Registry", app: dict[str, Any], email: Any, password: Any, co
         check_new_password(reg, password)
     except Refused as refused:
         errors.append(refused)
-    doc: dict[str, Any] = {"email": email}
+    doc: dict[str, Any] = {form.login_id_type: email}
     for name, required in form.fields:
         value = fields.get(name)
         value = value.strip() if isinstance(value, str) else ""
@@ -71,16 +82,18 @@ class _Rehearsal(Exception):
 
 
 async def _write_account(reg: "Registry", app: dict[str, Any], doc: dict[str, Any], password_hash: str,
-                         roles: list[str], verification: str, *, rehearse: bool = False) -> dict[str, Any]:
-    """The new account's writes, in one transaction: user, registration, verification id and
-    their two events stand or fall together. The known-address path runs the same block with
-    a decoy address and rolls it back, so both paths do the same database work."""
+                         roles: list[str], verification: str | None, *, rehearse: bool = False) -> dict[str, Any]:
+    """The new account's writes, in one transaction: user, registration, verification id (none
+    for a username account: no address to confirm) and their two events stand or fall together.
+    The known-address path runs the same block with a decoy address and rolls it back, so both
+    paths do the same database work."""
     await reg.webhooks.all()  # warm the webhook list: nothing but our writes may await inside the transaction
     async with reg.db.transaction() as tx:
-        user = await reg.db.users.add(tx, {**doc, "verified": False}, password_hash)
+        user = await reg.db.users.add(tx, {**doc, "verified": False} if verification else doc, password_hash)
         await reg.db.registrations.add(tx, user["id"], app["id"], {"roles": roles})
-        await reg.db.action_ids.add(tx, verification, VERIFY, user["id"], reg.settings.verification_id_ttl_seconds,
-                                    application_id=app["id"], email=normalize_login_id(doc["email"]))
+        if verification:
+            await reg.db.action_ids.add(tx, verification, VERIFY, user["id"], reg.settings.verification_id_ttl_seconds,
+                                        application_id=app["id"], email=normalize_login_id(doc["email"]))
         await events.emit(reg, events.USER_CREATE, user_id=user["id"], application_id=app["id"],
                           payload=event_user(user), tx=tx)
         await events.emit(reg, events.USER_REGISTRATION_CREATE, user_id=user["id"], application_id=app["id"],
@@ -98,6 +111,9 @@ async def sign_up(reg: "Registry", app: dict[str, Any], email: Any, password: An
     doc = validate(reg, app, email, password, confirm, fields or {})
     password_hash = await reg.hasher.hash(password)
     roles = sorted({r["name"] for r in app["doc"].get("roles") or [] if isinstance(r, dict) and r.get("isDefault")})
+    if "username" in doc:
+        await _sign_up_with_username(reg, app, doc, password_hash, roles)
+        return
     verification = secrets.token_urlsafe(32)
     ttl = reg.settings.verification_id_ttl_seconds
     existing = await reg.db.users.find_by_login_id(doc["email"])
@@ -122,3 +138,17 @@ async def sign_up(reg: "Registry", app: dict[str, Any], email: Any, password: An
                       app_name=app["name"], email=doc["email"], login_link=links.app_home(app) or reg.issuer,
                       forgot_link=links.forgot_password(reg.issuer, app["id"]))
     log.info("sign-up with an address that has an account: told by email")
+
+
+async def _sign_up_with_username(reg: "Registry", app: dict[str, Any], doc: dict[str, Any], password_hash: str,
+                                 roles: list[str]) -> None:
+    """A username account: ready at once; Invalid if the username is taken (as anyone's login id:
+    a username equal to someone's email would make a login id ambiguous)."""
+    taken = Invalid([Refused("username", "duplicate", "This username is taken; choose another.")])
+    if await reg.db.users.find_by_login_id(doc["username"]) is not None:
+        raise taken
+    try:
+        user = await _write_account(reg, app, doc, password_hash, roles, None)
+    except Conflict:  # the same username signed up a moment ago
+        raise taken from None
+    log.info("user %s signed up to application %s with a username", user["id"], app["id"])

@@ -1,7 +1,12 @@
 """The background sender: claims due outbox rows with a lease, delivers them, and schedules a
 retry with exponential backoff when the server is down or refuses.
 
-At-least-once: a row is marked sent only after the server accepted it. If the process dies in
+Some rows are jobs rather than messages (their `template` is a key of `jobs`): work a request
+queued so that it answers at once and the same for everyone, e.g. the hosted forgot-password
+form's "find the account and email it a link" (lifecycle/reset_password.py). The sender runs the
+job instead of mailing the row; the messages a job queues go out in the same pass.
+
+At-least-once: a row is marked sent only after the server accepted it (or its job ran). If the process dies in
 between, the lease (`LEASE_SECONDS`) runs out and the next pass (on any node) sends it again.
 Requests never wait for it: they only write the row and `wake()` the sender.
 Due times use `authgate.clock`, so tests move the clock instead of waiting for a retry.
@@ -28,6 +33,7 @@ POLL_SECONDS = 2.0  # how soon another node's message is picked up
 FIRST_RETRY_SECONDS = 30
 MAX_RETRY_SECONDS = 3600
 GIVE_UP_SECONDS = 24 * 3600  # a message still unsent after a day is marked failed
+JOB_PREFIX = "job:"  # the `template` of a job's row
 
 
 def retry_delay_seconds(attempts: int) -> int:
@@ -37,8 +43,10 @@ def retry_delay_seconds(attempts: int) -> int:
 
 class Sender:
     def __init__(self, db: Database, settings: Settings,
-                 deliver: Callable[[Settings, dict[str, Any]], Awaitable[None]] = smtp.deliver) -> None:
+                 deliver: Callable[[Settings, dict[str, Any]], Awaitable[None]] = smtp.deliver,
+                 jobs: dict[str, Callable[[dict[str, Any]], Awaitable[None]]] | None = None) -> None:
         self._db, self._settings, self._deliver = db, settings, deliver
+        self._jobs = dict(jobs or {})
         self.owner = str(uuid.uuid4())
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -100,13 +108,19 @@ class Sender:
         while rows := await self._db.outbox.claim(self.owner, BATCH, LEASE_SECONDS * 1000):
             for row in rows:
                 delivered += await self._deliver_one(row)
-            if len(rows) < BATCH:
-                break
+            if len(rows) < BATCH and not any(row["template"] in self._jobs for row in rows):
+                break  # (a job may have queued messages: claim again)
         return delivered
 
     async def _deliver_one(self, row: dict[str, Any]) -> int:
+        job = self._jobs.get(row["template"])
         try:
-            await self._deliver(self._settings, row)
+            if row["template"].startswith(JOB_PREFIX) and job is None:
+                raise LookupError(f"no handler for the job {row['template']}")  # never mail a job's row
+            if job is not None:
+                await job(row)
+            else:
+                await self._deliver(self._settings, row)
         except Exception as exc:  # noqa: BLE001 - any failure is a retry, logged without the body
             attempts = row["attempts"] + 1
             age = (clock.now_ms() - row["insert_instant"]) / 1000
@@ -121,5 +135,7 @@ class Sender:
                             row["template"], attempts, retry_delay_seconds(attempts), why)
             return 0
         await self._db.outbox.mark_sent(row["id"], self.owner)
+        if job is not None:
+            return 0
         log.info("mail %s (%s) delivered", row["id"], row["template"])
         return 1

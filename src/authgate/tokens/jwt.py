@@ -7,12 +7,8 @@ then claims (`iss`, `aud`, `exp`, `nbf`) are checked with the injectable clock.
 """
 from __future__ import annotations
 
-import base64
-import json
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
 from joserfc import jws, jwt
 from joserfc.errors import ExpiredTokenError, JoseError
 from joserfc.jwt import JWTClaimsRegistry
@@ -39,34 +35,7 @@ class TokenExpired(TokenInvalid):
 async def sign(keys: KeyRing, claims: dict[str, Any], key_id: str | None = None, algorithm: str = "RS256",
                typ: str = "JWT") -> str:
     key = await keys.signing_key(key_id, algorithm)
-    if key.algorithm == "RS256":
-        return _sign_rs256(key.kid, key.private.private_key, claims, typ)
     return jwt.encode({"alg": key.algorithm, "typ": typ, "kid": key.kid}, claims, key.private)
-
-
-# RS256, the default and the hot path (every login and refresh), signed here rather than through
-# joserfc's registry: joserfc re-checks the header against its registry, re-encodes the constant
-# header and looks the key's operation up on every call -- ~15 % of a refresh besides the
-# signature itself. The token is the one joserfc writes (same header order, the claims as compact
-# JSON, unpadded base64url), and joserfc verifies it like any other.
-_PKCS1V15 = padding.PKCS1v15()
-_SHA256 = hashes.SHA256()
-_HEADERS: dict[tuple[str, str], bytes] = {}  # (kid, typ) -> encoded header segment
-
-
-def _b64(data: bytes) -> bytes:
-    return base64.urlsafe_b64encode(data).rstrip(b"=")
-
-
-def _sign_rs256(kid: str, private_key: Any, claims: dict[str, Any], typ: str) -> str:
-    header = _HEADERS.get((kid, typ))
-    if header is None:
-        if len(_HEADERS) >= 256:  # kids and typs are few; bounded all the same
-            _HEADERS.clear()
-        header = _HEADERS[(kid, typ)] = _b64(json.dumps({"typ": typ, "alg": "RS256", "kid": kid},
-                                                         separators=(",", ":")).encode())
-    signing_input = header + b"." + _b64(json.dumps(claims, ensure_ascii=False, separators=(",", ":")).encode())
-    return (signing_input + b"." + _b64(private_key.sign(signing_input, _PKCS1V15, _SHA256))).decode()
 
 
 def unverified_header(token: str) -> dict[str, Any]:

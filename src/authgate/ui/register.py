@@ -3,7 +3,8 @@ the login page when the application's `registrationConfiguration.enabled` is tru
 
 The answer to a valid form is the same "check your email" page for a new address and for one
 that has an account (lifecycle/sign_up.py); only form errors (shown beside their fields) differ,
-and they depend on the input alone.
+and they depend on the input alone. An application that signs users up with a username
+(`loginIdType: "username"`) asks for one instead, and says so beside the field if it is taken.
 """
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ def _show(request: Request, app: dict, params: dict[str, str], values: dict[str,
           errors: Invalid | None = None) -> Response:
     form = registration_form(app["doc"])
     return forms.page(request, "register.html", PATH, errors=errors, action=PATH, app_name=app["name"], hidden=params,
-                      values=values or {}, extra_fields=[(n, LABELS[n], req) for n, req in form.fields],
+                      values=values or {}, login_id_type=form.login_id_type,
+                      extra_fields=[(n, LABELS[n], req) for n, req in form.fields],
                       autocompletes=AUTOCOMPLETE, confirm_password=form.confirm_password,
                       min_length=forms.registry(request).settings.password_min_length,
                       login_url=forms.login_url(params))
@@ -57,7 +59,15 @@ async def submit(request: Request, reg: Registry, form: dict[str, str]) -> Respo
     app = await _app(request, params)
     if app is None:
         return error_page("Sign-up is not available for this application.", 404)
-    values = {k: v[:forms.MAX_VALUE_CHARS] for k, v in form.items() if k in ("email", *LABELS)}
+    values = {k: v[:forms.MAX_VALUE_CHARS] for k, v in form.items() if k in ("email", "username", *LABELS)}
+    if registration_form(app["doc"]).login_id_type == "username":
+        try:
+            await sign_up(reg, app, form.get("username", ""), form.get("password"), form.get("passwordConfirm"), form)
+        except Invalid as exc:
+            return _show(request, app, params, values, exc)
+        return render("message.html", title="Your account is ready", tone="notice", paragraphs=[
+            f"Log in with your username, {form.get('username', '').strip()}, and your new password."],
+            links=[(u, "Log in") for u in [forms.login_url(params)] if u])
     email = form.get("email", "")
     try:
         if await address_allowed(reg.limiter, "sign-up", email):

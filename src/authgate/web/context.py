@@ -32,6 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from authgate import events, logs
 from authgate.events import ANONYMOUS, Actor, RequestContext
 from authgate.registry import Registry
+from authgate.web.middleware import OriginRegistry
 
 access_log = logging.getLogger("authgate.access")
 
@@ -136,3 +137,9 @@ def registry(request: Request) -> Registry:
     """The process's registry, as every handler reaches it (`app.state.registry`)."""
     reg: Registry = request.app.state.registry
     return reg
+
+
+def origins(request: Request) -> OriginRegistry:
+    """The process's cache of the applications' CORS origins, forgotten when an application changes."""
+    cache: OriginRegistry = request.app.state.origins
+    return cache

@@ -92,6 +92,7 @@ def _complete(method: str, path: str, op: dict[str, Any]) -> None:
             responses.setdefault(status, _json(FUSIONAUTH_ERRORS, what))
         if path in _LOGINS:
             responses["202"] = _json(_OBJ, "Authenticated, not registered for the application.")
+            responses["212"] = _json(_OBJ, "Email not verified: the user (tokens too, unless the application is Gated).")
             responses["242"] = _json(_OBJ, "A second factor is needed: twoFactorId and methods.")
             for status in ("410", "423"):
                 responses[status] = _json(FUSIONAUTH_ERRORS, "User expired or locked.")

@@ -32,6 +32,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from authgate_demo.attacks.factors import SETUPS, run_factor_matrix
+from authgate_demo.attacks.lifecycle import run_lifecycle_matrix
 from authgate_demo.attacks.matrix import NA, NOT_RUN, Cell, Matrix, ScenarioInfo, not_applicable, not_run
 from authgate_demo.attacks.running import NotRunnable, run_cell
 from authgate_demo.stack import DEMO_EMAIL, DEMO_PASSWORD, Stack, StackConfig
@@ -62,7 +63,8 @@ class Hit:
 
 class Sink:
     """`evil.authgate.localhost:<port>`: POST /collect/<tag> records whatever a payload sends;
-    GET /page/<name> serves an attacker page registered with `add_page`."""
+    GET /visit/<tag> records the Referer of a link or resource that points here; GET /page/<name>
+    serves an attacker page registered with `add_page`."""
 
     def __init__(self, domain: str = "authgate.localhost") -> None:
         self.port = free_port()
@@ -93,6 +95,13 @@ class Sink:
             self._new_hit.set()
             return JSONResponse({"ok": True}, headers=cors)
 
+        @app.get("/visit/{tag}")
+        async def visit(tag: str, request: Request) -> Response:
+            # A link or resource on someone else's page pointing here: what did the browser tell us?
+            self.hits.append(Hit(tag, {"referer": request.headers.get("referer"), "url": str(request.url)}, time.time()))
+            self._new_hit.set()
+            return HTMLResponse("<!doctype html><title>evil</title><h1>The attacker's site</h1>")
+
         @app.get("/page/{name}")
         async def page(name: str) -> Response:
             if name not in self.pages:
@@ -103,6 +112,9 @@ class Sink:
 
     def collect_url(self, tag: str) -> str:
         return f"{self.origin}/collect/{tag}"
+
+    def visit_url(self, tag: str) -> str:
+        return f"{self.origin}/visit/{tag}"
 
     def add_page(self, name: str, html: str) -> str:
         self.pages[name] = html
@@ -320,10 +332,13 @@ def chromium_problem() -> str | None:
 async def run_matrix(modes: Sequence[str] = MODES, only: Sequence[str] | None = None, *,
                      jwt_ttl: int = DEFAULT_JWT_TTL, data_dir: Path | None = None,
                      progress: Callable[[Cell], None] | None = None, parallel: int = 3,
-                     setups: Sequence[str] = SETUPS, factor_idp_overrides: dict[str, Any] | None = None) -> Matrix:
+                     setups: Sequence[str] = SETUPS, factor_idp_overrides: dict[str, Any] | None = None,
+                     lifecycle: bool = True, lifecycle_idp_overrides: dict[str, Any] | None = None) -> Matrix:
     """The workflow matrix for `modes`, with the factor x attack matrix for `setups` (attacks/factors.py)
-    as its `factors` (none when `setups` is empty). Both share the Chromium and run side by side.
-    `factor_idp_overrides`: settings for the factor matrix's IdP (its tests use PostgreSQL too)."""
+    as its `factors` (none when `setups` is empty) and the account-lifecycle attacks (attacks/lifecycle.py)
+    as its `lifecycle` (none when `lifecycle` is False or `only` selects none of them). All share the
+    Chromium and the attacker's site and run side by side. `factor_idp_overrides`,
+    `lifecycle_idp_overrides`: settings for those stacks' IdPs (their tests use PostgreSQL too)."""
     global _BROWSER_PROBLEM
     began = time.perf_counter()
     mods = load_scenarios(only)
@@ -366,10 +381,19 @@ async def run_matrix(modes: Sequence[str] = MODES, only: Sequence[str] | None = 
                 return await run_factor_matrix(browser, _BROWSER_PROBLEM, tmp, setups=setups, only=only,
                                                jwt_ttl=jwt_ttl, progress=progress, idp_overrides=factor_idp_overrides)
 
+        async def lifecycle_matrix() -> Matrix | None:
+            if not lifecycle or (only and not any(o.startswith("l") for o in only)):
+                return None
+            async with gate:
+                return await run_lifecycle_matrix(browser, _BROWSER_PROBLEM, sink, tmp, only=only, jwt_ttl=jwt_ttl,
+                                                  progress=progress, idp_overrides=lifecycle_idp_overrides)
+
         factor_task = asyncio.ensure_future(factor_matrix())
+        lifecycle_task = asyncio.ensure_future(lifecycle_matrix())
         for mode_cells in await asyncio.gather(*(one(mode) for mode in modes)):
             cells.extend(mode_cells)
         factors = await factor_task
+        lifecycle_cells = await lifecycle_task
     finally:
         if browser is not None:
             with contextlib.suppress(Exception):
@@ -381,7 +405,8 @@ async def run_matrix(modes: Sequence[str] = MODES, only: Sequence[str] | None = 
         shutil.rmtree(tmp, ignore_errors=True)
     order = {m.ID: i for i, m in enumerate(mods)}
     cells.sort(key=lambda c: (order[c.scenario], list(modes).index(c.mode)))
-    return Matrix(list(modes), [scenario_info(m) for m in mods], cells, time.perf_counter() - began, env, factors)
+    return Matrix(list(modes), [scenario_info(m) for m in mods], cells, time.perf_counter() - began, env, factors,
+                  lifecycle_cells)
 
 
 __all__ = ["Ctx", "NotRunnable", "MODES", "SETUPS", "run_matrix", "NA", "NOT_RUN"]

@@ -68,6 +68,7 @@ class Matrix:
     seconds: float = 0.0
     environment: dict[str, str] = field(default_factory=dict)
     factors: Matrix | None = None  # the factor x attack matrix (columns are login setups), when it ran
+    lifecycle: Matrix | None = None  # the account-lifecycle attacks (one column: the hosted pages), when they ran
 
     def cell(self, scenario: str, mode: str) -> Cell:
         for c in self.cells:
@@ -81,4 +82,5 @@ class Matrix:
     def to_json(self) -> dict[str, Any]:
         return {"modes": self.modes, "scenarios": [asdict(s) for s in self.scenarios],
                 "cells": [c.to_json() for c in self.cells], "seconds": round(self.seconds, 1),
-                "environment": self.environment, **({"factors": self.factors.to_json()} if self.factors else {})}
+                "environment": self.environment, **({"factors": self.factors.to_json()} if self.factors else {}),
+                **({"lifecycle": self.lifecycle.to_json()} if self.lifecycle else {})}

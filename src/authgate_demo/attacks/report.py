@@ -17,6 +17,7 @@ MODE_NOTES = {
     "password": "a password only",
     "password+totp": "password, then a 6-digit code from an authenticator app (RFC 6238)",
     "passkey": "a WebAuthn passkey (virtual authenticator in Chromium), alone or after the password; origin-bound",
+    "hosted pages": "the IdP's hosted forgot-password and reset pages, with the demo's inbox",
 }
 
 
@@ -34,6 +35,10 @@ def markdown(m: Matrix) -> str:
         text += ("\n## Factor x attack: what each login setup stops\n\n"
                  + _markdown_table(m.factors, "attack \\ login setup", "Columns are login setups (one stack, "
                                    "code-pkce-cookie); 🔴 the attack got a session; 🟢 it ran and failed."))
+    if m.lifecycle is not None:
+        text += ("\n## Account lifecycle: the reset link under attack\n\n"
+                 + _markdown_table(m.lifecycle, "attack", "One stack (code-pkce-cookie) with the demo's inbox; "
+                                   "🔴 the attacker got the reset secret or the account; 🟢 it ran and failed."))
     return text
 
 
@@ -129,6 +134,13 @@ leaked password, runs a combo list, relays the login pages from <code>evil.authg
 recovery code or watches a code being typed. <b>succeeded</b> means the attacker got a session.</p>"""
 
 
+LIFECYCLE_LEDE = """<p class="lede">The attacks on the emailed password-reset link. One stack; each row has a
+fresh victim who reads their mail on the demo's inbox page in Chromium and clicks its links. The attacker forges
+<code>Host</code> / <code>X-Forwarded-Host</code> on a reset request for the victim, waits on
+<code>evil.authgate.localhost</code> for a <code>Referer</code> from the reset page, or opens a link again after it
+was used or expired. <b>succeeded</b> means the attacker got the reset secret or the account.</p>"""
+
+
 def html_page(m: Matrix) -> str:
     table, details = _table_and_details(m, "attack")
     factors = ""
@@ -136,6 +148,10 @@ def html_page(m: Matrix) -> str:
         f_table, f_details = _table_and_details(m.factors, "attack \\ login setup")
         factors = f'<h1 id="factors">Factor x attack</h1>{FACTORS_LEDE}{f_table}'
         details += f'<h1>Factor x attack: evidence</h1>{f_details}'
+    if m.lifecycle is not None:
+        l_table, l_details = _table_and_details(m.lifecycle, "attack")
+        factors += f'<h1 id="lifecycle">Account lifecycle: the reset link</h1>{LIFECYCLE_LEDE}{l_table}'
+        details += f'<h1>Account lifecycle: evidence</h1>{l_details}'
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>authgate attack matrix</title>
 <style>{CSS}</style></head><body>
 <h1>authgate attack matrix</h1>

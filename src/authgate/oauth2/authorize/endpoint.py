@@ -10,18 +10,26 @@ from fastapi.responses import Response
 from authgate.clock import clock
 from authgate.errors import InteractionRequired, LoginRequired, OAuthError
 from authgate.oauth2 import params as oauth_params
-from authgate.oauth2.authorize.context import AuthorizeContext, ErrorPage
+from authgate.oauth2.authorize.context import AUTHORIZE_PARAMS, AuthorizeContext, ErrorPage
 from authgate.oauth2.authorize.issue import issue
 from authgate.oauth2.authorize.steps import validate
 from authgate.oauth2.responses import authorization_response
 from authgate.mfa import factors
 from authgate.ui import gated, login, passkey_login, second_factor
+from authgate.shapes import Shape, form_body
 from authgate.ui.pages import error_page
 from authgate.web import sso_cookies
 from authgate.web.context import registry
 
 router = APIRouter()
 log = logging.getLogger("authgate.authorize")
+
+# What the request and the hosted pages posted back to it may carry: the authorization request
+# (RFC 6749 4.1.1, RFC 7636, OpenID Connect Core 3.1.2.1), the login form, the second-factor form
+# and a passkey's answer. Every step reads its parameters through this declaration.
+AUTHORIZE_FORM = Shape({**{name: str for name in (*AUTHORIZE_PARAMS, *login.LOGIN_FIELDS)},
+                        second_factor.FIELD: str, "code": str, second_factor.PASSKEY_FIELD: str},
+                       description="The authorization request's parameters, with the hosted login's fields when it posts back.")
 
 
 async def _interact(ctx: AuthorizeContext) -> Response:
@@ -61,12 +69,12 @@ def _error_redirect(ctx: AuthorizeContext, exc: OAuthError) -> Response:
 
 
 @router.get("/oauth2/authorize")
-@router.post("/oauth2/authorize")
+@router.post("/oauth2/authorize", openapi_extra=form_body(AUTHORIZE_FORM))
 async def authorize(request: Request) -> Response:
     reg = registry(request)
     ctx: AuthorizeContext | None = None
     try:
-        ctx = AuthorizeContext(reg, request, await oauth_params.read(request))
+        ctx = AuthorizeContext(reg, request, await oauth_params.read(request, declared=AUTHORIZE_FORM))
         await validate(ctx)
         if second_factor.is_submission(ctx):  # before the password form: all carry csrf_token
             return await second_factor.submit(ctx)

@@ -37,16 +37,6 @@ class Outbox(Repo):
         })
         return row_id
 
-    async def add_suppressed(self, template: str) -> None:
-        """The same insert as `add`, of a row that is never sent: what the no-account path of a
-        form writes so that it costs what the account path costs (no enumeration by timing)."""
-        now = clock.now_ms()
-        await self._insert({
-            "id": new_id(), "recipient": "", "subject": "", "body_text": "", "body_html": None, "template": template,
-            "attempts": 0, "next_attempt_instant": now, "lease_owner": None, "lease_until_instant": None,
-            "sent_instant": None, "failed_instant": now, "last_error": "suppressed: no account", "insert_instant": now,
-        })
-
     async def claim(self, owner: str, limit: int, lease_ms: int) -> list[dict[str, Any]]:
         """Lease up to `limit` due messages to `owner`; returns them."""
         now = clock.now_ms()
@@ -94,6 +84,6 @@ class Outbox(Repo):
                 o.c.sent_instant.is_(None), o.c.failed_instant.is_(None)))).scalar()
 
 
-# The janitor (retention.py) drops a message a week after it was sent or given up on (or suppressed).
+# The janitor (retention.py) drops a message (or a job) a week after it was sent (run) or given up on.
 purge.register(purge.Rule("mail outbox", o, lambda t: or_(t.c.sent_instant < purge.HORIZON,
                                                           t.c.failed_instant < purge.HORIZON)))

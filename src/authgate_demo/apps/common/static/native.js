@@ -8,6 +8,7 @@ import { $, log, showLoggedOut } from './ui.js';
 
 const LOGIN_ERRORS = {
   202: 'You are not registered for this application',
+  212: 'Verify your email first: we sent you a new link',
   404: 'Wrong email or password',
   409: 'Too many failed attempts: the account is locked for a while',
   410: 'Your password or account has expired',
@@ -17,6 +18,7 @@ const LOGIN_ERRORS = {
 const TWO_FACTOR_ERRORS = {
   404: 'This sign-in expired; log in again',
   409: 'Too many wrong codes: the account is locked for a while',
+  212: 'Verify your email first: we sent you a new link',
   421: 'Wrong code, or one already used; enter the current code',
 };
 
@@ -55,7 +57,7 @@ export function nativeMode(cfg, { onLoggedIn }) {
     const result = await call(`${cfg.idp}/api/two-factor/login`, {
       method: 'POST', credentials: 'include', body: { twoFactorId, code, applicationId: cfg.clientId },
     });
-    if (result.status === 200 && result.body.token) {
+    if ((result.status === 200 || result.status === 212) && result.body.token) {
       log('IdP /api/two-factor/login -> 200: password and code accepted', 'ok');
       $('two-factor-form').hidden = true;
       await loggedIn(result.body.token, event.target);
@@ -75,8 +77,9 @@ export function nativeMode(cfg, { onLoggedIn }) {
       method: 'POST', credentials: 'include',
       body: { loginId: form.get('loginId'), password: form.get('password'), applicationId: cfg.clientId },
     });
-    if (result.status === 200 && result.body.token) {
-      log('IdP /api/login -> 200; it also set its HttpOnly refresh_token cookie on the IdP origin', 'ok');
+    // 212: the email is not verified yet; with a token when the IdP lets unverified users in.
+    if ((result.status === 200 || result.status === 212) && result.body.token) {
+      log(`IdP /api/login -> ${result.status}; it also set its HttpOnly refresh_token cookie on the IdP origin`, 'ok');
       await loggedIn(result.body.token, event.target);
       return;
     }
