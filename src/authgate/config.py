@@ -112,6 +112,10 @@ class Settings(BaseSettings):
     two_factor_ttl_seconds: int = 300
     webauthn_timeout_seconds: int = 300
     mfa_secret_key: str = ""
+    # How recent the SSO session's sign-in must be to add the first second factor (Ory Kratos's
+    # privileged_session_max_age; sessions/privileged.py); older, the security page asks for the
+    # password again. 0: always ask.
+    privileged_session_max_age_seconds: int = Field(default=600, ge=0)
 
     max_body_bytes: int = 1_048_576
     # "memory://" or "redis://127.0.0.1:6379"; empty disables rate limiting.

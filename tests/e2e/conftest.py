@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
+from authgate_demo.attacks.harness import CHROMIUM_ARGS  # the attack runner's flags: one list for both
+
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync", "--disable-quic"]
 
 
 @pytest.fixture

@@ -28,9 +28,10 @@ import pytest_asyncio
 from playwright.async_api import expect
 
 from authgate.mfa import factors, totp
+from authgate_demo.attacks.harness import CHROMIUM_ARGS
 from authgate_demo.attacks.passkey import add_authenticator, credentials
 
-from .conftest import CHROMIUM, CHROMIUM_ARGS
+from .conftest import CHROMIUM
 from .harness import EXPECT_TIMEOUT, STORE_ID, RecordingStack, Shots, fill_hosted_login, running_stack, until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]

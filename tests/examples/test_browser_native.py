@@ -18,12 +18,11 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from authgate_demo.apps.store.app import create_app
+from authgate_demo.attacks.harness import CHROMIUM_ARGS
 
 from .conftest import STORE_CLIENT, Clock, FakeIdP, config
 
 pytestmark = pytest.mark.e2e
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
 
 
 def _free_port() -> int:

@@ -231,8 +231,8 @@ async def test_disable_with_a_recovery_code_removes_every_method(client: httpx.A
 async def test_a_stolen_access_token_cannot_strip_mfa(client: httpx.AsyncClient, registry: Registry,
                                                       admin: dict[str, str]) -> None:
     """The user's own JWT reaches the self-service two-factor APIs, but removing a method still
-    takes a fresh code, and passkeys and recovery codes are managed with an API key only (as in
-    FusionAuth)."""
+    takes a fresh code, and passkeys (added or removed) and recovery codes are managed with an API
+    key only (as in FusionAuth)."""
     app, _, user = await setup(registry)
     stolen = {"Authorization": f"Bearer {(await password_login(client, app)).json()['token']}"}
     secret, codes = await enrol(client, admin, user["id"])
@@ -248,6 +248,9 @@ async def test_a_stolen_access_token_cannot_strip_mfa(client: httpx.AsyncClient,
         r = await client.delete("/api/user/two-factor", headers=stolen, params=params)
         assert r.status_code == status, (params, r.text)
     assert (await client.delete(f"/api/webauthn/{passkey_id}", headers=stolen)).status_code == 401
+    for body in ({}, {"userId": user["id"]}):  # nor adds the thief's own passkey, which would sign in alone
+        assert (await client.post("/api/webauthn/register/start", headers=stolen, json=body)).status_code == 401
+    assert (await client.post("/api/webauthn/register/start", headers=admin, json={})).status_code == 400
     assert (await client.post(f"/api/user/two-factor/recovery-code/{user['id']}", headers=stolen)).status_code == 401
     assert len(await registry.db.mfa_methods.for_user(user["id"])) == 1
     assert len(await registry.db.webauthn_credentials.for_user(user["id"])) == 1

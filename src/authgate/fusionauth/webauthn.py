@@ -1,6 +1,7 @@
 """FusionAuth's WebAuthn APIs over authgate/mfa/passkeys.py.
 
-- `POST /api/webauthn/register/start` (API key or the user's JWT): `{userId, displayName, name,
+- `POST /api/webauthn/register/start` (API key, as in FusionAuth: a passkey signs in alone, so
+  the user's access token, which may be stolen, cannot add one): `{userId, displayName, name,
   workflow}` -> `{options}` for navigator.credentials.create().
 - `POST /api/webauthn/register/complete`: `{userId, credential, origin, rpId}` -> `{credential}`.
 - `POST /api/webauthn/start` (API key): `{applicationId, loginId or userId, workflow}` ->
@@ -33,7 +34,7 @@ from authgate.web.bodies import declares, read_body
 
 # The bodies of the WebAuthn endpoints: what each handler reads, and what OpenAPI publishes.
 _RP = {"origin": str, "rpId": str}
-REGISTER_START = Body(Shape({"userId": str, "name": str, "displayName": str, "workflow": str}))
+REGISTER_START = Body(Shape({"userId": str, "name": str, "displayName": str, "workflow": str}, required=("userId",)))
 REGISTER_COMPLETE = Body(Shape({"userId": str, "credential": dict, **_RP}, required=("credential",)))
 START = Body(Shape({"userId": str, "applicationId": str, "loginId": str, "twoFactorId": str, "workflow": str}),
              ids=("twoFactorId",))
@@ -65,7 +66,11 @@ def _credential(body: dict[str, Any]) -> dict[str, Any]:
 @declares(REGISTER_START)
 async def register_start(request: Request) -> Response:
     reg = registry(request)
+    if await api_key(request) is None:
+        raise unauthorized()
     body = await read_body(request)
+    if body.get("userId") is None:  # an API key names the user (the declaration's types allow it absent)
+        raise field_error("userId", "blank", "You must specify the [userId] field.")
     user = await target_user(request, body.get("userId"))
     name, display = body.get("name"), body.get("displayName")
     options = await passkeys.registration_options(reg, user, name if isinstance(name, str) else "Passkey",

@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from authgate.lifecycle import Refused
 from authgate.lifecycle.app_settings import is_verified
 from authgate.lifecycle.change_password import change_with_current
+from authgate.registry import Registry
 from authgate.sessions import sso
 from authgate.ui import forms
 from authgate.ui.pages import render
@@ -49,12 +50,8 @@ async def show(request: Request) -> Response:
 
 
 @router.post(PATH + "/password")
-async def change_password(request: Request) -> Response:
-    reg = forms.registry(request)
-    form = await forms.read_form(request)
-    refused = forms.refused_csrf(request, reg, form, "account change-password")
-    if refused is not None:
-        return refused
+@forms.checked("account change-password")
+async def change_password(request: Request, reg: Registry, form: dict[str, str]) -> Response:
     session = await sso_cookies.current(reg, request)
     if session is None:
         return _signed_out()

@@ -4,7 +4,9 @@ proves the app works before anything is stored), see the recovery codes once, re
 remove an app, register, rename and remove passkeys. Removing an app or a passkey, making new
 recovery codes, and adding a factor to an account that has one each need a fresh second factor
 (mfa/fresh.py: a code, a recovery code or a passkey, made for that change), so a stolen session
-cookie can neither strip the account's MFA nor add the thief's own passkey.
+cookie can neither strip the account's MFA nor add the thief's own passkey. Adding the first
+factor, with none to ask for, needs a recent sign-in (sessions/privileged.py); after that window
+the page asks for the password again, which starts a new session (`/account/mfa/reauthenticate`).
 
 Every form is CSRF-protected (ui/csrf.py, cookie scoped to /account); every change goes
 through the same core functions as the FusionAuth APIs (authgate/mfa/). A secret being set up
@@ -24,12 +26,13 @@ import segno
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from authgate.accounts import LoginRefused
 from authgate.errors import OAuthError
 from authgate.mfa import factors, fresh, passkeys, sealing, totp
 from authgate.oauth2 import params as form_params
 from authgate.oauth2.params import Params
 from authgate.registry import Registry
-from authgate.sessions import sso
+from authgate.sessions import privileged, sso
 from authgate.ui import csrf
 from authgate.ui.pages import error_page, render
 from authgate.web import sso_cookies
@@ -116,15 +119,18 @@ async def _page(request: Request, session: sso.SsoSession, *, template: str = "a
     token = csrf.token(request)
     keys = [(p, time.strftime("%Y-%m-%d", time.gmtime(p.insert_instant / 1000)))
             for p in await passkeys.for_user(reg, user["id"])]
-    with_form = template == "account_mfa.html"  # the page with "Add a passkey": a challenge for it
+    methods = await reg.db.mfa_methods.for_user(user["id"])
+    # No factor to confirm with, and the sign-in is not recent: adding one asks for the password first.
+    reauthenticate = not methods and not keys and not privileged.recent(reg, session)
+    with_form = template == "account_mfa.html" and not reauthenticate  # "Add a passkey": a challenge for it
     options = await passkeys.registration_options(reg, user, "Passkey") if with_form else None
     # One challenge for the page's "confirm with a passkey" buttons: one form is posted per view.
     confirm = await fresh.passkey_options(reg, user["id"]) if with_form else None
     response = render(template, status=status, scripts=with_form, csrf_token=token, user_label=_label(user),
-                      methods=await reg.db.mfa_methods.for_user(user["id"]), passkeys=keys,
-                      remaining=await reg.db.recovery_codes.remaining(user["id"]),
+                      methods=methods, passkeys=keys, remaining=await reg.db.recovery_codes.remaining(user["id"]),
                       register_options=json.dumps(options), confirm_options=json.dumps(confirm) if confirm else "",
-                      **extra)
+                      reauthenticate=reauthenticate, has_password=bool(user.get("password_hash")),
+                      window_minutes=max(1, reg.settings.privileged_session_max_age_seconds // 60), **extra)
     csrf.set_cookie(request, response, token, "/account")
     return response
 
@@ -136,9 +142,13 @@ def _back(notice: str) -> Response:
 NOTICES = {"totp-removed": "The authenticator app was removed.", "passkey-added": "Your passkey was added.",
            "totp-all-removed": "You used a recovery code, so every authenticator app was removed, and the "
                                "recovery codes with them.",
-           "passkey-removed": "The passkey was removed.", "passkey-renamed": "The passkey was renamed."}
+           "passkey-removed": "The passkey was removed.", "passkey-renamed": "The passkey was renamed.",
+           "reauthenticated": "You signed in again. You can add a second factor now."}
 NOT_FRESH = "{what} needs a current code from your authenticator app, a recovery code, or your passkey. Nothing was {done}."
 LOCKED = "Too many wrong codes: your account is locked for a while. Nothing was {done}."
+SIGN_IN_AGAIN = "You signed in too long ago to add a first second factor. Enter your password again below. Nothing was added."
+REAUTH_REFUSED = {"locked": "Your account is temporarily locked after too many failed attempts. Try again later.",
+                  "bad_password": "That password is not correct."}
 
 
 @router.get(PATH)
@@ -175,9 +185,13 @@ async def _enrol_page(post: Posted, secret: bytes, enrol_id: str, error: str | N
 
 async def _may_add(post: Posted, assertion_field: str = "webauthnResponse") -> Response | None:
     """Adding a factor to an account that has one takes a fresh one too: otherwise whoever holds
-    the session cookie adds their own passkey (which signs in alone) or app. None: go ahead."""
+    the session cookie adds their own passkey (which signs in alone) or app. The first factor, with
+    none to ask for, takes a recent sign-in (sessions/privileged.py). None: go ahead."""
     if not await factors.has_any(post.reg, post.user_id):
-        return None  # the first factor: the session is all there is to ask for
+        if privileged.recent(post.reg, post.session):
+            return None
+        log.info("first factor for user %s refused: signed in too long ago", post.user_id)
+        return await _page(post.request, post.session, status=403, error=SIGN_IN_AGAIN)
     factor = await _fresh_factor(post, "Adding a second factor", "added", assertion_field)
     return factor if isinstance(factor, Response) else None
 
@@ -279,3 +293,21 @@ async def passkey_remove(post: Posted, passkey_id: str) -> Response:
         return factor
     await passkeys.remove(post.reg, post.user_id, passkey_id)  # may be the one that just confirmed it
     return _back("passkey-removed")
+
+
+@_post(f"{PATH}/reauthenticate")
+async def reauthenticate(post: Posted) -> Response:
+    """Sign in again with the password (the login's checks) to add a first factor: a new session,
+    under a new cookie, and back to the page."""
+    try:
+        _, cookie_value = await privileged.reauthenticate(post.reg, post.session, post.form.get("password") or "")
+    except privileged.NoPassword:
+        return error_page("Your account has no password to sign in again with. Set one with \"Forgot your "
+                          "password?\" on the login page, then come back.", 400)
+    except LoginRefused as exc:
+        log.info("re-authentication of user %s refused (%s): %s", post.user_id, exc.reason, exc.detail)
+        message = REAUTH_REFUSED.get(exc.reason, REAUTH_REFUSED["bad_password"])
+        return await _page(post.request, post.session, status=400, error=message)
+    response = _back("reauthenticated")
+    sso_cookies.set_cookie(post.reg, post.request, response, cookie_value)
+    return response

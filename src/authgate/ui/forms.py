@@ -8,6 +8,7 @@ Each page family has its own CSRF cookie path, disjoint from the login form's
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -66,6 +67,26 @@ def refused_csrf(request: Request, reg: Registry, form: dict[str, str], what: st
     if why == csrf.MISMATCH:
         return error_page("This form expired. Go back, reload the page and try again.", 403)
     return error_page("The form was submitted from another site.", 403)
+
+
+FormHandler = Callable[..., Awaitable[Response]]
+
+
+def checked(what: str) -> Callable[[FormHandler], Callable[[Request], Awaitable[Response]]]:
+    """A form's POST route: the form is read and CSRF-checked first (`refused_csrf`'s error page
+    when it fails), then the handler runs as `handler(request, reg, form, **path parameters)`.
+    `what` names the form in the log."""
+    def wrap(handler: FormHandler) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            reg = registry(request)
+            form = await read_form(request)
+            refused = refused_csrf(request, reg, form, what)
+            if refused is not None:
+                return refused
+            return await handler(request, reg, form, **request.path_params)
+        endpoint.__name__, endpoint.__doc__ = handler.__name__, handler.__doc__
+        return endpoint
+    return wrap
 
 
 def page(request: Request, template: str, cookie_path: str, *, status: int = 200,

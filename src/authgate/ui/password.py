@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from authgate.email_address import is_email
 from authgate.lifecycle import Refused, links, reset_password
+from authgate.registry import Registry
 from authgate.ui import forms
 from authgate.ui.pages import render
 from authgate.web.rate_limit import address_allowed
@@ -39,12 +40,8 @@ async def forgot(request: Request) -> Response:
 
 
 @router.post(FORGOT)
-async def forgot_submit(request: Request) -> Response:
-    reg = forms.registry(request)
-    form = await forms.read_form(request)
-    refused = forms.refused_csrf(request, reg, form, "forgot-password")
-    if refused is not None:
-        return refused
+@forms.checked("forgot-password")
+async def forgot_submit(request: Request, reg: Registry, form: dict[str, str]) -> Response:
     params = forms.carried(form)
     email = form.get("email", "").strip()
     if not email or not is_email(email):
@@ -77,12 +74,8 @@ def _show_reset(request: Request, change_password_id: str, client_id: str | None
 
 
 @router.post("/password/change/{change_password_id}")
-async def reset_submit(request: Request, change_password_id: str) -> Response:
-    reg = forms.registry(request)
-    form = await forms.read_form(request)
-    refused = forms.refused_csrf(request, reg, form, "reset-password")
-    if refused is not None:
-        return refused
+@forms.checked("reset-password")
+async def reset_submit(request: Request, reg: Registry, form: dict[str, str], change_password_id: str) -> Response:
     client_id = request.query_params.get("client_id")
     row = await reset_password.find(reg, change_password_id)
     if row is None:

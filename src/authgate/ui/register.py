@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from authgate.lifecycle import Invalid
 from authgate.lifecycle.app_settings import LABELS, registration_form
 from authgate.lifecycle.sign_up import sign_up
+from authgate.registry import Registry
 from authgate.ui import forms
 from authgate.ui.pages import error_page, render
 from authgate.web.rate_limit import address_allowed
@@ -52,12 +53,8 @@ async def show(request: Request) -> Response:
 
 
 @router.post(PATH)
-async def submit(request: Request) -> Response:
-    reg = forms.registry(request)
-    form = await forms.read_form(request)
-    refused = forms.refused_csrf(request, reg, form, "registration")
-    if refused is not None:
-        return refused
+@forms.checked("registration")
+async def submit(request: Request, reg: Registry, form: dict[str, str]) -> Response:
     params = forms.carried(form)
     app = await _app(request, params)
     if app is None:

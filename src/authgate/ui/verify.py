@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from authgate.lifecycle import Refused, links, verify_email
+from authgate.registry import Registry
 from authgate.ui import forms
 from authgate.ui.pages import render
 
@@ -33,12 +34,8 @@ async def show(request: Request, verification_id: str) -> Response:
 
 
 @router.post("/email/verify/{verification_id}")
-async def submit(request: Request, verification_id: str) -> Response:
-    reg = forms.registry(request)
-    form = await forms.read_form(request)
-    refused = forms.refused_csrf(request, reg, form, "verify-email")
-    if refused is not None:
-        return refused
+@forms.checked("verify-email")
+async def submit(request: Request, reg: Registry, form: dict[str, str], verification_id: str) -> Response:
     try:
         user = await verify_email.complete(reg, verification_id)
     except Refused:

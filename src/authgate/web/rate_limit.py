@@ -19,7 +19,8 @@ LIMITED = {("POST", "/api/login"), ("POST", "/oauth2/token"), ("POST", "/oauth2/
            ("POST", "/api/two-factor/login"), ("POST", "/api/webauthn/login"),
            # Account lifecycle (ui/ and fusionauth/): sign-up, forgot/reset/change password, verification.
            ("POST", "/oauth2/register"), ("POST", "/password/forgot"), ("POST", "/api/user/forgot-password"),
-           ("POST", "/account/password"), ("POST", "/api/user/change-password"), ("PUT", "/api/user/verify-email")}
+           ("POST", "/account/password"), ("POST", "/api/user/change-password"), ("PUT", "/api/user/verify-email"),
+           ("POST", "/account/mfa/reauthenticate")}  # signing in again before adding a first factor
 # Paths that carry an id: limited per client IP like the others, counted per prefix.
 LIMITED_PREFIXES = (("POST", "/password/change/"), ("POST", "/email/verify/"), ("POST", "/api/user/change-password/"),
                     ("GET", "/api/user/change-password/"))
