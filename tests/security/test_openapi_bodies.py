@@ -120,7 +120,7 @@ async def test_every_declared_field_of_the_wrong_type_is_refused_by_the_handler(
 
 
 async def test_oauth_forms_are_published_from_the_shapes_their_handlers_read_through(registry) -> None:
-    from authgate.oauth2.authorize.endpoint import AUTHORIZE_FORM
+    from authgate.ui.authorize import AUTHORIZE_FORM
     from authgate.oauth2.token import TOKEN_FORM
     from authgate.oidc.logout import LOGOUT_FORM
     from authgate.shapes import TOKEN_HINT_FORM

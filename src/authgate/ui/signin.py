@@ -13,6 +13,7 @@ from authgate.oauth2.authorize.issue import issue
 from authgate.revocation import forget_session
 from authgate.sessions import sso
 from authgate.ui import csrf, gated
+from authgate.ui.answer import answer
 from authgate.web import sso_cookies
 
 
@@ -36,6 +37,6 @@ async def finish(ctx: AuthorizeContext, user: dict[str, Any], factors: tuple[str
     if old is not None:
         await forget_session(ctx.reg, old.id)  # a new login replaces the browser's session
     session, cookie_value = await sso.start(ctx.reg, user, factors)
-    response = await issue(ctx, session)
+    response = answer(ctx, await issue(ctx, session))
     sso_cookies.set_cookie(ctx.reg, ctx.request, response, cookie_value)
     return response

@@ -34,6 +34,7 @@ log = logging.getLogger("authgate")
 ROUTERS = (
     "authgate.fusionauth.jwt_api",
     "authgate.oauth2.routes",
+    "authgate.ui.authorize",
     "authgate.oidc.userinfo",
     "authgate.oidc.logout",
     "authgate.oidc.discovery",

@@ -5,24 +5,23 @@ OpenID Connect Core 3.1.2.5, 3.2.2.5).
 RFC 6749 section 4.1.2 recommends 10 minutes at most), bound to the client, the redirect URI,
 the PKCE challenge and a fresh grant id (what its reuse revokes).
 `token` / `id_token`: implicit responses, in the fragment (or form_post), never the query.
+The values are sent back by the hosted pages (ui/answer.py, oauth2/responses.py's modes).
 """
 from __future__ import annotations
 
 import secrets
 import uuid
 
-from fastapi.responses import Response
-
 from authgate.accounts import registration_required, token_refusal
 from authgate.clock import clock
 from authgate.errors import AccessDenied
 from authgate.oauth2.authorize.context import AuthorizeContext
-from authgate.oauth2.responses import authorization_response
 from authgate.sessions.sso import SsoSession
 from authgate.tokens import access, id_token
 
 
-async def issue(ctx: AuthorizeContext, session: SsoSession) -> Response:
+async def issue(ctx: AuthorizeContext, session: SsoSession) -> dict[str, str | int]:
+    """The authorization response's values for the logged-in user of `session`."""
     reg, client, user = ctx.reg, ctx.client, session.user
     assert client is not None and ctx.redirect_uri is not None
     registration = await reg.db.registrations.get(user["id"], client.client_id) \
@@ -57,4 +56,4 @@ async def issue(ctx: AuthorizeContext, session: SsoSession) -> Response:
     if ctx.state is not None:
         values["state"] = ctx.state
     values["iss"] = reg.issuer
-    return authorization_response(ctx.redirect_uri, values, ctx.response_mode, ctx.request.method)
+    return values

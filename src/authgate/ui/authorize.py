@@ -1,5 +1,6 @@
-"""`GET/POST /oauth2/authorize`: validate (steps.py), then log in (hosted page) or answer at once
-from the SSO session (OpenID Connect Core 3.1.2.3)."""
+"""`GET/POST /oauth2/authorize`: validate (oauth2/authorize/steps.py), then log in (hosted page)
+or answer at once from the SSO session (OpenID Connect Core 3.1.2.3). It lives with the hosted
+pages it shows (login, second factor, passkey), over the protocol modules of oauth2/authorize."""
 from __future__ import annotations
 
 import logging
@@ -13,10 +14,10 @@ from authgate.oauth2 import params as oauth_params
 from authgate.oauth2.authorize.context import AUTHORIZE_PARAMS, AuthorizeContext, ErrorPage
 from authgate.oauth2.authorize.issue import issue
 from authgate.oauth2.authorize.steps import validate
-from authgate.oauth2.responses import authorization_response
 from authgate.mfa import factors
-from authgate.ui import gated, login, passkey_login, second_factor
 from authgate.shapes import Shape, form_body
+from authgate.ui import gated, login, passkey_login, second_factor
+from authgate.ui.answer import answer
 from authgate.ui.pages import error_page
 from authgate.web import sso_cookies
 from authgate.web.context import registry
@@ -47,7 +48,7 @@ async def _interact(ctx: AuthorizeContext) -> Response:
         step_up = "mfa" not in session.amr and await factors.second_factor_needed(
             ctx.reg, session.user["id"], ctx.client.app, ctx.acr_values)
         if not step_up:
-            return await issue(ctx, session)
+            return answer(ctx, await issue(ctx, session))
         if "none" in ctx.prompt:
             raise InteractionRequired("The user must confirm a second factor.", detail="prompt=none, step-up needed")
         return await second_factor.begin(ctx, session.user, session.amr)
@@ -58,14 +59,13 @@ async def _interact(ctx: AuthorizeContext) -> Response:
 
 def _error_redirect(ctx: AuthorizeContext, exc: OAuthError) -> Response:
     """RFC 6749 section 4.1.2.1: error, error_description and state go back to the verified redirect URI."""
-    assert ctx.redirect_uri is not None
     values: dict[str, str | int] = {"error": exc.error}
     if exc.description:
         values["error_description"] = exc.description
     if ctx.state is not None:
         values["state"] = ctx.state
     values["iss"] = ctx.reg.issuer
-    return authorization_response(ctx.redirect_uri, values, ctx.response_mode, ctx.request.method)
+    return answer(ctx, values)
 
 
 @router.get("/oauth2/authorize")
