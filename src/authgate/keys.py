@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from joserfc.jwk import ECKey, OctKey, RSAKey
+from joserfc.jwt import JWTClaimsRegistry
 
 from authgate.clock import clock
 from authgate.bounded import BoundedCache
@@ -62,6 +63,8 @@ class KeyRing:
     def __init__(self, db: Database, max_token_ttl_seconds: int) -> None:
         # JWTs whose signature verified, with the key that did (tokens/jwt.py `verify`).
         self.verified_tokens = BoundedCache(4096)
+        # The claim checkers tokens/jwt.py `verify` builds per (issuer, audiences) asked.
+        self.claims_registries: dict[tuple[str, tuple[str, ...] | None], JWTClaimsRegistry] = {}
         self._db = db
         self._max_ttl = max_token_ttl_seconds
         self._parsed: dict[str, SigningKey] = {}  # parse cache: PEMs are parsed once per process

@@ -85,7 +85,7 @@ async def verify(keys: KeyRing, token: str, *, issuer: str, audience: str | list
     if until is not None and clock.now() < until:
         return claims  # the same checks passed before, and nothing but `exp` can change their answer
     try:
-        check_claims(claims, issuer=issuer, audience=audience)
+        check_claims(keys, claims, issuer=issuer, audience=audience)
     except TokenExpired:
         if not allow_expired or claims.get("iss") != issuer:
             raise
@@ -98,7 +98,6 @@ async def verify(keys: KeyRing, token: str, *, issuer: str, audience: str | list
 
 
 Asked = tuple[str, "tuple[str, ...] | None"]
-_registries: dict[Asked, JWTClaimsRegistry] = {}
 
 
 def _asked(issuer: str, audience: str | list[str] | None) -> Asked:
@@ -106,24 +105,26 @@ def _asked(issuer: str, audience: str | list[str] | None) -> Asked:
     return issuer, None if audience is None else (audience,) if isinstance(audience, str) else tuple(audience)
 
 
-def _claims_registry(issuer: str, audience: str | list[str] | None) -> JWTClaimsRegistry:
-    """One registry per (issuer, audience) asked about: building one costs as much as using it."""
+def _claims_registry(keys: KeyRing, issuer: str, audience: str | list[str] | None) -> JWTClaimsRegistry:
+    """One registry per (issuer, audience) asked about, kept on the key ring beside the verified
+    tokens (one per process registry, not a module global): building one costs as much as using it."""
     asked = _asked(issuer, audience)
-    registry = _registries.get(asked)
+    registries = keys.claims_registries
+    registry = registries.get(asked)
     if registry is None:
         auds = asked[1]
         options: dict[str, Any] = {"iss": {"essential": True, "value": issuer}, "exp": {"essential": True}}
         if auds is not None:
             options["aud"] = {"essential": True, "values": list(auds)}
         registry = JWTClaimsRegistry(now=lambda: int(clock.now()), leeway=LEEWAY_SECONDS, **options)
-        if len(_registries) >= 256:  # audiences come from requests; keep the map bounded
-            _registries.clear()
-        _registries[asked] = registry
+        if len(registries) >= 256:  # audiences come from requests; keep the map bounded
+            registries.clear()
+        registries[asked] = registry
     return registry
 
 
-def check_claims(claims: dict[str, Any], *, issuer: str, audience: str | list[str] | None) -> None:
-    registry = _claims_registry(issuer, audience)
+def check_claims(keys: KeyRing, claims: dict[str, Any], *, issuer: str, audience: str | list[str] | None) -> None:
+    registry = _claims_registry(keys, issuer, audience)
     try:
         registry.validate(claims)
     except JoseError as exc:
