@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
-import pkgutil
 import re
 import secrets
 import time
@@ -32,7 +30,7 @@ from typing import Any
 
 import httpx
 
-from authgate_demo.attacks import passkey
+from authgate_demo.attacks import passkey, running
 from authgate_demo.attacks.matrix import Cell, Matrix, ScenarioInfo, not_applicable, not_run
 from authgate_demo.attacks.running import run_cell
 from authgate_demo.stack import STORE_ID, Stack, StackConfig
@@ -204,15 +202,7 @@ def missing(mod: ModuleType, setup: str, flows: dict[str, bool]) -> str | None:
 def load(only: Sequence[str] | None = None) -> list[ModuleType]:
     from authgate_demo.attacks.scenarios import factors as pkg
 
-    mods = []
-    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
-        if not info.name[:2].isdigit():
-            continue
-        mod = importlib.import_module(f"{pkg.__name__}.{info.name}")
-        if only and not any(mod.ID.startswith(o) for o in only):
-            continue
-        mods.append(mod)
-    return mods
+    return running.load_scenarios(pkg, only)
 
 
 async def run_factor_matrix(browser: Any, browser_problem: str, data_root: Path, *, setups: Sequence[str] = SETUPS,

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import json
 import logging
 import os
-import pkgutil
 import shutil
 import socket
 import tempfile
@@ -31,6 +29,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from authgate_demo.attacks import running
 from authgate_demo.attacks.factors import SETUPS, run_factor_matrix
 from authgate_demo.attacks.lifecycle import run_lifecycle_matrix
 from authgate_demo.attacks.matrix import NA, NOT_RUN, Cell, Matrix, ScenarioInfo, not_applicable, not_run
@@ -254,15 +253,7 @@ def add_route(app: str) -> str:
 def load_scenarios(only: Sequence[str] | None = None) -> list[ModuleType]:
     from authgate_demo.attacks import scenarios as pkg
 
-    mods = []
-    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
-        if not info.name[:2].isdigit():
-            continue
-        mod = importlib.import_module(f"{pkg.__name__}.{info.name}")
-        if only and not any(mod.ID.startswith(o) or o == mod.ID for o in only):
-            continue
-        mods.append(mod)
-    return mods
+    return running.load_scenarios(pkg, only)
 
 
 def scenario_info(mod: ModuleType) -> ScenarioInfo:

@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
-import logging
-import pkgutil
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -26,6 +23,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from authgate_demo.attacks import running
 from authgate_demo.attacks.matrix import Cell, Matrix, ScenarioInfo, not_run
 from authgate_demo.stack import STORE_ID, Stack, StackConfig
 
@@ -33,7 +31,6 @@ COLUMN = "hosted pages"
 COLUMNS = (COLUMN,)
 MODE = "code-pkce-cookie"
 RESET_TTL = 20  # seconds, for this stack's reset links
-log = logging.getLogger("authgate_demo.attacks")
 
 
 @dataclass
@@ -50,6 +47,7 @@ class LifecycleCtx:
     browser: Any
     sink: Any  # harness.Sink: the attacker's site
     contexts: list[Any] = field(default_factory=list)
+    cleanups: list[Any] = field(default_factory=list)
 
     @property
     def idp_url(self) -> str:
@@ -119,35 +117,12 @@ def reset_links(msg: Any) -> list[str]:
 def load(only: Sequence[str] | None = None) -> list[ModuleType]:
     from authgate_demo.attacks.scenarios import lifecycle as pkg
 
-    mods = []
-    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
-        if not info.name[:2].isdigit():
-            continue
-        mod = importlib.import_module(f"{pkg.__name__}.{info.name}")
-        if only and not any(mod.ID.startswith(o) for o in only):
-            continue
-        mods.append(mod)
-    return mods
+    return running.load_scenarios(pkg, only)
 
 
 async def _one(mod: ModuleType, ctx: LifecycleCtx, timeout: float) -> Cell:
-    from authgate_demo.attacks.harness import NotRunnable
-
-    began = time.perf_counter()
-    try:
-        cell = await asyncio.wait_for(mod.run(ctx), timeout)
-    except NotRunnable as exc:
-        cell = not_run(str(exc))
-    except asyncio.TimeoutError:
-        cell = not_run(f"timed out after {timeout:.0f}s")
-    except Exception as exc:  # noqa: BLE001 - a failure is "not run" with the reason, never "blocked"
-        log.exception("lifecycle scenario %s failed", mod.ID)
-        cell = not_run(f"error: {type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}")
-    finally:
-        for context in ctx.contexts:
-            with contextlib.suppress(Exception):
-                await context.close()
-    cell.scenario, cell.mode, cell.seconds = mod.ID, COLUMN, round(time.perf_counter() - began, 2)
+    cell = await running.run_cell(mod, ctx, timeout, COLUMN)
+    cell.scenario, cell.mode = mod.ID, COLUMN
     return cell
 
 

@@ -5,15 +5,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
+import pkgutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any, Protocol
 
 from authgate_demo.attacks.matrix import Cell, not_run
 
 log = logging.getLogger("authgate_demo.attacks")
+
+
+def load_scenarios(pkg: ModuleType, only: Sequence[str] | None = None) -> list[ModuleType]:
+    """The scenario modules of package `pkg` (files named `NN_*.py`, in order); `only` keeps those
+    whose ID starts with one of its prefixes."""
+    mods = []
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        if not info.name[:2].isdigit():
+            continue
+        mod = importlib.import_module(f"{pkg.__name__}.{info.name}")
+        if only and not any(mod.ID.startswith(o) for o in only):
+            continue
+        mods.append(mod)
+    return mods
 
 
 class NotRunnable(Exception):
