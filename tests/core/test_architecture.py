@@ -14,7 +14,7 @@ import authgate
 
 ROOT = Path(authgate.__file__).parent
 # The core (layer 3) and what it stands on: plain Python, no FastAPI/Starlette.
-CORE = ("accounts.py", "revocation.py", "account_lock.py", "events.py", "lockout.py", "passwords.py", "keys.py",
+CORE = ("accounts.py", "revocation.py", "account_lock.py", "lock_state.py", "events.py", "lockout.py", "passwords.py", "keys.py",
         "registry.py", "rate_limiter.py", "retention.py", "bounded.py", "clock.py", "config.py",
         "password_policy.py", "email_address.py", "users.py", "user_import.py", "registrations.py",
         "applications.py", "api_keys.py", "signing_keys.py", "refresh_tokens.py", "audit.py", "present.py",
