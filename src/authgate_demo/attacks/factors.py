@@ -115,12 +115,7 @@ class FactorCtx:
         return self.stack.cfg.jwt_ttl
 
     async def new_page(self) -> Any:
-        from authgate_demo.attacks.harness import UI_TIMEOUT_MS
-
-        context = await self.browser.new_context()
-        context.set_default_timeout(UI_TIMEOUT_MS)
-        self.contexts.append(context)
-        return await context.new_page()
+        return await (await running.new_context(self.browser, self.contexts)).new_page()
 
     async def account(self) -> Account:
         """A new victim registered for the Store and set up for this cell's column."""

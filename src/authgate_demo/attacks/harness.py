@@ -41,7 +41,6 @@ CHROMIUM = os.environ.get("AUTHGATE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run", "--disable-sync", "--disable-quic"]
 DEFAULT_JWT_TTL = 8  # seconds: short, so "usable until exp" is measured, not assumed
-UI_TIMEOUT_MS = 15_000
 log = logging.getLogger("authgate_demo.attacks")
 
 
@@ -191,10 +190,7 @@ class Ctx:
 
     # the victim, in the browser
     async def new_context(self) -> Any:
-        context = await self.browser.new_context()
-        context.set_default_timeout(UI_TIMEOUT_MS)
-        self.contexts.append(context)
-        return context
+        return await running.new_context(self.browser, self.contexts)
 
     async def victim(self, app: str = "store", *, context: Any = None, init_script: str | None = None) -> Any:
         """A page in a fresh (or the given) context, logged in to `app` through the real UI."""

@@ -54,12 +54,7 @@ class LifecycleCtx:
         return self.stack.cfg.idp_url
 
     async def new_page(self) -> Any:
-        from authgate_demo.attacks.harness import UI_TIMEOUT_MS
-
-        context = await self.browser.new_context()
-        context.set_default_timeout(UI_TIMEOUT_MS)
-        self.contexts.append(context)
-        return await context.new_page()
+        return await (await running.new_context(self.browser, self.contexts)).new_page()
 
     def http(self, **headers: str) -> httpx.AsyncClient:
         """The attacker's HTTP client to the IdP (127.0.0.1: Python does not resolve *.localhost)."""

@@ -17,6 +17,16 @@ from authgate_demo.attacks.matrix import Cell, not_run
 
 log = logging.getLogger("authgate_demo.attacks")
 
+UI_TIMEOUT_MS = 15_000  # one UI step (a click, a navigation) in any scenario
+
+
+async def new_context(browser: Any, contexts: list[Any]) -> Any:
+    """A fresh browser context (a person's own browser), closed by `run_cell` after the cell."""
+    context = await browser.new_context()
+    context.set_default_timeout(UI_TIMEOUT_MS)
+    contexts.append(context)
+    return context
+
 
 def load_scenarios(pkg: ModuleType, only: Sequence[str] | None = None) -> list[ModuleType]:
     """The scenario modules of package `pkg` (files named `NN_*.py`, in order); `only` keeps those
