@@ -10,6 +10,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -69,13 +70,36 @@ def make_settings(backend: str, tmp_path: Path, schema: str | None = None, **ove
     return Settings(**base)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def backend(request: pytest.FixtureRequest) -> str:
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def backend_of(request: pytest.FixtureRequest) -> str:
+    """The backend a `params=BACKENDS` fixture runs with; PostgreSQL skipped when unreachable."""
     if request.param == "postgres":
         reason = pg_skip_reason()
         if reason:
             pytest.skip(reason)
     return str(request.param)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return backend_of(request)
+
+
+@asynccontextmanager
+async def idp_database(backend: str) -> AsyncIterator[dict[str, Any]]:
+    """Settings for a whole IdP's database: SQLite in its own directory ({}), or a fresh
+    PostgreSQL schema, dropped afterwards."""
+    if backend == "sqlite":
+        yield {}
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    await _pg_exec(f"CREATE SCHEMA {schema}")
+    try:
+        yield {"database_url": PG_URL, "database_schema": schema}
+    finally:
+        await _pg_exec(f"DROP SCHEMA {schema} CASCADE")
 
 
 @pytest.fixture

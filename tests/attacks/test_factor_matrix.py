@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 
 import pytest
 
@@ -18,7 +17,7 @@ from authgate_demo.attacks.factors import SETUPS
 from authgate_demo.attacks.harness import chromium_problem, run_matrix
 from authgate_demo.attacks.matrix import BLOCKED, NA, NOT_RUN, SUCCEEDED
 from authgate_demo.attacks.report import html_page, markdown
-from tests.conftest import PG_URL, _pg_exec, pg_skip_reason
+from tests.conftest import BACKENDS, backend_of, idp_database
 
 pytestmark = pytest.mark.e2e
 
@@ -38,30 +37,23 @@ EXPECTED: dict[str, tuple[str, str, str]] = {
 }
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=BACKENDS)
 def matrix(request, tmp_path_factory):  # type: ignore[no-untyped-def]
     """The factor matrix once per storage backend: lockout counters, spent codes and time steps
     live in the IdP's database."""
+    backend = backend_of(request)
     problem = chromium_problem()
     if problem:
         pytest.skip(problem)
-    overrides: dict[str, str] = {}
-    schema = None
-    if request.param == "postgres":
-        reason = pg_skip_reason()
-        if reason:
-            pytest.skip(reason)
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        asyncio.run(_pg_exec(f"CREATE SCHEMA {schema}"))
-        overrides = {"database_url": PG_URL, "database_schema": schema}
-    try:
-        m = asyncio.run(run_matrix((), data_dir=tmp_path_factory.mktemp("factors"), setups=SETUPS,
-                                   factor_idp_overrides=overrides, lifecycle=False))
-    finally:
-        if schema:
-            asyncio.run(_pg_exec(f"DROP SCHEMA {schema} CASCADE"))
+
+    async def run():  # type: ignore[no-untyped-def]
+        async with idp_database(backend) as overrides:
+            return await run_matrix((), data_dir=tmp_path_factory.mktemp("factors"), setups=SETUPS,
+                                    factor_idp_overrides=overrides, lifecycle=False)
+
+    m = asyncio.run(run())
     assert m.factors is not None
-    assert m.factors.environment["database"] == ("PostgreSQL" if schema else "SQLite")
+    assert m.factors.environment["database"] == ("PostgreSQL" if backend == "postgres" else "SQLite")
     return m
 
 

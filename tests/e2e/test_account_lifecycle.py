@@ -7,11 +7,12 @@ On SQLite and on PostgreSQL (the IdP on a fresh schema). Screenshots: test-artif
 from __future__ import annotations
 
 import asyncio
-import uuid
 from typing import Any
 
 import pytest
 from playwright.async_api import expect
+
+from tests.conftest import idp_database as shared_idp_database
 
 from .harness import EXPECT_TIMEOUT, STORE_ID, Shots, running_stack, until, wait_past, claims, jar
 
@@ -41,18 +42,8 @@ async def _open_from_inbox(page: Any, stack: Any, url: str) -> None:
 
 @pytest.fixture
 async def idp_database(backend: str) -> Any:
-    """The IdP's database: SQLite in the stack's directory, or a fresh PostgreSQL schema."""
-    if backend == "sqlite":
-        yield {}
-        return
-    from tests.conftest import PG_URL, _pg_exec
-
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    await _pg_exec(f"CREATE SCHEMA {schema}")
-    try:
-        yield {"database_url": PG_URL, "database_schema": schema}
-    finally:
-        await _pg_exec(f"DROP SCHEMA {schema} CASCADE")
+    async with shared_idp_database(backend) as overrides:
+        yield overrides
 
 
 async def test_sign_up_verify_forget_reset_in_chromium(browser, tmp_path, backend, idp_database):  # type: ignore[no-untyped-def]

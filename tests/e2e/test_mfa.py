@@ -15,9 +15,7 @@ import base64
 import hashlib
 import secrets
 import time
-import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -31,6 +29,8 @@ from authgate.mfa import factors, totp
 from authgate_demo.attacks.harness import CHROMIUM_ARGS
 from authgate_demo.attacks.passkey import add_authenticator, credentials
 
+from tests.conftest import BACKENDS, backend_of, idp_database
+
 from .conftest import CHROMIUM
 from .harness import EXPECT_TIMEOUT, STORE_ID, RecordingStack, Shots, fill_hosted_login, running_stack, until
 
@@ -41,16 +41,10 @@ MFA = "urn:authgate:acr:mfa"
 expect.set_options(timeout=EXPECT_TIMEOUT)
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     """Module-wide, so each backend's tests share one browser stack (pytest groups them by it)."""
-    if request.param == "postgres":
-        from tests.conftest import pg_skip_reason
-
-        reason = pg_skip_reason()
-        if reason:
-            pytest.skip(reason)
-    return str(request.param)
+    return backend_of(request)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -66,22 +60,6 @@ async def browser() -> AsyncIterator[Any]:
             yield b
         finally:
             await b.close()
-
-
-@asynccontextmanager
-async def idp_database(backend: str) -> AsyncIterator[dict[str, Any]]:
-    """The IdP's database: SQLite in the stack's directory, or a fresh PostgreSQL schema."""
-    if backend == "sqlite":
-        yield {}
-        return
-    from tests.conftest import PG_URL, _pg_exec
-
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    await _pg_exec(f"CREATE SCHEMA {schema}")
-    try:
-        yield {"database_url": PG_URL, "database_schema": schema}
-    finally:
-        await _pg_exec(f"DROP SCHEMA {schema} CASCADE")
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
